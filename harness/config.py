@@ -1,0 +1,274 @@
+"""`[tool.harness]` in pyproject.toml -> a typed, validated `HarnessConfig`.
+
+Every mistake is reported as one `ConfigError` line that names the offending key,
+so a user can fix the table without reading harness's source.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.exceptions import ConfigError
+
+Backend = Literal["sqlite", "postgres"]
+BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
+
+_TOP_KEYS = {"run_dir", "start_timeout", "stop_timeout", "backends", "services", "postgres"}
+_SERVICE_KEYS = {
+    "command",
+    "port",
+    "health",
+    "depends_on",
+    "database",
+    "migrations",
+    "start_timeout",
+    "stop_timeout",
+    "env",
+}
+_POSTGRES_KEYS = {"bin_dir", "driver"}
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One service: how to start it, where it answers, what it needs first."""
+
+    name: str
+    command: tuple[str, ...]
+    port: int | None
+    health: str
+    depends_on: tuple[str, ...]
+    database: bool
+    migrations: Path | None
+    start_timeout: float
+    stop_timeout: float
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url_variable(self) -> str:
+        """The environment variable other services find this one by."""
+        return f"{self.name.upper().replace('-', '_')}_SERVICE_URL"
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    """Where to find PostgreSQL binaries and which SQLAlchemy driver services use."""
+
+    bin_dir: Path | None = None
+    driver: str = "postgresql+psycopg"
+
+
+@dataclass(frozen=True)
+class HarnessConfig:
+    """The whole monorepo as harness sees it."""
+
+    root: Path
+    run_dir: Path
+    backends: tuple[Backend, ...]
+    services: dict[str, ServiceConfig]
+    postgres: PostgresConfig
+
+    def start_order(self) -> list[list[str]]:
+        """Services grouped in dependency levels: each level only needs earlier ones."""
+        done: set[str] = set()
+        levels: list[list[str]] = []
+        while len(done) < len(self.services):
+            level = sorted(
+                name
+                for name, service in self.services.items()
+                if name not in done and set(service.depends_on) <= done
+            )
+            levels.append(level)
+            done.update(level)
+        return levels
+
+
+def load_config(pyproject: Path | str = "pyproject.toml") -> HarnessConfig:
+    """Read and validate `[tool.harness]` from a pyproject.toml file."""
+    path = Path(pyproject).resolve()
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: not found; run from the monorepo root or pass --config"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("harness")
+    if table is None:
+        raise ConfigError(f"{path}: no [tool.harness] table")
+    return parse_config(table, root=path.parent)
+
+
+def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
+    """Validate a `[tool.harness]` table already read from TOML."""
+    _reject_unknown(table, _TOP_KEYS, "tool.harness")
+    start_timeout = _positive_number(table, "start_timeout", "tool.harness", 30.0)
+    stop_timeout = _positive_number(table, "stop_timeout", "tool.harness", 5.0)
+    backends = _backends(table.get("backends", list(BACKENDS)))
+    services_table = table.get("services")
+    if not isinstance(services_table, dict) or not services_table:
+        raise ConfigError("tool.harness.services: at least one service is required")
+    services = {
+        name: _service(name, raw, root, start_timeout, stop_timeout)
+        for name, raw in services_table.items()
+    }
+    _check_dependencies(services)
+    _check_ports(services)
+    return HarnessConfig(
+        root=root,
+        run_dir=root / _string(table, "run_dir", "tool.harness", ".harness"),
+        backends=backends,
+        services=services,
+        postgres=_postgres(table.get("postgres", {}), root),
+    )
+
+
+def _service(
+    name: str, raw: Any, root: Path, start_timeout: float, stop_timeout: float
+) -> ServiceConfig:
+    key = f"tool.harness.services.{name}"
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{key}: a service name may only hold letters, digits, '-' and '_'")
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table")
+    _reject_unknown(raw, _SERVICE_KEYS, key)
+    command = raw.get("command")
+    if command is None:
+        raise ConfigError(
+            f"{key}.command: missing; give the command as a list, e.g. "
+            '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]'
+        )
+    if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
+        raise ConfigError(f"{key}.command: must be a non-empty list of strings")
+    if not any("{port}" in arg for arg in command):
+        raise ConfigError(f"{key}.command: no '{{port}}' placeholder; harness chooses the port")
+    port = raw.get("port")
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535
+    ):
+        raise ConfigError(f"{key}.port: must be an integer from 1024 to 65535, got {port!r}")
+    health = _string(raw, "health", key, "/health")
+    if not health.startswith("/"):
+        raise ConfigError(f"{key}.health: must be a path starting with '/', got {health!r}")
+    depends_on = raw.get("depends_on", [])
+    if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
+        raise ConfigError(f"{key}.depends_on: must be a list of service names")
+    database = raw.get("database", False)
+    if not isinstance(database, bool):
+        raise ConfigError(f"{key}.database: must be true or false")
+    migrations = raw.get("migrations")
+    if migrations is not None:
+        if not isinstance(migrations, str):
+            raise ConfigError(f"{key}.migrations: must be a path to an Alembic script directory")
+        if not database:
+            raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
+        if not (root / migrations / "env.py").is_file():
+            raise ConfigError(f"{key}.migrations: no env.py in {root / migrations}")
+    env = raw.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise ConfigError(f"{key}.env: must be a table of strings")
+    return ServiceConfig(
+        name=name,
+        command=tuple(command),
+        port=port,
+        health=health,
+        depends_on=tuple(depends_on),
+        database=database,
+        migrations=root / migrations if migrations else None,
+        start_timeout=_positive_number(raw, "start_timeout", key, start_timeout),
+        stop_timeout=_positive_number(raw, "stop_timeout", key, stop_timeout),
+        env=dict(env),
+    )
+
+
+def _check_dependencies(services: dict[str, ServiceConfig]) -> None:
+    for service in services.values():
+        for dependency in service.depends_on:
+            if dependency not in services:
+                raise ConfigError(
+                    f"tool.harness.services.{service.name}.depends_on: unknown service "
+                    f"{dependency!r}{_did_you_mean(dependency, services)}"
+                )
+    visiting: list[str] = []
+    finished: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in finished:
+            return
+        if name in visiting:
+            cycle = [*visiting[visiting.index(name) :], name]
+            raise ConfigError(
+                f"tool.harness.services.{name}.depends_on: dependency cycle " + " -> ".join(cycle)
+            )
+        visiting.append(name)
+        for dependency in services[name].depends_on:
+            visit(dependency)
+        visiting.pop()
+        finished.add(name)
+
+    for name in services:
+        visit(name)
+
+
+def _check_ports(services: dict[str, ServiceConfig]) -> None:
+    owners: dict[int, str] = {}
+    for service in services.values():
+        if service.port is None:
+            continue
+        if service.port in owners:
+            raise ConfigError(
+                f"tool.harness.services.{service.name}.port: {service.port} is already "
+                f"the port of {owners[service.port]!r}"
+            )
+        owners[service.port] = service.name
+
+
+def _postgres(raw: Any, root: Path) -> PostgresConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("tool.harness.postgres: must be a table")
+    _reject_unknown(raw, _POSTGRES_KEYS, "tool.harness.postgres")
+    bin_dir = raw.get("bin_dir")
+    return PostgresConfig(
+        bin_dir=root / _string(raw, "bin_dir", "tool.harness.postgres", "") if bin_dir else None,
+        driver=_string(raw, "driver", "tool.harness.postgres", PostgresConfig.driver),
+    )
+
+
+def _backends(raw: Any) -> tuple[Backend, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"tool.harness.backends: must be a non-empty list of {list(BACKENDS)}")
+    for name in raw:
+        if name not in BACKENDS:
+            raise ConfigError(
+                f"tool.harness.backends: unknown back end {name!r}; choose from {list(BACKENDS)}"
+            )
+    return tuple(raw)
+
+
+def _reject_unknown(table: dict[str, Any], allowed: set[str], key: str) -> None:
+    for name in table:
+        if name not in allowed:
+            raise ConfigError(f"{key}.{name}: unknown key{_did_you_mean(name, allowed)}")
+
+
+def _did_you_mean(name: str, choices: Any) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _string(table: dict[str, Any], name: str, key: str, default: str) -> str:
+    value = table.get(name, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}.{name}: must be a string, got {value!r}")
+    return value
+
+
+def _positive_number(table: dict[str, Any], name: str, key: str, default: float) -> float:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{key}.{name}: must be a positive number of seconds, got {value!r}")
+    return float(value)

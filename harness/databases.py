@@ -1,0 +1,196 @@
+"""Database back ends: provision a database for a run, and take it away again.
+
+- sqlite: a file in the run directory.
+- postgres: a database named for the run on the server in HARNESS_POSTGRES_URL, or on a
+  throwaway cluster from the local binaries (`harness.pgcluster`).
+
+A database is only ever dropped when the run's state file recorded it as created by
+harness; its name always starts with `harness_` and carries the run id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL, make_url
+
+from harness import pgcluster
+from harness.config import HarnessConfig
+from harness.exceptions import BackendUnavailableError, RunStateError
+from harness.state import DatabaseRecord, RunDirectory
+
+POSTGRES_URL_VARIABLE = "HARNESS_POSTGRES_URL"
+SQLITE_FILE = "database.sqlite3"
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+def database_name(run_id: str, token: str) -> str:
+    """`harness_<run>_<token>`, lower case, at most 63 characters (PostgreSQL's limit)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_")
+    return f"harness_{slug[:45]}_{token[:8]}"
+
+
+def provision(
+    backend: str,
+    config: HarnessConfig,
+    run: RunDirectory,
+    token: str,
+    env: dict[str, str],
+    free_port: Callable[[], int],
+    record: Callable[[DatabaseRecord], None],
+) -> DatabaseRecord:
+    """Create this run's database; its URL is `service_url(record, config)`.
+
+    `record` is called before anything is created, and again as details are learned, so
+    that a crash at any point leaves a state file from which cleanup can finish the job.
+    """
+    if backend == "sqlite":
+        path = run.path / SQLITE_FILE
+        database = DatabaseRecord(backend="sqlite", name=str(path), display_url=f"sqlite:///{path}")
+        record(database)
+        return database
+    name = database_name(run.run_id, token)
+    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if server_url:
+        admin = _parse_server_url(server_url)
+        database = DatabaseRecord("postgres", name, "")
+        database.display_url = mask_url(service_url(database, config))
+        record(database)
+        _create_database(_conninfo(admin), name, where=mask_url(server_url))
+        return database
+    binaries = pgcluster.find_binaries(config.postgres.bin_dir)
+    database = DatabaseRecord("postgres", name, "")
+
+    def remember_cluster(cluster: pgcluster.Cluster) -> None:
+        database.cluster = cluster.process
+        database.cluster_data_dir = str(cluster.data_root)
+        database.cluster_port = cluster.port
+        database.display_url = service_url(database, config)
+        record(database)
+
+    cluster = pgcluster.start_cluster(
+        binaries,
+        config.run_dir / "postgres",
+        run.path,
+        run.logs / "postgres.log",
+        free_port(),
+        env,
+        remember_cluster,
+    )
+    _create_database(cluster.admin_conninfo(), name, where="the throwaway cluster")
+    return database
+
+
+def service_url(record: DatabaseRecord, config: HarnessConfig) -> str:
+    """The SQLAlchemy URL services get as DATABASE_URL (with the password)."""
+    if record.backend == "sqlite":
+        return f"sqlite:///{record.name}"
+    if record.cluster_port is not None:
+        url = URL.create(
+            config.postgres.driver,
+            username=pgcluster.SUPERUSER,
+            host="127.0.0.1",
+            port=record.cluster_port,
+            database=record.name,
+        )
+    else:
+        server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+        if not server_url:
+            raise RunStateError(
+                f"database {record.name!r} is on the server in {POSTGRES_URL_VARIABLE}, which "
+                "is not set in this shell; set it to the server the run used"
+            )
+        url = _parse_server_url(server_url).set(
+            database=record.name, drivername=config.postgres.driver
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def release(record: DatabaseRecord, config: HarnessConfig) -> None:
+    """Drop the run's database (or stop its throwaway cluster); only what harness made."""
+    if record.backend == "sqlite":
+        Path(record.name).unlink(missing_ok=True)
+        return
+    if not record.name.startswith("harness_"):
+        raise RunStateError(f"refusing to drop {record.name!r}: not a database harness created")
+    if record.cluster is not None:
+        pgcluster.stop_cluster(record.cluster, Path(record.cluster_data_dir or ""))
+        return
+    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not server_url:
+        raise RunStateError(
+            f"cannot drop database {record.name!r}: {POSTGRES_URL_VARIABLE} is not set in this "
+            "shell; set it to the server the run used and run services.down again"
+        )
+    _drop_database(_conninfo(_parse_server_url(server_url)), record.name)
+
+
+def _parse_server_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise BackendUnavailableError(
+            f"{POSTGRES_URL_VARIABLE}={mask_url(url)!r} is not a URL; "
+            "expected postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        ) from None
+    if not parsed.drivername.startswith("postgres"):
+        raise BackendUnavailableError(
+            f"{POSTGRES_URL_VARIABLE}={mask_url(url)!r} is not a PostgreSQL URL"
+        )
+    return parsed.set(database=parsed.database or "postgres")
+
+
+def _conninfo(url: URL) -> str:
+    """libpq connection string for psycopg from an SQLAlchemy URL."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _admin_connection(conninfo: str, where: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        message = mask_url(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+        raise BackendUnavailableError(
+            f"cannot connect to PostgreSQL at {where}: {message}; check the server is up and "
+            f"{POSTGRES_URL_VARIABLE} is right"
+        ) from None
+
+
+def _create_database(conninfo: str, name: str, where: str) -> None:
+    with _admin_connection(conninfo, where) as connection:
+        try:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except psycopg.Error as exc:
+            raise BackendUnavailableError(
+                f"cannot create database {name!r} at {where}: {str(exc).strip()}; the user needs "
+                "the CREATEDB privilege"
+            ) from None
+
+
+def _drop_database(conninfo: str, name: str) -> None:
+    """Disallow connections, end the ones left, drop."""
+    with _admin_connection(conninfo, mask_url(conninfo)) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+        if not exists:
+            return
+        identifier = sql.Identifier(name)
+        connection.execute(
+            sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(identifier)
+        )
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(identifier))

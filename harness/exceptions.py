@@ -1,0 +1,58 @@
+"""Errors harness reports to people. Every one is an expected failure with a one-screen message.
+
+HarnessError
+├── ConfigError            [tool.harness] is wrong; the message names the key
+├── PortInUseError         a port is held by another program (named by pid and command)
+├── ServiceStartError      a service exited, never got healthy, or could not be spawned
+├── BackendUnavailableError  no PostgreSQL server or binaries, or the server refused us
+├── RunStateError          a run is already up, is not up, or its state file is unreadable
+└── MigrationError         a service's Alembic history failed to apply
+"""
+
+from __future__ import annotations
+
+
+class HarnessError(Exception):
+    """Base class: an expected failure whose message tells what to do."""
+
+
+class ConfigError(HarnessError):
+    """`[tool.harness]` is missing or invalid."""
+
+
+class PortInUseError(HarnessError):
+    """A port harness needs is held by a program harness did not start."""
+
+    def __init__(self, message: str, port: int) -> None:
+        super().__init__(message)
+        self.port = port
+
+
+class ServiceStartError(HarnessError):
+    """A service failed to start; carries its name, exit code and the end of its log."""
+
+    def __init__(
+        self, service: str, reason: str, exit_code: int | None = None, log_tail: str = ""
+    ) -> None:
+        self.service = service
+        self.reason = reason
+        self.exit_code = exit_code
+        self.log_tail = log_tail
+        lines = [f"service {service!r} failed to start: {reason}"]
+        if exit_code is not None:
+            lines.append(f"exit code: {exit_code}")
+        if log_tail:
+            lines += ["last lines of its log:", *("  " + line for line in log_tail.splitlines())]
+        super().__init__("\n".join(lines))
+
+
+class BackendUnavailableError(HarnessError):
+    """The database back end cannot be provisioned."""
+
+
+class RunStateError(HarnessError):
+    """A run is not in the state the command needs."""
+
+
+class MigrationError(HarnessError):
+    """A service's Alembic history failed to apply."""

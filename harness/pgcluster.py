@@ -1,0 +1,261 @@
+"""A throwaway PostgreSQL cluster from the local binaries, one per run.
+
+initdb runs once per PostgreSQL version and its result is cached under the harness
+directory; each run copies the cache (to tmpfs when there is room), starts `postgres`
+directly on 127.0.0.1 with durability off, and stops it with SIGINT (fast shutdown),
+then SIGQUIT, then SIGKILL. initdb and postgres refuse to run as root, so as root they
+run as the `postgres` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from harness.exceptions import BackendUnavailableError
+from harness.processes import ProcessRecord, log_tail, spawn, stop_group
+
+SUPERUSER = "postgres"
+TMPFS = Path("/dev/shm")
+TMPFS_MIN_FREE = 1 << 30
+START_TIMEOUT = 30.0
+INSTALL_HINT = (
+    "set HARNESS_POSTGRES_URL=postgresql://USER:PASSWORD@HOST:PORT/postgres to use a server, "
+    "or install the PostgreSQL server binaries (Debian/Ubuntu: apt-get install postgresql; "
+    "or set [tool.harness.postgres] bin_dir) so harness can run a throwaway cluster"
+)
+_FAST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "listen_addresses": "127.0.0.1",
+}
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """initdb and postgres of one installation."""
+
+    bin_dir: Path
+    version: str
+
+    @property
+    def initdb(self) -> Path:
+        return self.bin_dir / "initdb"
+
+    @property
+    def postgres(self) -> Path:
+        return self.bin_dir / "postgres"
+
+
+def find_binaries(bin_dir: Path | None = None) -> Binaries:
+    """initdb and postgres from `bin_dir`, PATH, or the newest /usr/lib/postgresql/*/bin."""
+    if bin_dir is not None:
+        candidates = [bin_dir]
+    else:
+        on_path = shutil.which("postgres")
+        candidates = [Path(on_path).resolve().parent] if on_path else []
+        candidates += sorted(
+            (Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")),
+            key=lambda p: _major(p.parent.name),
+            reverse=True,
+        )
+    for candidate in candidates:
+        if os.access(candidate / "initdb", os.X_OK) and os.access(candidate / "postgres", os.X_OK):
+            output = subprocess.run(
+                [str(candidate / "postgres"), "--version"], capture_output=True, text=True
+            ).stdout
+            match = re.search(r"(\d+)(?:\.\d+)?", output)
+            return Binaries(candidate, match.group(1) if match else "unknown")
+    where = str(bin_dir) if bin_dir else "PATH or /usr/lib/postgresql/*/bin"
+    raise BackendUnavailableError(
+        f"PostgreSQL is not available: no initdb/postgres in {where}; {INSTALL_HINT}"
+    )
+
+
+def _major(name: str) -> int:
+    return int(name) if name.isdigit() else -1
+
+
+def _server_user() -> str | None:
+    """The user the cluster runs as: `postgres` when we are root, else ourselves (None)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SUPERUSER)
+    except KeyError:
+        raise BackendUnavailableError(
+            "running as root, harness starts PostgreSQL as the 'postgres' user, which does not "
+            f"exist; create it (useradd --system postgres) or {INSTALL_HINT.split(', or ')[0]}"
+        ) from None
+    return SUPERUSER
+
+
+def _give_to(path: Path, user: str | None) -> None:
+    """chown -R `path` to `user` (nothing to do when we are that user)."""
+    if user is None:
+        return
+    for root, dirs, files in os.walk(path):
+        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+            shutil.chown(name, user, user)
+
+
+def _reachable_by(path: Path, user: str | None) -> bool:
+    """True when `user` can traverse every directory down to `path`."""
+    if user is None:
+        return True
+    entry = pwd.getpwnam(user)
+    for directory in [path, *path.parents]:
+        info = directory.stat()
+        if info.st_uid == entry.pw_uid:
+            continue
+        bit = 0o010 if info.st_gid == entry.pw_gid else 0o001
+        if not info.st_mode & bit:
+            return False
+    return True
+
+
+def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
+    """A cluster made by initdb for this version, made once and kept under `cache_root`."""
+    cache = cache_root / f"initdb-{binaries.version}"
+    if (cache / "PG_VERSION").exists():
+        return cache
+    user = _server_user()
+    cache_root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="harness-initdb-", dir=_scratch_parent(cache_root)))
+    try:
+        _give_to(scratch, user)
+        result = subprocess.run(
+            [
+                str(binaries.initdb),
+                "-D",
+                str(scratch / "data"),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+                "--locale=C",
+            ],
+            capture_output=True,
+            text=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+            cwd=scratch,
+        )
+        if result.returncode != 0:
+            raise BackendUnavailableError(
+                f"initdb failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}"
+            )
+        staging = Path(tempfile.mkdtemp(prefix=".initdb-", dir=cache_root))
+        shutil.copytree(scratch / "data", staging / "data", symlinks=True)
+        with contextlib.suppress(OSError):  # another run cached it first: theirs will do
+            os.rename(staging / "data", cache)
+        shutil.rmtree(staging, ignore_errors=True)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return cache
+
+
+def _scratch_parent(fallback: Path) -> Path:
+    """tmpfs when it has room, else `fallback`: where a cluster's data directory lives."""
+    try:
+        if shutil.disk_usage(TMPFS).free >= TMPFS_MIN_FREE:
+            return TMPFS
+    except OSError:
+        pass
+    return fallback
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A running throwaway cluster."""
+
+    process: ProcessRecord
+    data_root: Path
+    port: int
+
+    def admin_conninfo(self) -> str:
+        return f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres"
+
+
+def start_cluster(
+    binaries: Binaries,
+    cache_root: Path,
+    run_path: Path,
+    log_path: Path,
+    port: int,
+    env: dict[str, str],
+    on_spawned: Callable[[Cluster], None],
+) -> Cluster:
+    """Copy the cached initdb, start `postgres` on `port`, wait until it accepts connections.
+
+    `on_spawned` is called as soon as the process exists, so the caller can record it
+    before anything else can fail.
+    """
+    template = cached_initdb(binaries, cache_root)
+    user = _server_user()
+    data_root = Path(
+        tempfile.mkdtemp(prefix=f"harness-{run_path.name}-", dir=_scratch_parent(run_path))
+    )
+    shutil.copytree(template, data_root / "data", symlinks=True)
+    socket_dir = run_path / "postgres-socket"
+    socket_dir.mkdir(exist_ok=True)
+    if not _reachable_by(socket_dir, user) or len(str(socket_dir)) > 90:
+        socket_dir = data_root / "socket"
+        socket_dir.mkdir()
+    _give_to(data_root, user)
+    _give_to(socket_dir, user)
+    os.chmod(data_root / "data", 0o700)
+    command = [
+        str(binaries.postgres),
+        "-D",
+        str(data_root / "data"),
+        "-p",
+        str(port),
+        "-k",
+        str(socket_dir),
+    ]
+    for name, value in _FAST_SETTINGS.items():
+        command += ["-c", f"{name}={value}"]
+    process = spawn(command, env=env, log_path=log_path, cwd=data_root, user=user)
+    cluster = Cluster(ProcessRecord.of(process.pid), data_root, port)
+    on_spawned(cluster)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise BackendUnavailableError(
+                f"PostgreSQL exited during start (exit {process.returncode}); "
+                f"last lines of {log_path}:\n{log_tail(log_path)}"
+            )
+        try:
+            psycopg.connect(cluster.admin_conninfo(), connect_timeout=1).close()
+            return cluster
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise BackendUnavailableError(
+                    f"PostgreSQL did not accept connections within {START_TIMEOUT:g} s; "
+                    f"last lines of {log_path}:\n{log_tail(log_path)}"
+                ) from None
+            time.sleep(0.02)
+
+
+def stop_cluster(process: ProcessRecord, data_root: Path) -> None:
+    """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL; then delete its data."""
+    stop_group(process, grace=10.0, signals=(signal.SIGINT, signal.SIGQUIT))
+    if data_root.name.startswith("harness-"):  # only ever a directory start_cluster made
+        shutil.rmtree(data_root, ignore_errors=True)

@@ -1,0 +1,418 @@
+"""The whole set of services of one run: ports, database, start in dependency order, teardown.
+
+`Stack.up()` records every port, process and database in the run's state file the moment
+it exists, and on any failure (Ctrl-C and SIGTERM included) takes down what it started
+before the error reaches the caller. `Stack.down()` stops only what that file recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from harness import databases, processes
+from harness.config import HarnessConfig, ServiceConfig
+from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
+from harness.migrations import upgrade_to_head
+from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
+from harness.processes import ProcessRecord
+from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
+
+RUN_ID_VARIABLE = "HARNESS_RUN_ID"
+COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
+PORT_RELEASE_TIMEOUT = 5.0
+
+
+@dataclass
+class Teardown:
+    """What taking a run down did, and what it could not do."""
+
+    run_id: str
+    stopped: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class ServiceStatus:
+    """One row of `services.status`."""
+
+    name: str
+    pid: int
+    port: int
+    url: str
+    running: bool
+    healthy: bool
+    uptime: float
+
+
+class Stack:
+    """The services of one run (`run_id`) as `[tool.harness]` describes them."""
+
+    def __init__(self, config: HarnessConfig, run_id: str) -> None:
+        self.config = config
+        self.run = RunDirectory(config.run_dir / "runs", run_id)
+        self.reservations = PortReservations(config.run_dir / "ports", config.run_dir / "runs")
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    # -- up -------------------------------------------------------------------------------
+
+    def up(
+        self,
+        backend: str,
+        *,
+        auto_ports: bool = False,
+        coverage: bool = False,
+        detach: bool = False,
+    ) -> RunState:
+        """Provision the database, migrate, start every service healthy; or leave nothing.
+
+        With `detach`, the run outlives this process (as after `invoke services.up`);
+        otherwise the run counts as stale as soon as this process dies.
+        """
+        if backend not in self.config.backends:
+            raise RunStateError(
+                f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
+            )
+        self._clear_stale_run()
+        state = RunState(
+            run_id=self.run_id,
+            token=uuid.uuid4().hex,
+            backend=backend,
+            phase="starting",
+            owner=ProcessRecord.of(os.getpid()),
+        )
+        self.run.save(state)
+        with _sigterm_raises():
+            try:
+                self._start(state, auto_ports=auto_ports, coverage=coverage)
+            except BaseException:
+                self._teardown(state)
+                raise
+        state.phase = "up"
+        if detach:
+            state.owner = None
+        self.run.save(state)
+        return state
+
+    def _clear_stale_run(self) -> None:
+        if not self.run.exists():
+            return
+        state = self.run.load()
+        if not state.is_stale():
+            raise RunStateError(
+                f"run {self.run_id!r} is already up ({len(state.services)} services, "
+                f"{state.backend}); use it, or take it down first: invoke services.down "
+                f"--run {self.run_id}"
+            )
+        self._teardown(state)
+
+    def _start(self, state: RunState, *, auto_ports: bool, coverage: bool) -> None:
+        ports = self._allocate_ports(auto_ports)
+        urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+        base_env = self._base_env(state, urls, coverage)
+
+        def record_database(record: databases.DatabaseRecord) -> None:
+            state.database = record
+            self.run.save(state)
+
+        database = databases.provision(
+            state.backend,
+            self.config,
+            self.run,
+            state.token,
+            base_env,
+            lambda: self.reservations.free_port(self.run_id),
+            record_database,
+        )
+        database_url = databases.service_url(database, self.config)
+        for service in self.config.services.values():
+            if service.migrations is not None:
+                upgrade_to_head(service.migrations, database_url, service.name)
+        for level in self.config.start_order():
+            self._start_level(state, level, ports, base_env, database_url)
+
+    def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
+        ports: dict[str, int] = {}
+        for service in self.config.services.values():
+            if auto_ports or service.port is None:
+                ports[service.name] = self.reservations.free_port(self.run_id)
+            else:
+                ports[service.name] = self._claim_configured_port(service)
+        return ports
+
+    def _claim_configured_port(self, service: ServiceConfig) -> int:
+        port = service.port
+        assert port is not None
+        key = f"tool.harness.services.{service.name}.port"
+        if not self.reservations.reserve(port, self.run_id):
+            holder = self.reservations.holder(port)
+            raise PortInUseError(
+                f"port {port} ({key}) is in use by harness run {holder!r}; take it down "
+                f"(invoke services.down --run {holder}) or pass --auto-ports",
+                port,
+            )
+        if not is_port_free(port):
+            self.reservations.release(port, self.run_id)
+            raise PortInUseError(
+                f"port {port} ({key}) is held by another program, {port_owner(port)}; "
+                "stop that program, change the port, or pass --auto-ports "
+                "(harness never stops a program it did not start)",
+                port,
+            )
+        return port
+
+    def _base_env(self, state: RunState, urls: dict[str, str], coverage: bool) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                processes.RUN_TOKEN_VARIABLE: state.token,
+                RUN_ID_VARIABLE: self.run_id,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for name, url in urls.items():
+            env[self.config.services[name].url_variable] = url
+        if coverage:
+            env.setdefault(COVERAGE_VARIABLE, str(self.config.root / "pyproject.toml"))
+        return env
+
+    def _service_env(
+        self, service: ServiceConfig, base_env: dict[str, str], port: int, database_url: str
+    ) -> dict[str, str]:
+        env = {**base_env, "PORT": str(port), **service.env}
+        if service.database:
+            env["DATABASE_URL"] = database_url
+        return env
+
+    def _start_level(
+        self,
+        state: RunState,
+        level: list[str],
+        ports: dict[str, int],
+        base_env: dict[str, str],
+        database_url: str,
+    ) -> None:
+        """Spawn a dependency level at once, record it, then wait for each to be healthy."""
+        spawned = {}
+        for name in level:
+            service = self.config.services[name]
+            env = self._service_env(service, base_env, ports[name], database_url)
+            spawned[name] = self._spawn(state, service, ports[name], env)
+        self.run.save(state)
+        with ThreadPoolExecutor(max_workers=len(level)) as pool:
+            waits = [
+                pool.submit(
+                    processes.wait_healthy,
+                    name,
+                    process,
+                    state.services[name].url + self.config.services[name].health,
+                    self.config.services[name].start_timeout,
+                    Path(state.services[name].log_path),
+                )
+                for name, process in spawned.items()
+            ]
+            for wait in waits:
+                wait.result()
+
+    def _spawn(
+        self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        command = [
+            arg.replace("{port}", str(port)).replace("{python}", sys.executable)
+            for arg in service.command
+        ]
+        log_path = self.run.logs / f"{service.name}.log"
+        try:
+            process = processes.spawn(command, env, log_path, cwd=self.config.root)
+        except OSError as exc:
+            raise ServiceStartError(
+                service.name,
+                f"cannot run {command[0]!r}: {exc.strerror}; check "
+                f"tool.harness.services.{service.name}.command",
+            ) from None
+        state.services[service.name] = ServiceRecord(
+            name=service.name,
+            process=ProcessRecord.of(process.pid),
+            port=port,
+            url=f"http://{HOST}:{port}",
+            log_path=str(log_path),
+            started_at=datetime.now(UTC).isoformat(),
+        )
+        return process
+
+    # -- down -----------------------------------------------------------------------------
+
+    def down(self) -> Teardown:
+        """Stop every recorded service, drop the run's database, free its ports."""
+        state = self.run.load()
+        state.phase = "stopping"
+        self.run.save(state)
+        return self._teardown(state)
+
+    def _teardown(self, state: RunState) -> Teardown:
+        report = Teardown(self.run_id)
+        with _signals_deferred():
+            for name in reversed(self._stop_order(state)):
+                self._stop_service(state.services[name], report)
+            if state.database is not None:
+                try:
+                    databases.release(state.database, self.config)
+                except HarnessError as exc:
+                    report.problems.append(str(exc))
+            for pid in processes.kill_tagged(state.token):
+                report.problems.append(f"pid {pid} escaped its process group; killed")
+            for port in {record.port for record in state.services.values()}:
+                self.reservations.release(port, self.run_id)
+            if state.database is not None and state.database.cluster_port is not None:
+                self.reservations.release(state.database.cluster_port, self.run_id)
+            self._archive_logs()
+            self.run.remove()
+        return report
+
+    def _stop_order(self, state: RunState) -> list[str]:
+        order = [name for level in self.config.start_order() for name in level]
+        return [n for n in order if n in state.services] + [
+            n for n in state.services if n not in order
+        ]
+
+    def _stop_service(self, record: ServiceRecord, report: Teardown) -> None:
+        service = self.config.services.get(record.name)
+        grace = service.stop_timeout if service else 5.0
+        if processes.stop_group(record.process, grace):
+            report.stopped.append(record.name)
+        if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
+            report.problems.append(
+                f"port {record.port} of {record.name!r} is still held after stop, by "
+                f"{port_owner(record.port)}"
+            )
+
+    def _archive_logs(self) -> None:
+        """Keep the run's logs at `<run_dir>/logs/<run-id>/` after its directory goes."""
+        if self.run.logs.is_dir():
+            target = self.config.run_dir / "logs" / self.run_id
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(self.run.logs), target)
+
+    # -- status and restart -----------------------------------------------------------------
+
+    def status(self) -> list[ServiceStatus]:
+        state = self.run.load()
+        rows = []
+        with httpx.Client(timeout=1.0, trust_env=False) as client:
+            for name, record in state.services.items():
+                running = record.process.matches()
+                health = (
+                    self.config.services[name].health if name in self.config.services else "/health"
+                )
+                healthy = False
+                if running:
+                    with contextlib.suppress(httpx.HTTPError):
+                        healthy = client.get(record.url + health).status_code == 200
+                rows.append(
+                    ServiceStatus(
+                        name,
+                        record.process.pid,
+                        record.port,
+                        record.url,
+                        running,
+                        healthy,
+                        time.time() - record.process.create_time if running else 0.0,
+                    )
+                )
+        return rows
+
+    def restart(self, name: str) -> ServiceRecord:
+        """Stop one service and start it again on the same port with the same wiring."""
+        state = self.run.load()
+        if name not in state.services or name not in self.config.services:
+            raise RunStateError(
+                f"no service {name!r} in run {self.run_id!r}; services: {sorted(state.services)}"
+            )
+        report = Teardown(self.run_id)
+        self._stop_service(state.services[name], report)
+        if not report.ok:
+            raise RunStateError("; ".join(report.problems))
+        urls = {n: record.url for n, record in state.services.items()}
+        database_url = databases.service_url(state.database, self.config) if state.database else ""
+        coverage = COVERAGE_VARIABLE in os.environ
+        base_env = self._base_env(state, urls, coverage)
+        self._start_level(state, [name], {name: state.services[name].port}, base_env, database_url)
+        self.run.save(state)
+        return state.services[name]
+
+
+def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:
+    """Take down every run whose owner died or whose processes are all gone; free stale ports."""
+    reports = []
+    for run_id in list_runs(config.run_dir / "runs"):
+        stack = Stack(config, run_id)
+        try:
+            state = stack.run.load()
+        except RunStateError as exc:
+            reports.append(Teardown(run_id, problems=[str(exc)]))
+            continue
+        if state.is_stale():
+            reports.append(stack._teardown(state))
+    PortReservations(config.run_dir / "ports", config.run_dir / "runs").clean_stale()
+    return reports
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks run (the default just dies)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while tearing down, so a second Ctrl-C cannot leave a mess."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = {s: signal.signal(s, remember) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise KeyboardInterrupt(f"signal {received[0]} during teardown")

@@ -1,0 +1,204 @@
+"""Invoke tasks: `services.up|down|status|logs|restart` and `ports.clean`.
+
+A monorepo's own tasks.py exposes them with `from harness.tasks import namespace`.
+Every expected failure exits non-zero with harness's one-screen message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from invoke import Collection, Context, Exit, task
+
+from harness.config import load_config
+from harness.exceptions import HarnessError
+from harness.processes import log_tail
+from harness.stack import Stack, Teardown, clean_stale_runs
+
+RUN_VARIABLE = "HARNESS_RUN"
+DEFAULT_RUN = "default"
+Task = TypeVar("Task", bound=Callable[..., Any])
+
+
+def _reports_errors(function: Task) -> Task:
+    """Turn a HarnessError into `Exit(message, code=1)`."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except HarnessError as exc:
+            raise Exit(f"harness: {exc}", code=1) from None
+        except KeyboardInterrupt:
+            raise Exit(
+                "harness: interrupted; everything this command started was stopped", code=130
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _stack(run: str | None, config: str) -> Stack:
+    return Stack(load_config(config), run or os.environ.get(RUN_VARIABLE, DEFAULT_RUN))
+
+
+def _print_teardown(report: Teardown) -> None:
+    stopped = ", ".join(report.stopped) or "nothing was running"
+    print(f"run {report.run_id!r} down: stopped {stopped}")
+    for problem in report.problems:
+        print(f"  problem: {problem}", file=sys.stderr)
+
+
+_COMMON_HELP = {
+    "run": f"run id (default: ${RUN_VARIABLE} or {DEFAULT_RUN!r})",
+    "config": "pyproject.toml holding [tool.harness]",
+}
+
+
+@task(
+    help={
+        **_COMMON_HELP,
+        "db": "back end: sqlite or postgres",
+        "auto_ports": "use free ports instead of the configured ones",
+        "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
+    }
+)
+@_reports_errors
+def up(
+    c: Context,
+    db: str = "sqlite",
+    run: str | None = None,
+    auto_ports: bool = False,
+    coverage: bool = False,
+    config: str = "pyproject.toml",
+) -> None:
+    """Start every service of the run, healthy, on the chosen back end."""
+    stack = _stack(run, config)
+    started = time.perf_counter()
+    state = stack.up(db, auto_ports=auto_ports, coverage=coverage, detach=True)
+    print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")
+    if state.database is not None:
+        print(f"  database  {state.database.display_url}")
+    for record in state.services.values():
+        print(f"  {record.name:<12} {record.url}  pid {record.process.pid}")
+
+
+@task(help=_COMMON_HELP)
+@_reports_errors
+def down(c: Context, run: str | None = None, config: str = "pyproject.toml") -> None:
+    """Stop the run's services, drop its database, free its ports."""
+    stack = _stack(run, config)
+    if not stack.run.exists():
+        print(f"run {stack.run_id!r} is not up; nothing to do")
+        return
+    report = stack.down()
+    _print_teardown(report)
+    if not report.ok:
+        raise Exit(code=1)
+
+
+@task(help=_COMMON_HELP)
+@_reports_errors
+def status(c: Context, run: str | None = None, config: str = "pyproject.toml") -> None:
+    """A table of the run's services: pid, port, URL, healthy, uptime."""
+    rows = _stack(run, config).status()
+    print(f"{'service':<12} {'pid':>7} {'port':>6}  {'url':<24} {'healthy':<8} {'uptime':>8}")
+    for row in rows:
+        healthy = "yes" if row.healthy else ("no" if row.running else "exited")
+        print(
+            f"{row.name:<12} {row.pid:>7} {row.port:>6}  {row.url:<24} {healthy:<8} "
+            f"{row.uptime:>7.1f}s"
+        )
+    if not all(row.healthy for row in rows):
+        raise Exit(code=1)
+
+
+@task(
+    positional=["service"],
+    help={
+        **_COMMON_HELP,
+        "service": "one service (default: all)",
+        "follow": "keep printing new lines",
+        "lines": "how many lines to show",
+    },
+)
+@_reports_errors
+def logs(
+    c: Context,
+    service: str | None = None,
+    run: str | None = None,
+    follow: bool = False,
+    lines: int = 40,
+    config: str = "pyproject.toml",
+) -> None:
+    """Show the end of the services' logs (live run, else the archived logs of the last one)."""
+    stack = _stack(run, config)
+    directory = (
+        stack.run.logs
+        if stack.run.logs.is_dir()
+        else (stack.config.run_dir / "logs" / stack.run_id)
+    )
+    paths = sorted(directory.glob("*.log")) if directory.is_dir() else []
+    if service is not None:
+        paths = [p for p in paths if p.stem == service]
+    if not paths:
+        raise Exit(
+            f"harness: no logs for {service or 'any service'} of run {stack.run_id!r} "
+            f"in {directory}",
+            code=1,
+        )
+    for path in paths:
+        print(f"==> {path} <==")
+        print(log_tail(path, lines))
+    if follow:
+        _follow(paths)
+
+
+def _follow(paths: list[Path]) -> None:
+    """Print lines appended to `paths` until Ctrl-C."""
+    offsets = {path: path.stat().st_size for path in paths}
+    try:
+        while True:
+            for path in paths:
+                with open(path, "rb") as file:
+                    file.seek(offsets[path])
+                    chunk = file.read()
+                    offsets[path] = file.tell()
+                for line in chunk.decode(errors="replace").splitlines():
+                    print(f"{path.stem}: {line}", flush=True)
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+@task(help={**_COMMON_HELP, "service": "the service to restart"})
+@_reports_errors
+def restart(
+    c: Context, service: str, run: str | None = None, config: str = "pyproject.toml"
+) -> None:
+    """Stop one service and start it again on the same port."""
+    record = _stack(run, config).restart(service)
+    print(f"{service} restarted: {record.url} pid {record.process.pid}")
+
+
+@task(name="clean", help={"config": _COMMON_HELP["config"]})
+@_reports_errors
+def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
+    """Take down runs whose owner died, and free their ports. Never touches other programs."""
+    reports = clean_stale_runs(load_config(config))
+    if not reports:
+        print("no stale run; nothing to clean")
+    for report in reports:
+        _print_teardown(report)
+    if not all(report.ok for report in reports):
+        raise Exit(code=1)
+
+
+services = Collection("services", up, down, status, logs, restart)
+ports = Collection("ports", clean_ports)
+namespace = Collection(services, ports)

@@ -1,0 +1,39 @@
+"""The shared database connection: one engine per service process, from DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def engine_from_environment() -> Engine:
+    """An engine for `DATABASE_URL`; SQLite gets foreign keys and cross-thread use."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise RuntimeError("DATABASE_URL is not set; start this service through harness")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _enable_foreign_keys(connection, _record) -> None:  # type: ignore[no-untyped-def]
+            connection.execute("PRAGMA foreign_keys=ON")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """Lazily created engine and session factory, so importing an app needs no database."""
+
+    def __init__(self) -> None:
+        self._sessions: sessionmaker[Session] | None = None
+
+    def session(self) -> Iterator[Session]:
+        """A FastAPI dependency: one session per request, closed afterwards."""
+        if self._sessions is None:
+            self._sessions = sessionmaker(engine_from_environment(), expire_on_commit=False)
+        with self._sessions() as session:
+            yield session
