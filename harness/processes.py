@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,16 +27,24 @@ LOG_TAIL_LINES = 20
 
 @dataclass(frozen=True)
 class ProcessRecord:
-    """What identifies a process across pid reuse: pid, start time, command line."""
+    """What identifies a process across pid reuse: pid, start time, command line.
+
+    The start time is seconds since boot, not since the epoch: the epoch-based value
+    shifts whenever the wall clock is stepped, and would then disown our own processes.
+    """
 
     pid: int
-    create_time: float
+    started: float
     cmdline: tuple[str, ...]
 
     @classmethod
     def of(cls, pid: int) -> ProcessRecord:
         process = psutil.Process(pid)
-        return cls(pid, process.create_time(), tuple(process.cmdline()))
+        return cls(pid, _started(process), tuple(process.cmdline()))
+
+    def uptime(self) -> float:
+        """Seconds the process has been running."""
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - self.started
 
     def matches(self) -> bool:
         """True while the recorded process is still the one running under this pid."""
@@ -43,11 +52,21 @@ class ProcessRecord:
             process = psutil.Process(self.pid)
             return (
                 process.status() != psutil.STATUS_ZOMBIE
-                and abs(process.create_time() - self.create_time) < 0.01
+                and abs(_started(process) - self.started) < 1e-6
                 and tuple(process.cmdline()) == self.cmdline
             )
         except psutil.Error:
             return False
+
+
+def _started(process: psutil.Process) -> float:
+    """Start time in seconds since boot, from /proc (fixed at fork, unmoved by clock steps)."""
+    try:
+        stat = Path(f"/proc/{process.pid}/stat").read_text()
+    except FileNotFoundError:
+        raise psutil.NoSuchProcess(process.pid) from None
+    ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def spawn(
@@ -92,16 +111,18 @@ def wait_healthy(
     url: str,
     timeout: float,
     log_path: Path,
+    cancelled: threading.Event,
 ) -> None:
     """Poll `url` (10 ms, backing off to 50 ms; at most 1 s a request) until it answers 200.
 
-    Fails fast with `ServiceStartError` when the process exits, and at the deadline.
+    Fails fast with `ServiceStartError` when the process exits, and at the deadline;
+    returns early once `cancelled` is set (another service failed, or we were interrupted).
     """
     deadline = time.monotonic() + timeout
     delay = 0.01
     last_problem = "no answer yet"
     with httpx.Client(trust_env=False) as client:
-        while True:
+        while not cancelled.is_set():
             exit_code = process.poll()
             if exit_code is not None:
                 raise ServiceStartError(
@@ -122,7 +143,7 @@ def wait_healthy(
                 last_problem = f"last answer: HTTP {response.status_code}"
             except httpx.TransportError as exc:
                 last_problem = f"last error: {exc.__class__.__name__}"
-            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            cancelled.wait(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 1.5, 0.05)
 
 

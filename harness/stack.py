@@ -10,18 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 import httpx
 
@@ -31,6 +27,7 @@ from harness.exceptions import HarnessError, PortInUseError, RunStateError, Serv
 from harness.migrations import upgrade_to_head
 from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
 from harness.processes import ProcessRecord
+from harness.signals import signals_deferred, sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
@@ -104,7 +101,7 @@ class Stack:
             owner=ProcessRecord.of(os.getpid()),
         )
         self.run.save(state)
-        with _sigterm_raises():
+        with sigterm_raises():
             try:
                 self._start(state, auto_ports=auto_ports, coverage=coverage)
             except BaseException:
@@ -221,7 +218,9 @@ class Stack:
             env = self._service_env(service, base_env, ports[name], database_url)
             spawned[name] = self._spawn(state, service, ports[name], env)
         self.run.save(state)
-        with ThreadPoolExecutor(max_workers=len(level)) as pool:
+        cancelled = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=len(level))
+        try:
             waits = [
                 pool.submit(
                     processes.wait_healthy,
@@ -230,11 +229,17 @@ class Stack:
                     state.services[name].url + self.config.services[name].health,
                     self.config.services[name].start_timeout,
                     Path(state.services[name].log_path),
+                    cancelled,
                 )
                 for name, process in spawned.items()
             ]
-            for wait in waits:
+            for wait in as_completed(waits):
                 wait.result()
+        except BaseException:
+            cancelled.set()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def _spawn(
         self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]
@@ -273,7 +278,7 @@ class Stack:
 
     def _teardown(self, state: RunState) -> Teardown:
         report = Teardown(self.run_id)
-        with _signals_deferred():
+        with signals_deferred():
             for name in reversed(self._stop_order(state)):
                 self._stop_service(state.services[name], report)
             if state.database is not None:
@@ -339,7 +344,7 @@ class Stack:
                         record.url,
                         running,
                         healthy,
-                        time.time() - record.process.create_time if running else 0.0,
+                        record.process.uptime() if running else 0.0,
                     )
                 )
         return rows
@@ -378,41 +383,3 @@ def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:
             reports.append(stack._teardown(state))
     PortReservations(config.run_dir / "ports", config.run_dir / "runs").clean_stale()
     return reports
-
-
-@contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt so `finally` blocks run (the default just dies)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while tearing down, so a second Ctrl-C cannot leave a mess."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def remember(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-
-    previous = {s: signal.signal(s, remember) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if received:
-        raise KeyboardInterrupt(f"signal {received[0]} during teardown")

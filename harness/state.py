@@ -100,7 +100,7 @@ class RunState:
 def _process(data: dict[str, Any] | None) -> ProcessRecord | None:
     if data is None:
         return None
-    return ProcessRecord(data["pid"], data["create_time"], tuple(data["cmdline"]))
+    return ProcessRecord(data["pid"], data["started"], tuple(data["cmdline"]))
 
 
 class RunDirectory:

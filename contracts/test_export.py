@@ -1,0 +1,65 @@
+"""export: a draft fetched from records, rendered to a real .docx."""
+
+from __future__ import annotations
+
+import io
+
+import docx
+import pytest
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture
+def draft(service_clients, unique):
+    records = service_clients["records"]
+    case = records.post(
+        "/cases",
+        json={
+            "case_name": "Roe v. Doe",
+            "cause_number": unique("2026-CI"),
+            "court_name": "District Court of Travis County",
+        },
+    ).json()
+    response = records.post(
+        "/drafts",
+        json={
+            "case_id": case["id"],
+            "title": "Original Petition",
+            "sections": [
+                {"title": "Discovery Control Plan", "content": "Level 2 applies.\nSecond line."},
+                {"title": "Prayer", "content": "Plaintiff asks for judgment."},
+            ],
+        },
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_export_returns_a_docx_that_opens_with_the_draft_text(service_clients, draft):
+    response = service_clients["export"].post("/export", json={"draft_id": draft["id"]})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == DOCX
+    assert response.content[:4] == b"PK\x03\x04"
+    document = docx.Document(io.BytesIO(response.content))
+    texts = [paragraph.text for paragraph in document.paragraphs]
+    assert "Original Petition" in texts
+    assert texts.index("Discovery Control Plan") < texts.index("Prayer")
+    assert "Level 2 applies." in texts
+    assert "Roe v. Doe" in texts
+
+
+def test_export_of_unknown_draft_is_404(service_clients):
+    response = service_clients["export"].post("/export", json={"draft_id": 999999999})
+
+    assert response.status_code == 404
+    assert "999999999" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("payload", [{}, {"draft_id": "abc"}, {"draft": 1}])
+def test_export_with_invalid_body_is_422(service_clients, payload):
+    response = service_clients["export"].post("/export", json=payload)
+
+    assert response.status_code == 422
+    assert response.json()["detail"]

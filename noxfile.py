@@ -1,0 +1,83 @@
+"""Nox sessions: each test package over each back end, the toolkit's own tests, lint.
+
+`nox` runs them all; `nox -s contracts` runs both back ends; `nox -s "contracts(db='sqlite')"`
+one. Every package session brings the stack up with `invoke services.up`, runs pytest
+against it, and takes it down in a `finally`, whatever happened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+REPORTS = ROOT / "reports"
+DATABASES = ["sqlite", "postgres"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+
+def _install(session: nox.Session) -> None:
+    session.install("-e", ".")
+
+
+def _coverage_env() -> dict[str, str]:
+    """Measure every Python process of the session, services included (coverage's .pth hook)."""
+    (REPORTS / "coverage").mkdir(parents=True, exist_ok=True)
+    return {"COVERAGE_PROCESS_START": str(ROOT / "pyproject.toml")}
+
+
+def _run_package_live(session: nox.Session, package: str, db: str) -> None:
+    """services.up, pytest on the package with JUnit + coverage, services.down in a finally."""
+    _install(session)
+    run_id = f"{package}-{db}"
+    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
+    env = {**_coverage_env(), "HARNESS_RUN": run_id}
+    session.run("invoke", "services.up", "--db", db, "--run", run_id, "--auto-ports", env=env)
+    try:
+        session.run(
+            "pytest",
+            package,
+            f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
+            "-o",
+            f"junit_suite_name={run_id}",
+            *session.posargs,
+            env=env,
+        )
+    finally:
+        session.run("invoke", "services.down", "--run", run_id, env=env)
+
+
+@nox.session
+@nox.parametrize("db", DATABASES)
+def contracts(session: nox.Session, db: str) -> None:
+    """Contract tests of every service against the live stack."""
+    _run_package_live(session, "contracts", db)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The toolkit's own tests: real processes, sockets and PostgreSQL."""
+    _install(session)
+    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
+    session.run(
+        "pytest",
+        "tests",
+        f"--junitxml={REPORTS / 'junit' / 'tests.xml'}",
+        "-o",
+        "junit_suite_name=tests",
+        *session.posargs,
+        env=_coverage_env(),
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format) and mypy on harness/."""
+    session.install("-e", ".[dev]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")

@@ -1,0 +1,64 @@
+"""Builders for the toolkit's tests: configs of fixture services, and cleanliness checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpcore  # noqa: F401  httpx imports it lazily; pytester would unload a late import
+import psutil
+import pytest
+
+from harness.config import HarnessConfig, parse_config
+from harness.ports import is_port_free
+from harness.processes import tagged_processes
+from harness.state import RunState
+
+pytest_plugins = ["pytester"]
+APP = Path(__file__).parent / "fixtures" / "app.py"
+
+
+def app_command(mode: str = "healthy", *extra: str) -> list[str]:
+    return ["{python}", str(APP), "--port", "{port}", "--mode", mode, *extra]
+
+
+@pytest.fixture
+def make_config(tmp_path: Path) -> Callable[..., HarnessConfig]:
+    """`make_config(services={...}, **top)`: a validated config rooted in tmp_path."""
+
+    def make(services: dict[str, dict[str, Any]], **top: Any) -> HarnessConfig:
+        table = {"start_timeout": 10.0, "stop_timeout": 2.0, **top, "services": services}
+        return parse_config(table, root=tmp_path)
+
+    return make
+
+
+@pytest.fixture
+def two_services(make_config: Callable[..., HarnessConfig]) -> HarnessConfig:
+    return make_config(
+        {
+            "alpha": {"command": app_command("healthy", "--name", "alpha")},
+            "beta": {
+                "command": app_command("healthy", "--name", "beta", "--needs", "ALPHA_SERVICE_URL"),
+                "depends_on": ["alpha"],
+            },
+        }
+    )
+
+
+def assert_nothing_left(state: RunState) -> None:
+    """No process of the run alive and every port it used free."""
+    for record in state.services.values():
+        assert not record.process.matches(), f"{record.name} (pid {record.process.pid}) left"
+        assert is_port_free(record.port), f"port {record.port} of {record.name} still held"
+    assert tagged_processes(state.token) == []
+    if state.database is not None and state.database.cluster is not None:
+        assert not state.database.cluster.matches()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -1,0 +1,151 @@
+"""[tool.harness] validation: every mistake is one line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import app_command
+
+from harness.config import load_config, parse_config
+from harness.exceptions import ConfigError
+
+GOOD = {"command": app_command()}
+
+
+def error_for(table: dict, root: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(table, root=root)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize(
+    "table, key, hint",
+    [
+        (
+            {"services": {"a": GOOD}, "start_timeot": 3},
+            "tool.harness.start_timeot",
+            "did you mean 'start_timeout'",
+        ),
+        (
+            {"services": {"a": {**GOOD, "helth": "/h"}}},
+            "tool.harness.services.a.helth",
+            "did you mean 'health'",
+        ),
+        ({"services": {"a": {"port": 9000}}}, "tool.harness.services.a.command", "missing"),
+        (
+            {"services": {"a": {"command": "python app.py"}}},
+            "tool.harness.services.a.command",
+            "list of strings",
+        ),
+        (
+            {"services": {"a": {"command": ["python", "app.py"]}}},
+            "tool.harness.services.a.command",
+            "{port}",
+        ),
+        (
+            {"services": {"a": {**GOOD, "depends_on": ["recrods"]}, "records": GOOD}},
+            "tool.harness.services.a.depends_on",
+            "did you mean 'records'",
+        ),
+        (
+            {"services": {"a": {**GOOD, "depends_on": ["b"]}, "b": {**GOOD, "depends_on": ["a"]}}},
+            "tool.harness.services.a.depends_on",
+            "cycle a -> b -> a",
+        ),
+        (
+            {"services": {"a": {**GOOD, "depends_on": ["a"]}}},
+            "tool.harness.services.a.depends_on",
+            "cycle a -> a",
+        ),
+        ({"services": {"a": {**GOOD, "port": 80}}}, "tool.harness.services.a.port", "1024"),
+        (
+            {"services": {"a": {**GOOD, "port": 9000}, "b": {**GOOD, "port": 9000}}},
+            "tool.harness.services.b.port",
+            "already the port of 'a'",
+        ),
+        (
+            {"services": {"a": {**GOOD, "health": "health"}}},
+            "tool.harness.services.a.health",
+            "'/'",
+        ),
+        (
+            {"services": {"a": {**GOOD, "migrations": "migrations"}}},
+            "tool.harness.services.a.migrations",
+            "database = true",
+        ),
+        (
+            {"services": {"a": {**GOOD, "database": True, "migrations": "nowhere"}}},
+            "tool.harness.services.a.migrations",
+            "no env.py",
+        ),
+        (
+            {"services": {"a": {**GOOD, "start_timeout": -1}}},
+            "tool.harness.services.a.start_timeout",
+            "positive",
+        ),
+        ({"services": {"a": GOOD}, "backends": ["mysql"]}, "tool.harness.backends", "'mysql'"),
+        ({"services": {}}, "tool.harness.services", "at least one"),
+        (
+            {"services": {"a": GOOD}, "postgres": {"bindir": "/x"}},
+            "tool.harness.postgres.bindir",
+            "did you mean 'bin_dir'",
+        ),
+    ],
+)
+def test_each_mistake_is_one_line_naming_the_key(tmp_path, table, key, hint):
+    message = error_for(table, tmp_path)
+
+    assert message.startswith(key + ":")
+    assert hint in message
+
+
+def test_valid_config_is_typed_with_defaults(tmp_path):
+    config = parse_config(
+        {"services": {"api": {**GOOD, "port": 9000, "database": True}}}, root=tmp_path
+    )
+
+    service = config.services["api"]
+    assert service.port == 9000
+    assert service.health == "/health"
+    assert service.depends_on == ()
+    assert service.start_timeout == 30.0
+    assert service.url_variable == "API_SERVICE_URL"
+    assert config.backends == ("sqlite", "postgres")
+    assert config.run_dir == tmp_path / ".harness"
+
+
+def test_start_order_groups_independent_services_in_levels(tmp_path):
+    config = parse_config(
+        {
+            "services": {
+                "web": {**GOOD, "depends_on": ["api", "auth"]},
+                "api": {**GOOD, "depends_on": ["db-proxy"]},
+                "auth": GOOD,
+                "db-proxy": GOOD,
+            }
+        },
+        root=tmp_path,
+    )
+
+    assert config.start_order() == [["auth", "db-proxy"], ["api"], ["web"]]
+
+
+def test_load_config_reports_missing_file_table_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "pyproject.toml")
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError, match=r"no \[tool.harness\] table"):
+        load_config(tmp_path / "pyproject.toml")
+    (tmp_path / "pyproject.toml").write_text("[tool.harness\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path / "pyproject.toml")
+
+
+def test_the_repository_config_is_valid():
+    config = load_config(Path(__file__).parents[1] / "pyproject.toml")
+
+    assert config.services
+    assert all(service.command for service in config.services.values())

@@ -1,0 +1,62 @@
+"""Ports: free checks, who holds a port, reservations that keep concurrent runs apart."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from harness.ports import PortReservations, is_port_free, port_owner, wait_until_free
+
+
+def listener() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def test_a_listening_port_is_not_free_and_its_owner_is_named():
+    with listener() as sock:
+        port = sock.getsockname()[1]
+
+        assert not is_port_free(port)
+        assert port_owner(port).startswith(f"pid {os.getpid()}: ")
+    assert is_port_free(port)
+
+
+def test_wait_until_free_gives_up_while_held_and_returns_once_released():
+    sock = listener()
+    port = sock.getsockname()[1]
+
+    assert not wait_until_free(port, timeout=0.1)
+    sock.close()
+    assert wait_until_free(port, timeout=1.0)
+
+
+def test_a_reserved_port_is_not_handed_to_another_run(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "one").mkdir(parents=True)
+    (runs / "two").mkdir()
+    reservations = PortReservations(tmp_path / "ports", runs)
+
+    port = reservations.free_port("one")
+
+    assert reservations.holder(port) == "one"
+    assert reservations.reserve(port, "one")
+    assert not reservations.reserve(port, "two")
+    reservations.release(port, "two")  # not theirs: ignored
+    assert reservations.holder(port) == "one"
+    reservations.release(port, "one")
+    assert reservations.reserve(port, "two")
+
+
+def test_reservations_of_vanished_runs_are_stale(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "alive").mkdir(parents=True)
+    reservations = PortReservations(tmp_path / "ports", runs)
+    assert reservations.reserve(50001, "gone")  # its run directory does not exist
+    assert reservations.reserve(50002, "alive")
+
+    assert reservations.clean_stale() == [50001]
+    assert reservations.holder(50002) == "alive"
+    assert reservations.reserve(50001, "alive")  # a stale reservation does not block

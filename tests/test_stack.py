@@ -1,0 +1,342 @@
+"""The stack with real processes and sockets: start, stop, and every way they go wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import APP, app_command, assert_nothing_left, pid_alive
+
+from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
+from harness.ports import is_port_free
+from harness.stack import Stack, clean_stale_runs
+from harness.state import RunState
+
+OWNER = Path(__file__).parent / "fixtures" / "owner.py"
+
+
+def test_up_starts_in_dependency_order_wires_env_and_down_leaves_nothing(two_services):
+    stack = Stack(two_services, "wiring")
+
+    state = stack.up("sqlite", auto_ports=True)
+
+    alpha, beta = state.services["alpha"], state.services["beta"]
+    env = httpx.get(beta.url + "/env").json()
+    assert env["PORT"] == str(beta.port)
+    assert env["ALPHA_SERVICE_URL"] == alpha.url
+    assert env["BETA_SERVICE_URL"] == beta.url
+    assert "DATABASE_URL" not in env  # beta does not use the database
+    assert env["HARNESS_RUN_TOKEN"] == state.token
+    assert (two_services.run_dir / "runs" / "wiring" / "logs" / "beta.log").is_file()
+    saved = RunState.from_json(stack.run.state_path.read_text())
+    assert saved.phase == "up"
+    assert saved.services["beta"].process == beta.process
+    assert saved.services["beta"].url == f"http://127.0.0.1:{beta.port}"
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert sorted(report.stopped) == ["alpha", "beta"]
+    assert_nothing_left(state)
+    assert not stack.run.path.exists()
+    assert "listening" in (two_services.run_dir / "logs" / "wiring" / "beta.log").read_text()
+
+
+def test_database_services_get_database_url(make_config):
+    config = make_config({"api": {"command": app_command(), "database": True}})
+    stack = Stack(config, "db-url")
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        env = httpx.get(state.services["api"].url + "/env").json()
+        assert env["DATABASE_URL"] == f"sqlite:///{stack.run.path / 'database.sqlite3'}"
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def test_a_service_that_exits_at_start_fails_fast_with_exit_code_and_log(make_config):
+    config = make_config(
+        {
+            "alpha": {"command": app_command("healthy", "--name", "alpha")},
+            "broken": {"command": app_command("exit", "--name", "broken"), "start_timeout": 30},
+        }
+    )
+    stack = Stack(config, "exits")
+
+    with pytest.raises(ServiceStartError) as caught:
+        stack.up("sqlite", auto_ports=True)
+
+    error = caught.value
+    assert error.service == "broken"
+    assert error.exit_code == 3
+    assert "fatal: SETTING_X is missing" in error.log_tail
+    assert "exit code: 3" in str(error)
+    assert not stack.run.path.exists()
+    logs = config.run_dir / "logs" / "exits"
+    assert "listening" in (logs / "alpha.log").read_text()  # alpha was up, then stopped
+    alpha_port = int((logs / "alpha.log").read_text().split("listening on ")[1].split()[0])
+    assert is_port_free(alpha_port)
+
+
+def test_a_service_that_never_gets_healthy_fails_at_its_deadline(make_config):
+    config = make_config({"slow": {"command": app_command("never-healthy"), "start_timeout": 1}})
+    stack = Stack(config, "never")
+
+    with pytest.raises(ServiceStartError, match=r"not healthy after 1 s .*HTTP 503"):
+        stack.up("sqlite", auto_ports=True)
+
+    assert not stack.run.path.exists()
+    assert list((config.run_dir / "ports").iterdir()) == []
+
+
+def test_a_command_that_does_not_exist_is_a_start_error(make_config):
+    config = make_config({"ghost": {"command": ["/nonexistent/binary", "{port}"]}})
+
+    with pytest.raises(ServiceStartError, match="cannot run '/nonexistent/binary'"):
+        Stack(config, "ghost").up("sqlite", auto_ports=True)
+
+
+def test_a_service_that_ignores_sigterm_is_killed_after_its_grace(make_config):
+    config = make_config({"stubborn": {"command": app_command("ignore-term"), "stop_timeout": 0.5}})
+    stack = Stack(config, "stubborn")
+    state = stack.up("sqlite", auto_ports=True)
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert_nothing_left(state)
+
+
+def test_a_grandchild_that_left_the_process_group_is_found_by_its_run_token(make_config):
+    config = make_config({"leaky": {"command": app_command("grandchild")}})
+    stack = Stack(config, "leaky")
+    state = stack.up("sqlite", auto_ports=True)
+
+    report = stack.down()
+
+    assert any("escaped its process group" in problem for problem in report.problems)
+    assert_nothing_left(state)
+
+
+def test_a_port_held_by_another_program_is_named_and_that_program_left_alone(make_config):
+    holder = subprocess.Popen(
+        [sys.executable, str(APP), "--port", "0", "--mode", "healthy"], stdout=subprocess.DEVNULL
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    holder.kill()
+    holder.wait()
+    holder = subprocess.Popen(
+        [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert "listening" in holder.stdout.readline() + holder.stdout.readline()
+        config = make_config({"api": {"command": app_command(), "port": port}})
+        stack = Stack(config, "held")
+
+        with pytest.raises(PortInUseError) as caught:
+            stack.up("sqlite")
+
+        message = str(caught.value)
+        assert f"port {port} (tool.harness.services.api.port)" in message
+        assert f"pid {holder.pid}: " in message and str(APP) in message
+        assert "--auto-ports" in message
+        assert holder.poll() is None  # never killed for holding a port
+        assert not stack.run.path.exists()
+
+        state = stack.up("sqlite", auto_ports=True)  # the way out the message names
+        assert state.services["api"].port != port
+        assert stack.down().ok
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_up_on_a_run_already_up_says_so_and_leaves_it_running(two_services):
+    stack = Stack(two_services, "twice")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        with pytest.raises(RunStateError, match="already up"):
+            Stack(two_services, "twice").up("sqlite", auto_ports=True)
+        assert all(record.process.matches() for record in state.services.values())
+    finally:
+        assert stack.down().ok
+
+
+def owner_process(config_table: dict, root: Path, run_id: str) -> subprocess.Popen[str]:
+    owner = subprocess.Popen(
+        [sys.executable, str(OWNER), str(root), run_id, "sqlite", json.dumps(config_table)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None
+    assert owner.stdout.readline().strip() == "up"
+    return owner
+
+
+TWO_SERVICES = {
+    "services": {
+        "alpha": {"command": app_command("healthy", "--name", "alpha")},
+        "beta": {"command": app_command("healthy", "--name", "beta"), "depends_on": ["alpha"]},
+    }
+}
+
+
+@pytest.mark.parametrize("cleaner", ["up", "down", "ports.clean"])
+def test_a_run_whose_owner_was_killed_is_cleaned_by_the_next_command(
+    tmp_path, make_config, cleaner
+):
+    config = make_config(TWO_SERVICES["services"])
+    owner = owner_process(TWO_SERVICES, tmp_path, "crashed")
+    stale = Stack(config, "crashed").run.load()
+    owner.send_signal(signal.SIGKILL)
+    owner.wait()
+    assert stale.is_stale()
+    assert all(record.process.matches() for record in stale.services.values())
+
+    stack = Stack(config, "crashed")
+    if cleaner == "up":
+        fresh = stack.up("sqlite", auto_ports=True)
+        assert fresh.token != stale.token
+        assert stack.down().ok
+    elif cleaner == "down":
+        assert stack.down().ok
+    else:
+        reports = clean_stale_runs(config)
+        assert [report.run_id for report in reports] == ["crashed"]
+
+    assert_nothing_left(stale)
+
+
+def test_a_recycled_pid_is_never_signalled(two_services):
+    stack = Stack(two_services, "recycled")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        forged = state.services["alpha"]
+        forged.process = type(forged.process)(
+            bystander.pid, forged.process.started, forged.process.cmdline
+        )
+        stack.run.save(state)
+
+        stack.down()
+
+        assert pid_alive(bystander.pid)
+    finally:
+        bystander.kill()
+        bystander.wait()
+        alpha = state.services["alpha"]
+        os.killpg(alpha.process.pid, signal.SIGKILL) if pid_alive(alpha.process.pid) else None
+
+
+def test_two_runs_at_once_get_disjoint_ports_state_and_logs(two_services):
+    results: dict[str, RunState] = {}
+    errors: list[BaseException] = []
+
+    def start(run_id: str) -> None:
+        try:
+            results[run_id] = Stack(two_services, run_id).up("sqlite", auto_ports=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(run,)) for run in ("left", "right")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        left = {r.port for r in results["left"].services.values()}
+        right = {r.port for r in results["right"].services.values()}
+        assert left.isdisjoint(right)
+        assert results["left"].token != results["right"].token
+        for state in results.values():
+            for record in state.services.values():
+                assert httpx.get(record.url + "/health").status_code == 200
+    finally:
+        for run_id in results:
+            assert Stack(two_services, run_id).down().ok
+    for state in results.values():
+        assert_nothing_left(state)
+
+
+def test_restart_brings_one_service_back_on_the_same_port(two_services):
+    stack = Stack(two_services, "restart")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        before = state.services["beta"]
+
+        after = stack.restart("beta")
+
+        assert after.port == before.port
+        assert after.process.pid != before.process.pid
+        assert not before.process.matches()
+        assert httpx.get(after.url + "/health").status_code == 200
+        assert stack.run.load().services["beta"].process == after.process
+        with pytest.raises(RunStateError, match="no service 'gamma'"):
+            stack.restart("gamma")
+    finally:
+        final = stack.run.load()
+        assert stack.down().ok
+    assert_nothing_left(final)
+
+
+def test_sigterm_during_up_stops_what_was_started(tmp_path, make_config):
+    config = make_config(
+        {
+            "alpha": {"command": app_command("healthy", "--name", "alpha")},
+            "slow": {
+                "command": app_command("never-healthy"),
+                "start_timeout": 30,
+                "depends_on": ["alpha"],
+            },
+        }
+    )
+    table = {
+        "services": {
+            name: {
+                "command": service.command,
+                "start_timeout": 30,
+                "depends_on": list(service.depends_on),
+            }
+            for name, service in config.services.items()
+        }
+    }
+    starter = subprocess.Popen(
+        [sys.executable, str(OWNER), str(tmp_path), "interrupted", "sqlite", json.dumps(table)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stack = Stack(config, "interrupted")
+    state = _wait_for_service(stack, "slow")
+
+    starter.send_signal(signal.SIGTERM)
+    _, stderr = starter.communicate(timeout=30)
+
+    assert starter.returncode != 0
+    assert "KeyboardInterrupt" in stderr
+    assert_nothing_left(state)
+    assert not stack.run.path.exists()
+
+
+def _wait_for_service(stack: Stack, name: str) -> RunState:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if stack.run.exists():
+            state = stack.run.load()
+            if name in state.services:
+                return state
+        time.sleep(0.02)
+    raise AssertionError(f"{name} never started")

@@ -1,0 +1,97 @@
+"""The invoke tasks as a user runs them: exit codes and one-screen messages, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import app_command
+
+ROOT = Path(__file__).parents[1]
+
+
+def write_pyproject(directory: Path, services: str) -> Path:
+    (directory / "tasks.py").write_text("from harness.tasks import namespace\n")
+    path = directory / "pyproject.toml"
+    path.write_text(f"[tool.harness]\nstop_timeout = 2\n{services}")
+    return path
+
+
+def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def command_toml(mode: str = "healthy") -> str:
+    return "[" + ", ".join(f'"{arg}"' for arg in app_command(mode)) + "]"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    write_pyproject(tmp_path, f"[tool.harness.services.api]\ncommand = {command_toml()}\n")
+    return tmp_path
+
+
+def test_up_status_logs_restart_down_round_trip(project):
+    up = invoke(project, "services.up", "--run", "cli", "--auto-ports")
+    assert up.returncode == 0, up.stderr
+    assert "run 'cli' up on sqlite" in up.stdout
+    try:
+        status = invoke(project, "services.status", "--run", "cli")
+        assert status.returncode == 0, status.stderr
+        assert "api" in status.stdout and " yes " in status.stdout
+
+        again = invoke(project, "services.up", "--run", "cli", "--auto-ports")
+        assert again.returncode == 1
+        assert "already up" in again.stderr
+
+        restart = invoke(project, "services.restart", "api", "--run", "cli")
+        assert restart.returncode == 0, restart.stderr
+
+        logs = invoke(project, "services.logs", "api", "--run", "cli")
+        assert logs.returncode == 0
+        assert "listening on" in logs.stdout
+    finally:
+        down = invoke(project, "services.down", "--run", "cli")
+    assert down.returncode == 0, down.stderr
+    assert "stopped api" in down.stdout
+    assert invoke(project, "services.down", "--run", "cli").stdout.strip().endswith("nothing to do")
+    assert invoke(project, "services.status", "--run", "cli").returncode == 1
+
+
+def test_bad_config_exits_1_with_one_line_and_no_traceback(tmp_path):
+    write_pyproject(tmp_path, "[tool.harness.services.api]\nport = 9000\n")
+
+    result = invoke(tmp_path, "services.up")
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "harness: tool.harness.services.api.command: missing; give the command as a list, e.g. "
+        '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]'
+    )
+
+
+def test_a_failing_service_exits_1_naming_it_with_its_log(tmp_path):
+    write_pyproject(tmp_path, f"[tool.harness.services.api]\ncommand = {command_toml('exit')}\n")
+
+    result = invoke(tmp_path, "services.up", "--auto-ports")
+
+    assert result.returncode == 1
+    assert "service 'api' failed to start: it exited during start" in result.stderr
+    assert "fatal: SETTING_X is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".harness" / "runs" / "default").exists()
+
+
+def test_ports_clean_with_nothing_stale_says_so(project):
+    result = invoke(project, "ports.clean")
+
+    assert result.returncode == 0
+    assert "nothing to clean" in result.stdout
