@@ -23,6 +23,7 @@ from harness.exceptions import ServiceStartError
 
 RUN_TOKEN_VARIABLE = "HARNESS_RUN_TOKEN"
 LOG_TAIL_LINES = 20
+CMDLINE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,20 @@ class ProcessRecord:
 
     @classmethod
     def of(cls, pid: int) -> ProcessRecord:
+        """Record a running process.
+
+        Right after a fork/exec, /proc may still show an empty command line for a moment
+        (seen under load); recording that would disown the process later, so wait it out.
+        """
         process = psutil.Process(pid)
-        return cls(pid, _started(process), tuple(process.cmdline()))
+        deadline = time.monotonic() + CMDLINE_WAIT
+        cmdline: list[str] = []
+        with contextlib.suppress(psutil.ZombieProcess):
+            cmdline = process.cmdline()
+            while not cmdline and time.monotonic() < deadline:
+                time.sleep(0.001)
+                cmdline = process.cmdline()
+        return cls(pid, _started(process), tuple(cmdline))
 
     def uptime(self) -> float:
         """Seconds the process has been running."""
@@ -51,7 +64,8 @@ class ProcessRecord:
         try:
             process = psutil.Process(self.pid)
             return (
-                process.status() != psutil.STATUS_ZOMBIE
+                bool(self.cmdline)
+                and process.status() != psutil.STATUS_ZOMBIE
                 and abs(_started(process) - self.started) < 1e-6
                 and tuple(process.cmdline()) == self.cmdline
             )

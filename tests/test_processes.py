@@ -1,0 +1,67 @@
+"""Process identity and stopping, with real processes."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from conftest import pid_alive
+
+from harness.processes import ProcessRecord, log_tail, spawn, stop_group
+
+
+def test_a_process_is_recorded_with_its_full_command_line_right_after_spawn(tmp_path):
+    command = [sys.executable, "-c", "import time; time.sleep(30)", "marker"]
+    records = []
+    try:
+        for _ in range(20):
+            process = spawn(command, {}, tmp_path / "sleep.log", cwd=tmp_path)
+            records.append(ProcessRecord.of(process.pid))
+        assert all(record.cmdline == tuple(command) for record in records)
+        assert all(record.matches() for record in records)
+    finally:
+        for record in records:
+            stop_group(record, grace=1)
+    assert not any(pid_alive(record.pid) for record in records)
+
+
+def test_a_record_without_command_line_or_with_another_start_time_never_matches(tmp_path):
+    process = spawn(
+        [sys.executable, "-c", "import time; time.sleep(30)"], {}, tmp_path / "log", cwd=tmp_path
+    )
+    record = ProcessRecord.of(process.pid)
+    try:
+        assert not ProcessRecord(record.pid, record.started, ()).matches()
+        assert not ProcessRecord(record.pid, record.started + 1, record.cmdline).matches()
+        assert not stop_group(ProcessRecord(record.pid, record.started - 1, record.cmdline), 1)
+        assert pid_alive(record.pid)
+    finally:
+        assert stop_group(record, grace=1)
+    assert not record.matches()
+
+
+def test_stop_escalates_through_the_given_signals_to_sigkill(tmp_path):
+    ignores_everything = (
+        "import signal, time\n"
+        "for s in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):\n"
+        "    signal.signal(s, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    log = tmp_path / "stubborn.log"
+    process = spawn([sys.executable, "-c", ignores_everything], {}, log, cwd=tmp_path)
+    record = ProcessRecord.of(process.pid)
+    while "ready" not in log_tail(log):
+        pass
+
+    assert stop_group(record, grace=0.2, signals=(signal.SIGINT, signal.SIGQUIT))
+
+    assert not pid_alive(record.pid)  # it ignores the others and sleeps 60 s: only SIGKILL ends it
+
+
+def test_log_tail_gives_the_last_lines(tmp_path):
+    log = tmp_path / "service.log"
+    log.write_text("".join(f"line {n}\n" for n in range(100)))
+
+    assert log_tail(log, 3) == "line 97\nline 98\nline 99"
+    assert log_tail(tmp_path / "missing.log") == ""
