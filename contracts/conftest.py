@@ -16,6 +16,22 @@ def unique() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+@pytest.fixture
+def case(service_clients, unique):
+    """A case in records, unique to the test."""
+    records = service_clients["records"]
+    response = records.post(
+        "/cases",
+        json={
+            "case_name": f"{unique('Roe')} v. Doe",
+            "cause_number": unique("2026-CI"),
+            "court_name": "District Court of Travis County, Texas",
+        },
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
 def build_docx(caption: list[str], sections: list[tuple[str, list[str]]]) -> bytes:
     """A real Word document: caption paragraphs, then a heading and paragraphs per section."""
     document = docx.Document()

@@ -19,17 +19,8 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
-def draft(service_clients, unique):
-    records = service_clients["records"]
-    case = records.post(
-        "/cases",
-        json={
-            "case_name": "Roe v. Doe",
-            "cause_number": unique("2026-CI"),
-            "court_name": "District Court of Travis County",
-        },
-    ).json()
-    response = records.post(
+def draft(service_clients, case):
+    response = service_clients["records"].post(
         "/drafts",
         json={
             "case_id": case["id"],
@@ -44,7 +35,7 @@ def draft(service_clients, unique):
     return response.json()
 
 
-def test_export_returns_a_docx_that_opens_with_the_draft_text(service_clients, draft):
+def test_export_returns_a_docx_that_opens_with_the_draft_text(service_clients, case, draft):
     response = service_clients["export"].post("/export", json={"draft_id": draft["id"]})
 
     assert response.status_code == 200
@@ -55,7 +46,7 @@ def test_export_returns_a_docx_that_opens_with_the_draft_text(service_clients, d
     assert "Original Petition" in texts
     assert texts.index("Discovery Control Plan") < texts.index("Prayer")
     assert "Level 2 applies." in texts
-    assert "Roe v. Doe" in texts
+    assert case["case_name"] in texts
 
 
 def test_export_of_unknown_draft_is_404(service_clients):
@@ -73,15 +64,16 @@ def test_export_with_invalid_body_is_422(service_clients, payload):
     assert response.json()["detail"]
 
 
+def _unused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def export_without_records(tmp_path):
     """A second export process whose RECORDS_SERVICE_URL points at a port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    dead_port, port = _unused_port(), _unused_port()
     env = {**os.environ, "RECORDS_SERVICE_URL": f"http://127.0.0.1:{dead_port}"}
     command = [
         sys.executable,

@@ -23,20 +23,6 @@ def template(records, unique):
     return response.json()
 
 
-@pytest.fixture
-def case(records, unique):
-    response = records.post(
-        "/cases",
-        json={
-            "case_name": f"{unique('Roe')} v. Doe",
-            "cause_number": unique("2026-CI"),
-            "court_name": "District Court of Travis County, Texas",
-        },
-    )
-    assert response.status_code == 201
-    return response.json()
-
-
 def test_template_create_returns_201_with_id_and_fields(records, unique):
     name = unique("template")
     response = records.post("/templates", json={**TEMPLATE, "name": name})
