@@ -105,6 +105,13 @@ class PortReservations:
             with contextlib.suppress(FileNotFoundError):
                 (self.directory / str(port)).unlink()
 
+    def release_all(self, run_id: str) -> None:
+        """Drop every reservation `run_id` holds."""
+        if self.directory.is_dir():
+            for path in self.directory.iterdir():
+                if path.name.isdigit():
+                    self.release(int(path.name), run_id)
+
     def free_port(self, run_id: str, attempts: int = 50) -> int:
         """A port the OS says is free and no other run has reserved, now reserved for us."""
         for _ in range(attempts):

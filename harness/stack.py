@@ -288,10 +288,7 @@ class Stack:
                     report.problems.append(str(exc))
             for pid in processes.kill_tagged(state.token):
                 report.problems.append(f"pid {pid} escaped its process group; killed")
-            for port in {record.port for record in state.services.values()}:
-                self.reservations.release(port, self.run_id)
-            if state.database is not None and state.database.cluster_port is not None:
-                self.reservations.release(state.database.cluster_port, self.run_id)
+            self.reservations.release_all(self.run_id)
             self._archive_logs()
             self.run.remove()
         return report

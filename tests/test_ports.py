@@ -48,6 +48,9 @@ def test_a_reserved_port_is_not_handed_to_another_run(tmp_path):
     assert reservations.holder(port) == "one"
     reservations.release(port, "one")
     assert reservations.reserve(port, "two")
+    other = reservations.free_port("two")
+    reservations.release_all("two")
+    assert reservations.holder(port) is None and reservations.holder(other) is None
 
 
 def test_reservations_of_vanished_runs_are_stale(tmp_path):
