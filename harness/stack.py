@@ -279,8 +279,10 @@ class Stack:
     def _teardown(self, state: RunState) -> Teardown:
         report = Teardown(self.run_id)
         with signals_deferred():
-            for name in reversed(self._stop_order(state)):
-                self._stop_service(state.services[name], report)
+            for level in self._stop_levels(state):
+                with ThreadPoolExecutor(max_workers=len(level)) as pool:
+                    records = [state.services[name] for name in level]
+                    list(pool.map(self._stop_service, records, [report] * len(records)))
             if state.database is not None:
                 try:
                     databases.release(state.database, self.config)
@@ -293,11 +295,12 @@ class Stack:
             self.run.remove()
         return report
 
-    def _stop_order(self, state: RunState) -> list[str]:
-        order = [name for level in self.config.start_order() for name in level]
-        return [n for n in order if n in state.services] + [
-            n for n in state.services if n not in order
-        ]
+    def _stop_levels(self, state: RunState) -> list[list[str]]:
+        """Reverse dependency order, each level stopped in parallel; unknown services first."""
+        levels = [[n for n in level if n in state.services] for level in self.config.start_order()]
+        known = {name for level in levels for name in level}
+        levels.append([name for name in state.services if name not in known])
+        return [level for level in reversed(levels) if level]
 
     def _stop_service(self, record: ServiceRecord, report: Teardown) -> None:
         service = self.config.services.get(record.name)
