@@ -108,9 +108,11 @@ def _give_to(path: Path, user: str | None) -> None:
     """chown -R `path` to `user` (nothing to do when we are that user)."""
     if user is None:
         return
+    entry = pwd.getpwnam(user)
+    os.lchown(path, entry.pw_uid, entry.pw_gid)
     for root, dirs, files in os.walk(path):
-        for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-            shutil.chown(name, user, user)
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
 
 
 def _reachable_by(path: Path, user: str | None) -> bool:
