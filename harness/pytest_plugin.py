@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,16 +33,14 @@ class RunningStack:
     backend: str
     database_url: str
     urls: dict[str, str]
-    owned: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_state(cls, state: RunState, owned: bool) -> RunningStack:
+    def from_state(cls, state: RunState) -> RunningStack:
         return cls(
             run_id=state.run_id,
             backend=state.backend,
             database_url=state.database.display_url if state.database else "",
             urls={name: record.url for name, record in state.services.items()},
-            owned=owned,
         )
 
 
@@ -101,15 +99,13 @@ def harness_stack(
         if stack.run.exists():
             state = stack.run.load()
             if not state.is_stale() and state.phase == "up":
-                yield _recorded(
-                    RunningStack.from_state(state, owned=False), record_testsuite_property
-                )
+                yield _recorded(RunningStack.from_state(state), record_testsuite_property)
                 return
     stack = Stack(config, run_id or f"pytest-{os.getpid()}")
     with sigterm_raises():
         state = stack.up(options.harness_db, auto_ports=True)
         try:
-            yield _recorded(RunningStack.from_state(state, owned=True), record_testsuite_property)
+            yield _recorded(RunningStack.from_state(state), record_testsuite_property)
         finally:
             report = stack.down()
             if not report.ok:
