@@ -72,6 +72,11 @@ class PortReservations:
         self.directory = directory
         self.runs_dir = runs_dir
 
+    @classmethod
+    def under(cls, run_dir: Path) -> PortReservations:
+        """The reservations of every run under a harness directory (`<run_dir>/ports`)."""
+        return cls(run_dir / "ports", run_dir / "runs")
+
     def reserve(self, port: int, run_id: str) -> bool:
         """Reserve `port` for `run_id`; False when another live run holds it."""
         self.directory.mkdir(parents=True, exist_ok=True)

@@ -67,7 +67,7 @@ class Stack:
     def __init__(self, config: HarnessConfig, run_id: str) -> None:
         self.config = config
         self.run = RunDirectory(config.run_dir / "runs", run_id)
-        self.reservations = PortReservations(config.run_dir / "ports", config.run_dir / "runs")
+        self.reservations = PortReservations.under(config.run_dir)
 
     @property
     def run_id(self) -> str:
@@ -381,5 +381,5 @@ def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:
             continue
         if state.is_stale():
             reports.append(stack._teardown(state))
-    PortReservations(config.run_dir / "ports", config.run_dir / "runs").clean_stale()
+    PortReservations.under(config.run_dir).clean_stale()
     return reports

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -127,14 +127,9 @@ def test_a_grandchild_that_left_the_process_group_is_found_by_its_run_token(make
 
 
 def test_a_port_held_by_another_program_is_named_and_that_program_left_alone(make_config):
-    holder = subprocess.Popen(
-        [sys.executable, str(APP), "--port", "0", "--mode", "healthy"], stdout=subprocess.DEVNULL
-    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    holder.kill()
-    holder.wait()
     holder = subprocess.Popen(
         [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
     )
@@ -220,22 +215,21 @@ def test_a_run_whose_owner_was_killed_is_cleaned_by_the_next_command(
 def test_a_recycled_pid_is_never_signalled(two_services):
     stack = Stack(two_services, "recycled")
     state = stack.up("sqlite", auto_ports=True, detach=True)
+    real_alpha = state.services["alpha"].process
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         forged = state.services["alpha"]
-        forged.process = type(forged.process)(
-            bystander.pid, forged.process.started, forged.process.cmdline
-        )
+        forged.process = type(real_alpha)(bystander.pid, real_alpha.started, real_alpha.cmdline)
         stack.run.save(state)
 
-        stack.down()
+        report = stack.down()
 
-        assert pid_alive(bystander.pid)
+        assert pid_alive(bystander.pid)  # the pid matched, its start time did not
+        assert f"pid {real_alpha.pid} escaped its process group; killed" in report.problems
+        assert not pid_alive(real_alpha.pid)  # found by the run token instead
     finally:
         bystander.kill()
         bystander.wait()
-        alpha = state.services["alpha"]
-        os.killpg(alpha.process.pid, signal.SIGKILL) if pid_alive(alpha.process.pid) else None
 
 
 def test_two_runs_at_once_get_disjoint_ports_state_and_logs(two_services):
@@ -330,8 +324,6 @@ def test_sigterm_during_up_stops_what_was_started(tmp_path, make_config):
 
 
 def _wait_for_service(stack: Stack, name: str) -> RunState:
-    import time
-
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if stack.run.exists():
