@@ -58,17 +58,36 @@ def provision(
         database = DatabaseRecord(backend="sqlite", name=str(path), display_url=f"sqlite:///{path}")
         record(database)
         return database
-    name = database_name(run.run_id, token)
+    database = DatabaseRecord("postgres", database_name(run.run_id, token), "")
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if server_url:
-        admin = _parse_server_url(server_url)
-        database = DatabaseRecord("postgres", name, "")
-        database.display_url = mask_url(service_url(database, config))
-        record(database)
-        _create_database(_conninfo(admin), name, where=mask_url(server_url))
-        return database
+        _provision_on_server(database, server_url, config, record)
+    else:
+        _provision_on_cluster(database, config, run, env, free_port, record)
+    return database
+
+
+def _provision_on_server(
+    database: DatabaseRecord,
+    server_url: str,
+    config: HarnessConfig,
+    record: Callable[[DatabaseRecord], None],
+) -> None:
+    admin = _parse_server_url(server_url)
+    database.display_url = mask_url(service_url(database, config))
+    record(database)
+    _create_database(_conninfo(admin), database.name, where=mask_url(server_url))
+
+
+def _provision_on_cluster(
+    database: DatabaseRecord,
+    config: HarnessConfig,
+    run: RunDirectory,
+    env: dict[str, str],
+    free_port: Callable[[], int],
+    record: Callable[[DatabaseRecord], None],
+) -> None:
     binaries = pgcluster.find_binaries(config.postgres.bin_dir)
-    database = DatabaseRecord("postgres", name, "")
 
     def remember_cluster(cluster: pgcluster.Cluster) -> None:
         database.cluster = cluster.process
@@ -86,8 +105,7 @@ def provision(
         env,
         remember_cluster,
     )
-    _create_database(cluster.admin_conninfo(), name, where="the throwaway cluster")
-    return database
+    _create_database(cluster.admin_conninfo(), database.name, where="the throwaway cluster")
 
 
 def service_url(record: DatabaseRecord, config: HarnessConfig) -> str:
