@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TypeVar
 
+from fastapi import HTTPException
 from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+Row = TypeVar("Row", bound=DeclarativeBase)
 
 
 def engine_from_environment() -> Engine:
@@ -53,3 +57,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def get_or_404(session: Session, model: type[Row], row_id: int) -> Row:
+    """The row of `model` with this id; a 404 naming the model when there is none."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise HTTPException(404, f"{model.__name__.lower()} {row_id} not found")
+    return row

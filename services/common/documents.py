@@ -9,8 +9,11 @@ import docx
 from docx.document import Document
 from fastapi import HTTPException, UploadFile
 
+from services.common.web import error_responses
+
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_ERRORS = error_responses(400, 413)
 
 
 async def read_docx(upload: UploadFile) -> Document:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import UploadFile
 from pydantic import BaseModel
 
-from services.common.documents import read_docx
+from services.common.documents import UPLOAD_ERRORS, read_docx
 from services.common.web import create_app
 from services.ingestion import parsing
 
-app = create_app("ingestion", "Parses .docx uploads into sections, metadata and case blocks.")
+app = create_app(
+    "ingestion", "Parses .docx uploads into sections, metadata and case blocks.", "1.0.0"
+)
 
 
 class ParsedSection(BaseModel):
@@ -31,7 +33,7 @@ class CaseBlock(BaseModel):
     court_name: str | None
 
 
-@app.post("/parse", response_model=ParsedDocument)
+@app.post("/parse", response_model=ParsedDocument, responses=UPLOAD_ERRORS)
 async def parse(file: UploadFile) -> dict[str, object]:
     document = await read_docx(file)
     return {
@@ -41,6 +43,6 @@ async def parse(file: UploadFile) -> dict[str, object]:
     }
 
 
-@app.post("/extract-caseblock", response_model=CaseBlock)
+@app.post("/extract-caseblock", response_model=CaseBlock, responses=UPLOAD_ERRORS)
 async def extract_caseblock(file: UploadFile) -> dict[str, str | None]:
     return parsing.case_block(await read_docx(file))

@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.common.fields import Id, text
+
+Name = Annotated[str, text(200)]
+Title = Annotated[str, text(300)]
+Description = Annotated[str, text(5_000, blank=True)]
+# kept in JSON columns, where NUL is stored escaped: no pattern needed
+Variables = dict[
+    Annotated[str, Field(min_length=1, max_length=100)], Annotated[str, Field(max_length=5_000)]
+]
 
 
 class Section(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    content: str = Field(default="", max_length=100_000)
+    title: Title
+    content: Annotated[str, text(100_000, blank=True)] = ""
     level: int = Field(default=1, ge=1, le=9)
 
 
+Sections = Annotated[list[Section], Field(max_length=500)]
+
+
 class TemplateIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5_000)
-    sections: list[Section] = Field(default_factory=list, max_length=500)
-    variables: dict[str, str] = Field(default_factory=dict)
+    name: Name
+    description: Description = ""
+    sections: Sections = Field(default_factory=list)
+    variables: Variables = Field(default_factory=dict)
 
 
 class TemplateUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5_000)
-    sections: list[Section] | None = Field(default=None, max_length=500)
-    variables: dict[str, str] | None = None
+    """Only the fields given change; none of them may be null."""
+
+    name: Name = Field(default=None)
+    description: Description = Field(default=None)
+    sections: Sections = Field(default=None)
+    variables: Variables = Field(default=None)
 
 
 class TemplateOut(TemplateIn):
@@ -36,11 +52,11 @@ class TemplateOut(TemplateIn):
 
 
 class CaseIn(BaseModel):
-    case_name: str = Field(min_length=1, max_length=300)
-    cause_number: str = Field(min_length=1, max_length=100)
-    court_name: str = Field(min_length=1, max_length=300)
-    template_id: int | None = None
-    variables: dict[str, str] = Field(default_factory=dict)
+    case_name: Annotated[str, text(300)]
+    cause_number: Annotated[str, text(100)]
+    court_name: Annotated[str, text(300)]
+    template_id: Id | None = None
+    variables: Variables = Field(default_factory=dict)
 
 
 class CaseOut(CaseIn):
@@ -52,15 +68,27 @@ class CaseOut(CaseIn):
 
 
 class DraftIn(BaseModel):
-    case_id: int
-    title: str = Field(min_length=1, max_length=300)
-    sections: list[Section] = Field(default_factory=list, max_length=500)
+    case_id: Id
+    title: Title
+    sections: Sections = Field(default_factory=list)
 
 
 class DraftUpdate(BaseModel):
-    version: int = Field(ge=1, description="The version this change was made from.")
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    sections: list[Section] | None = Field(default=None, max_length=500)
+    """A new version of a draft: its title, its sections or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["title"]}, {"required": ["sections"]}]}
+    )
+
+    version: Id = Field(description="The version this change was made from.")
+    title: Title = Field(default=None)
+    sections: Sections = Field(default=None)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> DraftUpdate:
+        if self.title is None and self.sections is None:
+            raise ValueError("nothing to save: give title or sections")
+        return self
 
 
 class DraftOut(DraftIn):
@@ -72,9 +100,9 @@ class DraftOut(DraftIn):
 
 
 class EvidenceIn(BaseModel):
-    case_id: int
-    description: str = Field(min_length=1, max_length=5_000)
-    kind: str = Field(default="document", min_length=1, max_length=50)
+    case_id: Id
+    description: Annotated[str, text(5_000)]
+    kind: Annotated[str, text(50)] = "document"
 
 
 class EvidenceOut(EvidenceIn):
