@@ -20,8 +20,8 @@ nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
 
-def _install(session: nox.Session) -> None:
-    session.install("-e", ".")
+def _install(session: nox.Session, extras: str = "") -> None:
+    session.install("-e", f".[{extras}]" if extras else ".")
 
 
 def _coverage_env() -> dict[str, str]:
@@ -30,9 +30,9 @@ def _coverage_env() -> dict[str, str]:
     return {"COVERAGE_PROCESS_START": str(ROOT / "pyproject.toml")}
 
 
-def _run_package_live(session: nox.Session, package: str, db: str) -> None:
+def _run_package_live(session: nox.Session, package: str, db: str, extras: str = "") -> None:
     """services.up, pytest on the package with JUnit + coverage, services.down in a finally."""
-    _install(session)
+    _install(session, extras)
     run_id = f"{package}-{db}"
     (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
     env = {**_coverage_env(), "HARNESS_RUN": run_id}
@@ -54,8 +54,11 @@ def _run_package_live(session: nox.Session, package: str, db: str) -> None:
 @nox.session
 @nox.parametrize("db", DATABASES)
 def contracts(session: nox.Session, db: str) -> None:
-    """Contract tests of every service against the live stack."""
-    _run_package_live(session, "contracts", db)
+    """Contract tests, the drift, breaking-change and conformance gates, generated tests.
+
+    `nox -s contracts -- --contracts-base REV` judges breaking changes against REV.
+    """
+    _run_package_live(session, "contracts", db, extras="contracts")
 
 
 @nox.session

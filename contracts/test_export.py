@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-import sys
-import threading
-from pathlib import Path
 
 import docx
 import httpx
 import pytest
-
-from harness.processes import ProcessRecord, spawn, stop_group, wait_healthy
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -64,41 +57,8 @@ def test_export_with_invalid_body_is_422(service_clients, payload):
     assert response.json()["detail"]
 
 
-def _unused_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def export_without_records(tmp_path):
-    """A second export process whose RECORDS_SERVICE_URL points at a port nobody listens on."""
-    dead_port, port = _unused_port(), _unused_port()
-    env = {**os.environ, "RECORDS_SERVICE_URL": f"http://127.0.0.1:{dead_port}"}
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "services.export.app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    log = tmp_path / "export.log"
-    process = spawn(command, env, log, cwd=Path.cwd())
-    record = ProcessRecord.of(process.pid)
-    try:
-        wait_healthy(
-            "export", process, f"http://127.0.0.1:{port}/health", 30, log, threading.Event()
-        )
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_group(record, grace=5)
-
-
-def test_export_when_records_is_unreachable_is_503_with_json_error(export_without_records):
-    response = httpx.post(f"{export_without_records}/export", json={"draft_id": 1}, timeout=30)
+def test_export_when_records_is_unreachable_is_503_with_json_error(without_records):
+    response = httpx.post(f"{without_records('export')}/export", json={"draft_id": 1}, timeout=30)
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/json"

@@ -17,7 +17,15 @@ from harness.exceptions import ConfigError
 Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
 
-_TOP_KEYS = {"run_dir", "start_timeout", "stop_timeout", "backends", "services", "postgres"}
+_TOP_KEYS = {
+    "run_dir",
+    "start_timeout",
+    "stop_timeout",
+    "backends",
+    "services",
+    "postgres",
+    "contracts",
+}
 _SERVICE_KEYS = {
     "command",
     "port",
@@ -28,8 +36,10 @@ _SERVICE_KEYS = {
     "start_timeout",
     "stop_timeout",
     "env",
+    "openapi",
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
+_CONTRACTS_KEYS = {"dir", "base_branch"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class ServiceConfig:
     start_timeout: float
     stop_timeout: float
     env: dict[str, str] = field(default_factory=dict)
+    openapi: str | None = None
 
     @property
     def url_variable(self) -> str:
@@ -62,6 +73,14 @@ class PostgresConfig:
 
 
 @dataclass(frozen=True)
+class ContractsConfig:
+    """Where the checked-in contracts live and which branch breaking changes are judged against."""
+
+    dir: Path
+    base_branch: str = "main"
+
+
+@dataclass(frozen=True)
 class HarnessConfig:
     """The whole monorepo as harness sees it."""
 
@@ -70,6 +89,15 @@ class HarnessConfig:
     backends: tuple[Backend, ...]
     services: dict[str, ServiceConfig]
     postgres: PostgresConfig
+    contracts: ContractsConfig
+
+    def under_contract(self) -> list[ServiceConfig]:
+        """The services that publish an OpenAPI document, so have a checked-in contract."""
+        return [service for service in self.services.values() if service.openapi]
+
+    def contract_path(self, service: str) -> Path:
+        """Where the checked-in contract of `service` lives."""
+        return self.contracts.dir / f"{service}.json"
 
     def start_order(self) -> list[list[str]]:
         """Services grouped in dependency levels: each level only needs earlier ones."""
@@ -124,6 +152,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         backends=backends,
         services=services,
         postgres=_postgres(table.get("postgres", {}), root),
+        contracts=_contracts(table.get("contracts", {}), root),
     )
 
 
@@ -168,6 +197,12 @@ def _service(
             raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
         if not (root / migrations / "env.py").is_file():
             raise ConfigError(f"{key}.migrations: no env.py in {root / migrations}")
+    openapi = raw.get("openapi")
+    if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
+        raise ConfigError(
+            f"{key}.openapi: must be the path of the service's OpenAPI document, "
+            f"e.g. '/openapi.json', got {openapi!r}"
+        )
     env = raw.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise ConfigError(f"{key}.env: must be a table of strings")
@@ -182,6 +217,7 @@ def _service(
         start_timeout=_positive_number(raw, "start_timeout", key, start_timeout),
         stop_timeout=_positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
+        openapi=openapi,
     )
 
 
@@ -235,6 +271,17 @@ def _postgres(raw: Any, root: Path) -> PostgresConfig:
     return PostgresConfig(
         bin_dir=root / _string(raw, "bin_dir", "tool.harness.postgres", "") if bin_dir else None,
         driver=_string(raw, "driver", "tool.harness.postgres", PostgresConfig.driver),
+    )
+
+
+def _contracts(raw: Any, root: Path) -> ContractsConfig:
+    key = "tool.harness.contracts"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table")
+    _reject_unknown(raw, _CONTRACTS_KEYS, key)
+    return ContractsConfig(
+        dir=root / _string(raw, "dir", key, "contracts"),
+        base_branch=_string(raw, "base_branch", key, ContractsConfig.base_branch),
     )
 
 

@@ -6,7 +6,9 @@ HarnessError
 ├── ServiceStartError      a service exited, never got healthy, or could not be spawned
 ├── BackendUnavailableError  no PostgreSQL server or binaries, or the server refused us
 ├── RunStateError          a run is already up, is not up, or its state file is unreadable
-└── MigrationError         a service's Alembic history failed to apply
+├── MigrationError         a service's Alembic history failed to apply
+└── ContractError          a contract document is missing, unreadable or not kept
+    └── ContractViolation  a live response does not match its service's contract
 """
 
 from __future__ import annotations
@@ -56,3 +58,15 @@ class RunStateError(HarnessError):
 
 class MigrationError(HarnessError):
     """A service's Alembic history failed to apply."""
+
+
+class ContractError(HarnessError):
+    """A checked-in contract is missing or unreadable, or a base revision cannot be read."""
+
+
+class ContractViolation(ContractError):
+    """A response a test received is not what the service's checked-in contract documents."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems

@@ -3,6 +3,10 @@
 `harness_stack` attaches to the run named by `--harness-run` / `$HARNESS_RUN` when it is
 up (as in the Nox sessions, after `invoke services.up`); otherwise it brings a stack up
 itself on free ports and takes it down at the end of the session.
+
+For services with a checked-in contract, every response a `service_clients` client gets is
+validated against it (`harness.conformance`); a test asking for `contract_service` runs once
+per such service.
 """
 
 from __future__ import annotations
@@ -10,18 +14,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from harness.config import BACKENDS, load_config
+from harness.config import BACKENDS, HarnessConfig, load_config
+from harness.conformance import ContractValidator
+from harness.contracts import load_contract, merge_base
+from harness.exceptions import ContractError
 from harness.signals import sigterm_raises
 from harness.stack import Stack
 from harness.state import RunState
 
 RUN_VARIABLE = "HARNESS_RUN"
 DB_VARIABLE = "HARNESS_DB"
+BASE_VARIABLE = "HARNESS_CONTRACTS_BASE"
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
@@ -45,18 +52,26 @@ class RunningStack:
 
 
 class ServiceClients:
-    """One httpx.Client per service, made on first use: `service_clients["records"]`."""
+    """One httpx.Client per service, made on first use: `service_clients["records"]`.
 
-    def __init__(self, urls: dict[str, str]) -> None:
+    A service with a validator gets its responses checked against its contract.
+    """
+
+    def __init__(self, urls: dict[str, str], validators: dict[str, ContractValidator]) -> None:
         self._urls = urls
+        self._validators = validators
         self._clients: dict[str, httpx.Client] = {}
 
     def __getitem__(self, name: str) -> httpx.Client:
         if name not in self._urls:
             raise KeyError(f"no service {name!r} in the stack; services: {sorted(self._urls)}")
         if name not in self._clients:
+            validator = self._validators.get(name)
             self._clients[name] = httpx.Client(
-                base_url=self._urls[name], timeout=CLIENT_TIMEOUT, trust_env=False
+                base_url=self._urls[name],
+                timeout=CLIENT_TIMEOUT,
+                trust_env=False,
+                event_hooks={"response": [validator.hook()] if validator else []},
             )
         return self._clients[name]
 
@@ -83,16 +98,67 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="pyproject.toml with [tool.harness] (default: the one at rootdir)",
     )
+    group.addoption(
+        "--contracts-base",
+        default=os.environ.get(BASE_VARIABLE),
+        metavar="REV",
+        help="git revision whose contracts breaking changes are judged against "
+        f"(${BASE_VARIABLE}; default: the merge base with [tool.harness.contracts] base_branch)",
+    )
+
+
+def _config(pytest_config: pytest.Config) -> HarnessConfig:
+    path = pytest_config.option.harness_config or pytest_config.rootpath / "pyproject.toml"
+    return load_config(path)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test asking for `contract_service` runs once per service with `openapi` set."""
+    if "contract_service" in metafunc.fixturenames:
+        names = [service.name for service in _config(metafunc.config).under_contract()]
+        metafunc.parametrize("contract_service", names, ids=names)
+
+
+@pytest.fixture(scope="session")
+def harness_config(request: pytest.FixtureRequest) -> HarnessConfig:
+    """`[tool.harness]` of the project under test."""
+    return _config(request.config)
+
+
+@pytest.fixture(scope="session")
+def contracts_base(request: pytest.FixtureRequest, harness_config: HarnessConfig) -> str:
+    """The git revision breaking changes are judged against."""
+    return request.config.option.contracts_base or merge_base(
+        harness_config.root, harness_config.contracts.base_branch
+    )
+
+
+@pytest.fixture(scope="session")
+def contract_validators(
+    harness_config: HarnessConfig, record_testsuite_property: Callable[[str, object], None]
+) -> Iterator[dict[str, ContractValidator]]:
+    """A validator per service whose checked-in contract exists; counts go to the JUnit suite."""
+    validators = {}
+    for service in harness_config.under_contract():
+        try:
+            document = load_contract(harness_config.contract_path(service.name))
+        except ContractError:
+            continue  # the drift gate reports the missing contract
+        validators[service.name] = ContractValidator(document, service.name)
+    yield validators
+    for name, validator in validators.items():
+        record_testsuite_property(f"harness.conformance.{name}", validator.checked)
 
 
 @pytest.fixture(scope="session")
 def harness_stack(
-    request: pytest.FixtureRequest, record_testsuite_property: Callable[[str, object], None]
+    request: pytest.FixtureRequest,
+    harness_config: HarnessConfig,
+    record_testsuite_property: Callable[[str, object], None],
 ) -> Iterator[RunningStack]:
     """The running stack: attached to `--harness-run`, or brought up for this session."""
     options = request.config.option
-    config_path = options.harness_config or Path(request.config.rootpath) / "pyproject.toml"
-    config = load_config(config_path)
+    config = harness_config
     run_id = options.harness_run
     if run_id:
         stack = Stack(config, run_id)
@@ -133,8 +199,10 @@ def service_urls(harness_stack: RunningStack) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def service_clients(harness_stack: RunningStack) -> Iterator[ServiceClients]:
-    """An httpx.Client per service, by name, with its base URL set."""
-    clients = ServiceClients(harness_stack.urls)
+def service_clients(
+    harness_stack: RunningStack, contract_validators: dict[str, ContractValidator]
+) -> Iterator[ServiceClients]:
+    """An httpx.Client per service, by name, with its base URL set and its contract checked."""
+    clients = ServiceClients(harness_stack.urls, contract_validators)
     yield clients
     clients.close()

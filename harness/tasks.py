@@ -1,4 +1,4 @@
-"""Invoke tasks: `services.up|down|status|logs|restart` and `ports.clean`.
+"""Invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`, `contracts.export|check`.
 
 A monorepo's own tasks.py exposes them with `from harness.tasks import namespace`.
 Every expected failure exits non-zero with harness's one-screen message, never a traceback.
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from invoke import Collection, Context, Exit, task
 
 from harness.config import load_config
+from harness.contracts import fetch_document, merge_base, verdict_since, write_contract
 from harness.exceptions import HarnessError
 from harness.processes import log_tail
 from harness.stack import Stack, Teardown, clean_stale_runs
@@ -199,6 +200,56 @@ def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
         raise Exit(code=1)
 
 
+@task(name="export", help={"config": _COMMON_HELP["config"]})
+@_reports_errors
+def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
+    """Write each service's OpenAPI document, read from a private live stack, as its contract."""
+    harness_config = load_config(config)
+    under_contract = harness_config.under_contract()
+    if not under_contract:
+        raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
+    stack = Stack(harness_config, f"contracts-export-{os.getpid()}")
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        for service in under_contract:
+            assert service.openapi is not None
+            document = fetch_document(state.services[service.name].url, service.openapi)
+            path = harness_config.contract_path(service.name)
+            changed = write_contract(path, document)
+            print(f"{service.name:<12} {'written' if changed else 'unchanged':<9} {path}")
+    finally:
+        report = stack.down()
+        if not report.ok:
+            _print_teardown(report)
+
+
+@task(
+    name="check",
+    help={
+        "config": _COMMON_HELP["config"],
+        "base": "git revision to compare with (default: merge base with the base branch)",
+    },
+)
+@_reports_errors
+def check_contracts(c: Context, base: str | None = None, config: str = "pyproject.toml") -> None:
+    """Breaking changes of the checked-in contracts since a base revision; exit 1 if not allowed."""
+    harness_config = load_config(config)
+    revision = base or merge_base(harness_config.root, harness_config.contracts.base_branch)
+    print(f"breaking changes since {revision[:12]}:")
+    refused = []
+    for service in harness_config.under_contract():
+        verdict = verdict_since(harness_config, service.name, revision)
+        if verdict is None:
+            print(f"{service.name}: new contract, nothing to break")
+            continue
+        print(verdict.report(service.name))
+        if not verdict.allowed:
+            refused.append(service.name)
+    if refused:
+        raise Exit(f"harness: breaking changes without a major version bump: {refused}", code=1)
+
+
 services = Collection("services", up, down, status, logs, restart)
 ports = Collection("ports", clean_ports)
-namespace = Collection(services, ports)
+contracts = Collection("contracts", export_contracts, check_contracts)
+namespace = Collection(services, ports, contracts)

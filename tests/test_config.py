@@ -93,6 +93,17 @@ def error_for(table: dict, root: Path) -> str:
             "tool.harness.postgres.bindir",
             "did you mean 'bin_dir'",
         ),
+        (
+            {"services": {"a": {**GOOD, "openapi": "openapi.json"}}},
+            "tool.harness.services.a.openapi",
+            "e.g. '/openapi.json'",
+        ),
+        (
+            {"services": {"a": GOOD}, "contracts": {"base_brach": "trunk"}},
+            "tool.harness.contracts.base_brach",
+            "did you mean 'base_branch'",
+        ),
+        ({"services": {"a": GOOD}, "contracts": "c"}, "tool.harness.contracts", "a table"),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_key(tmp_path, table, key, hint):
@@ -115,6 +126,23 @@ def test_valid_config_is_typed_with_defaults(tmp_path):
     assert service.url_variable == "API_SERVICE_URL"
     assert config.backends == ("sqlite", "postgres")
     assert config.run_dir == tmp_path / ".harness"
+    assert config.under_contract() == []
+    assert config.contracts.base_branch == "main"
+    assert config.contract_path("api") == tmp_path / "contracts" / "api.json"
+
+
+def test_services_with_openapi_are_under_contract(tmp_path):
+    config = parse_config(
+        {
+            "services": {"api": {**GOOD, "openapi": "/openapi.json"}, "worker": GOOD},
+            "contracts": {"dir": "api/contracts", "base_branch": "trunk"},
+        },
+        root=tmp_path,
+    )
+
+    assert [service.name for service in config.under_contract()] == ["api"]
+    assert config.contract_path("api") == tmp_path / "api" / "contracts" / "api.json"
+    assert config.contracts.base_branch == "trunk"
 
 
 def test_start_order_groups_independent_services_in_levels(tmp_path):

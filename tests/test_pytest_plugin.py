@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import app_command
+import json
+import runpy
+
+from conftest import APP, app_command
 
 from harness.config import parse_config
 from harness.stack import Stack
@@ -50,3 +53,36 @@ def test_plugin_attaches_to_a_run_that_is_up(pytester, monkeypatch):
         assert state.services["api"].process.matches()  # still up: not the plugin's to stop
     finally:
         assert stack.down().ok
+
+
+CONFORMANCE_TEST = """
+import pytest
+from harness.exceptions import ContractViolation
+
+
+def test_documented_response_passes(service_clients, contract_service):
+    assert service_clients[contract_service].get("/health").status_code == 200
+
+
+def test_undocumented_response_is_a_violation(service_clients):
+    with pytest.raises(ContractViolation, match="GET /env is not an operation of the contract"):
+        service_clients["api"].get("/env")
+"""
+
+
+def test_clients_check_responses_against_the_checked_in_contract(pytester, monkeypatch):
+    monkeypatch.delenv("HARNESS_RUN", raising=False)
+    command = ", ".join(f'"{arg}"' for arg in app_command())
+    service = f'[tool.harness.services.api]\ncommand = [{command}]\nopenapi = "/openapi.json"\n'
+    pytester.makefile(".toml", pyproject=service)
+    contract = runpy.run_path(str(APP))["OPENAPI"]
+    (pytester.path / "contracts").mkdir()
+    (pytester.path / "contracts" / "api.json").write_text(json.dumps(contract))
+    pytester.makepyfile(test_conformance=CONFORMANCE_TEST)
+
+    result = pytester.runpytest_subprocess("-v", "--junitxml=junit.xml")
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_documented_response_passes?api? PASSED*"])
+    junit = (pytester.path / "junit.xml").read_text()
+    assert 'name="harness.conformance.api" value="2"' in junit

@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
 ERROR_DESCRIPTIONS = {
-    400: "The request is well-formed but cannot be carried out",
+    400: "The request cannot be carried out, or its body cannot be parsed",
     404: "A resource the request names does not exist",
     409: "The request conflicts with the current state",
     413: "The upload is too large",
@@ -39,6 +43,23 @@ def create_app(name: str, description: str, version: str) -> FastAPI:
     """A FastAPI app with `GET /health`; `version` is the API's (contract's) version."""
     app = FastAPI(title=name, description=description, version=version)
 
+    @app.exception_handler(HTTPException)
+    async def complete_allow_header(request: Request, exc: HTTPException) -> Response:
+        """Starlette's 405 lists the methods of one route only; list every route's on the path."""
+        if exc.status_code != 405:
+            return await http_exception_handler(request, exc)
+        allowed = {
+            method
+            for route in app.routes
+            if isinstance(route, APIRoute) and route.path_regex.fullmatch(request.url.path)
+            for method in route.methods
+        }
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=405, headers={"Allow": ", ".join(sorted(allowed))}
+        )
+
+    _document_unparsable_bodies(app)
+
     @app.get("/health", tags=["health"], response_model=Health)
     def health() -> dict[str, str]:
         return {
@@ -48,3 +69,33 @@ def create_app(name: str, description: str, version: str) -> FastAPI:
         }
 
     return app
+
+
+def _document_unparsable_bodies(app: FastAPI) -> None:
+    """Add to the OpenAPI document the 400 FastAPI answers when a body cannot be parsed.
+
+    FastAPI sends `{"detail": "There was an error parsing the body"}` with 400 for a body
+    that is not decodable (e.g. not UTF-8) but never documents it.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()  # FastAPI keeps it as app.openapi_schema
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            schemas.setdefault(ErrorBody.__name__, ErrorBody.model_json_schema())
+            error = {
+                "description": ERROR_DESCRIPTIONS[400],
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{ErrorBody.__name__}"}
+                    }
+                },
+            }
+            for item in document.get("paths", {}).values():
+                for operation in item.values():
+                    if "requestBody" in operation:
+                        operation["responses"].setdefault("400", error)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

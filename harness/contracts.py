@@ -1,0 +1,117 @@
+"""Checked-in contract documents: canonical form, drift against a live service, base revisions.
+
+A contract is a service's OpenAPI document kept in the repository as canonical JSON
+(sorted keys, two-space indent). The checked-in copy is the contract: the live
+`/openapi.json` must equal it (drift), and it may only break what a base revision
+promised with a major version bump (see `harness.breaking`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from harness.breaking import Document, Verdict, judge
+from harness.config import HarnessConfig
+from harness.exceptions import ContractError
+
+
+def canonical(document: Document) -> str:
+    """The one text form of a document: sorted keys, two-space indent, final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def load_contract(path: Path) -> Document:
+    """The checked-in contract at `path`; ContractError saying how to create it when missing."""
+    try:
+        document: Document = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ContractError(
+            f"{path}: no checked-in contract; write it with `invoke contracts.export`"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{path}: not valid JSON ({exc}); re-export it") from None
+    return document
+
+
+def write_contract(path: Path, document: Document) -> bool:
+    """Write `document` in canonical form; True when the file changed."""
+    text = canonical(document)
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def fetch_document(base_url: str, openapi_path: str) -> Document:
+    """A live service's OpenAPI document."""
+    url = base_url.rstrip("/") + openapi_path
+    try:
+        response = httpx.get(url, timeout=10.0)
+        response.raise_for_status()
+        document: Document = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise ContractError(f"cannot read the OpenAPI document at {url}: {exc}") from None
+    return document
+
+
+def drift(contract: Document, live: Document, label: str) -> str:
+    """A unified diff from the checked-in contract to the live document; '' when they agree."""
+    if contract == live:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            canonical(contract).splitlines(keepends=True),
+            canonical(live).splitlines(keepends=True),
+            fromfile=f"{label} (checked in)",
+            tofile=f"{label} (live service)",
+        )
+    )
+
+
+def merge_base(root: Path, branch: str) -> str:
+    """The commit where HEAD left `branch` (or `origin/<branch>`): the default base revision."""
+    for ref in (branch, f"origin/{branch}"):
+        result = _git(root, "merge-base", "HEAD", ref)
+        if result.returncode == 0:
+            return result.stdout.strip()
+    raise ContractError(
+        f"no merge base of HEAD with {branch!r} or 'origin/{branch}' in {root}; "
+        "fetch that branch, or name a base revision (--base REV)"
+    )
+
+
+def contract_at(root: Path, path: Path, revision: str) -> Document | None:
+    """The contract at `path` as it was at `revision`; None when it did not exist then."""
+    relative = path.resolve().relative_to(root.resolve()).as_posix()
+    if _git(root, "cat-file", "-e", f"{revision}^{{commit}}").returncode != 0:
+        raise ContractError(f"{revision!r} is not a commit of the repository at {root}")
+    result = _git(root, "show", f"{revision}:{relative}")
+    if result.returncode != 0:
+        return None
+    try:
+        document: Document = json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        raise ContractError(f"{relative} at {revision} is not valid JSON: {exc}") from None
+    return document
+
+
+def verdict_since(config: HarnessConfig, service: str, revision: str) -> Verdict | None:
+    """Breaking changes of `service`'s checked-in contract since `revision`; None if it is new."""
+    path = config.contract_path(service)
+    old = contract_at(config.root, path, revision)
+    return None if old is None else judge(old, load_contract(path))
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError:
+        raise ContractError("git is not installed; it is needed to read base revisions") from None
