@@ -174,9 +174,7 @@ class _Operations:
                     f"{status} body",
                 )
 
-    def _headers(
-        self, status: str, old: dict[str, Any], new: dict[str, Any], emit: Emit
-    ) -> None:
+    def _headers(self, status: str, old: dict[str, Any], new: dict[str, Any], emit: Emit) -> None:
         new_headers = {name.lower(): h for name, h in (new.get("headers") or {}).items()}
         for name, header in (old.get("headers") or {}).items():
             if not _resolve(self.old, header).get("required"):
@@ -223,9 +221,7 @@ class _Comparison:
                 old_props[name], new_props[name], "request-property", f"{where}.{name}", depth + 1
             )
         if "items" in before.body and "items" in after.body:
-            self.request(
-                before.body["items"], after.body["items"], kind, f"{where}[]", depth + 1
-            )
+            self.request(before.body["items"], after.body["items"], kind, f"{where}[]", depth + 1)
 
     def response(self, old: Any, new: Any, where: str, depth: int = 0) -> None:
         """The new schema must promise at least what the old one did."""

@@ -110,8 +110,6 @@ def verdict_since(config: HarnessConfig, service: str, revision: str) -> Verdict
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False
-        )
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise ContractError("git is not installed; it is needed to read base revisions") from None
