@@ -178,20 +178,41 @@ def stop_group(
     for index, signal_number in enumerate(signals):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(record.pid, signal_number)
-        try:
-            process.wait(timeout=grace if index == 0 else 1.0)
-            break
-        except psutil.TimeoutExpired:
-            continue
-        except psutil.NoSuchProcess:
+        if wait_exited(process, timeout=grace if index == 0 else 1.0):
             break
     # The group id outlives its leader while members remain, and Linux does not hand
     # out a pid still in use as a group id, so this reaches only our stragglers.
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(record.pid, signal.SIGKILL)
-    with contextlib.suppress(psutil.TimeoutExpired, psutil.NoSuchProcess):
-        process.wait(timeout=5)
+    wait_exited(process, timeout=5)
     return True
+
+
+def wait_exited(process: psutil.Process, timeout: float) -> bool:
+    """Wait until `process` has exited; True if it did within `timeout` seconds.
+
+    A zombie counts as exited. A service started by an earlier `invoke services.up` is
+    not our child, so its zombie waits for init to reap it, which some init processes
+    do only every few seconds; psutil's wait would sit out the whole grace period.
+    Our own children are reaped here.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            process.wait(timeout=0)
+            return True
+        except psutil.TimeoutExpired:
+            pass
+        except (psutil.NoSuchProcess, ChildProcessError):
+            return True
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
 
 
 def tagged_processes(token: str) -> list[psutil.Process]:

@@ -158,16 +158,15 @@ def harness_stack(
 ) -> Iterator[RunningStack]:
     """The running stack: attached to `--harness-run`, or brought up for this session."""
     options = request.config.option
-    config = harness_config
     run_id = options.harness_run
     if run_id:
-        stack = Stack(config, run_id)
+        stack = Stack(harness_config, run_id)
         if stack.run.exists():
             state = stack.run.load()
             if not state.is_stale() and state.phase == "up":
                 yield _recorded(RunningStack.from_state(state), record_testsuite_property)
                 return
-    stack = Stack(config, run_id or f"pytest-{os.getpid()}")
+    stack = Stack(harness_config, run_id or f"pytest-{os.getpid()}")
     with sigterm_raises():
         state = stack.up(options.harness_db, auto_ports=True)
         try:

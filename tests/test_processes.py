@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
+import time
 
+import psutil
 from conftest import pid_alive
 
-from harness.processes import ProcessRecord, log_tail, spawn, stop_group
+from harness.processes import ProcessRecord, log_tail, spawn, stop_group, wait_exited
 
 
 def test_a_process_is_recorded_with_its_full_command_line_right_after_spawn(tmp_path):
@@ -65,3 +68,41 @@ def test_log_tail_gives_the_last_lines(tmp_path):
 
     assert log_tail(log, 3) == "line 97\nline 98\nline 99"
     assert log_tail(tmp_path / "missing.log") == ""
+
+
+PARENT_THAT_NEVER_REAPS = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "pass"])
+print(child.pid, flush=True)
+time.sleep(30)
+"""
+
+
+def test_a_zombie_that_is_not_our_child_counts_as_exited():
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT_THAT_NEVER_REAPS], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        zombie = psutil.Process(int(parent.stdout.readline()))
+        while zombie.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.01)
+
+        assert wait_exited(zombie, timeout=30) is True
+        assert zombie.status() == psutil.STATUS_ZOMBIE  # still unreaped: only its parent can
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_wait_exited_reaps_our_own_child_and_times_out_on_a_live_one(tmp_path):
+    alive = spawn(
+        [sys.executable, "-c", "import time; time.sleep(30)"], {}, tmp_path / "a", cwd=tmp_path
+    )
+    done = spawn([sys.executable, "-c", "pass"], {}, tmp_path / "b", cwd=tmp_path)
+    try:
+        assert wait_exited(psutil.Process(alive.pid), timeout=0.2) is False
+        assert wait_exited(psutil.Process(done.pid), timeout=30) is True
+        assert not psutil.pid_exists(done.pid)  # reaped, not left a zombie
+    finally:
+        alive.kill()
+        alive.wait()
