@@ -20,7 +20,7 @@ from harness.contracts import load_contract
 
 SEED = 20261121
 DEFAULT_EXAMPLES = 10
-EXAMPLES: dict[str, int] = {}  # per service, where the default does not fit
+EXAMPLES = {"caselaw": 50}  # per service, where the default does not fit: free text parsing
 CONTRACT_GAPS = {
     "ingestion": {
         "positive_data_acceptance": "an upload is `format: binary`, which cannot say "
