@@ -24,7 +24,6 @@ from harness.contracts import Document
 from harness.exceptions import ContractError, ContractViolation
 
 CONTRACT_URI = "urn:harness:contract"
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MAX_SCHEMA_ERRORS = 5
 
 

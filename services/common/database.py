@@ -44,6 +44,11 @@ class Database:
             yield session
 
 
+def utc_now() -> datetime:
+    """Now, timezone-aware: the default of every service's timestamp columns."""
+    return datetime.now(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that comes back timezone-aware (UTC) on every back end.
 
