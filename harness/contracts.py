@@ -86,11 +86,20 @@ def merge_base(root: Path, branch: str) -> str:
     )
 
 
+def base_revision(config: HarnessConfig, base: str | None) -> str:
+    """The commit breaking changes are judged against: `base` if given (checked to be a
+    commit), else the merge base with the configured base branch."""
+    if base is None:
+        return merge_base(config.root, config.contracts.base_branch)
+    result = _git(config.root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+    if result.returncode != 0:
+        raise ContractError(f"{base!r} is not a commit of the repository at {config.root}")
+    return result.stdout.strip()
+
+
 def contract_at(root: Path, path: Path, revision: str) -> Document | None:
     """The contract at `path` as it was at `revision`; None when it did not exist then."""
     relative = path.resolve().relative_to(root.resolve()).as_posix()
-    if _git(root, "cat-file", "-e", f"{revision}^{{commit}}").returncode != 0:
-        raise ContractError(f"{revision!r} is not a commit of the repository at {root}")
     result = _git(root, "show", f"{revision}:{relative}")
     if result.returncode != 0:
         return None

@@ -20,7 +20,7 @@ import pytest
 
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.conformance import ContractValidator
-from harness.contracts import load_contract, merge_base
+from harness.contracts import base_revision, load_contract
 from harness.exceptions import ContractError
 from harness.signals import sigterm_raises
 from harness.stack import Stack
@@ -107,9 +107,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+
+
 def _config(pytest_config: pytest.Config) -> HarnessConfig:
-    path = pytest_config.option.harness_config or pytest_config.rootpath / "pyproject.toml"
-    return load_config(path)
+    """`[tool.harness]`, read once per session (collection and fixtures share it)."""
+    if _CONFIG_KEY not in pytest_config.stash:
+        path = pytest_config.option.harness_config or pytest_config.rootpath / "pyproject.toml"
+        pytest_config.stash[_CONFIG_KEY] = load_config(path)
+    return pytest_config.stash[_CONFIG_KEY]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -127,10 +133,8 @@ def harness_config(request: pytest.FixtureRequest) -> HarnessConfig:
 
 @pytest.fixture(scope="session")
 def contracts_base(request: pytest.FixtureRequest, harness_config: HarnessConfig) -> str:
-    """The git revision breaking changes are judged against."""
-    return request.config.option.contracts_base or merge_base(
-        harness_config.root, harness_config.contracts.base_branch
-    )
+    """The git revision breaking changes are judged against, resolved once per session."""
+    return base_revision(harness_config, request.config.option.contracts_base)
 
 
 @pytest.fixture(scope="session")

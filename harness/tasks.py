@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from invoke import Collection, Context, Exit, task
 
 from harness.config import load_config
-from harness.contracts import fetch_document, merge_base, verdict_since, write_contract
+from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
 from harness.processes import log_tail
 from harness.stack import Stack, Teardown, clean_stale_runs
@@ -234,7 +234,7 @@ def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
 def check_contracts(c: Context, base: str | None = None, config: str = "pyproject.toml") -> None:
     """Breaking changes of the checked-in contracts since a base revision; exit 1 if not allowed."""
     harness_config = load_config(config)
-    revision = base or merge_base(harness_config.root, harness_config.contracts.base_branch)
+    revision = base_revision(harness_config, base)
     print(f"breaking changes since {revision[:12]}:")
     refused = []
     for service in harness_config.under_contract():

@@ -11,6 +11,7 @@ from test_tasks import command_toml, invoke, write_pyproject
 
 from harness.config import parse_config
 from harness.contracts import (
+    base_revision,
     canonical,
     contract_at,
     drift,
@@ -102,8 +103,13 @@ def test_contract_at_a_revision_and_a_new_one(repository):
 
     assert contract_at(repository.root, path, "main")["paths"]
     assert contract_at(repository.root, repository.contract_path("new"), "main") is None
+
+
+def test_a_given_base_must_be_a_commit(repository):
+    assert base_revision(repository, "main") == git(repository.root, "rev-parse", "main")
+    assert base_revision(repository, None) == git(repository.root, "rev-parse", "main")
     with pytest.raises(ContractError, match="'nope' is not a commit"):
-        contract_at(repository.root, path, "nope")
+        base_revision(repository, "nope")
 
 
 def test_verdict_since_the_base(repository):
