@@ -1,4 +1,5 @@
-"""facts: statements of fact on a case that records knows; CRUD, 404s, 503 without records."""
+"""facts: statements of fact on a case that records knows, citing its exhibits; CRUD, 404s,
+409s, 503 without records."""
 
 from __future__ import annotations
 
@@ -102,3 +103,61 @@ def test_without_records_creation_is_503(without_records):
 
     assert response.status_code == 503
     assert "records is unreachable" in response.json()["detail"]
+
+
+def _exhibit_of(service_clients, case, unique):
+    evidence = service_clients["records"].post(
+        "/evidence", json={"case_id": case["id"], "description": unique("Lease")}
+    )
+    exhibit = service_clients["exhibits"].post(
+        "/exhibits",
+        json={"case_id": case["id"], "evidence_id": evidence.json()["id"], "title": "Lease"},
+    )
+    assert exhibit.status_code == 201
+    return exhibit.json()
+
+
+def test_fact_cites_exhibits_of_its_case(facts, service_clients, case, unique):
+    exhibit = _exhibit_of(service_clients, case, unique)
+
+    response = facts.post(
+        "/facts",
+        json={"case_id": case["id"], "text": "See the lease.", "exhibit_ids": [exhibit["id"]]},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["exhibit_ids"] == [exhibit["id"]]
+
+
+def test_fact_citing_an_unknown_exhibit_is_404(facts, case):
+    response = facts.post(
+        "/facts", json={"case_id": case["id"], "text": "See X.", "exhibit_ids": [2_000_000_000]}
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "exhibit 2000000000 not found in exhibits"}
+
+
+def test_fact_citing_another_cases_exhibit_is_409(facts, service_clients, case, unique):
+    other = (
+        service_clients["records"]
+        .post(
+            "/cases",
+            json={
+                "case_name": unique("C v. D"),
+                "cause_number": unique("N"),
+                "court_name": "Court",
+            },
+        )
+        .json()
+    )
+    exhibit = _exhibit_of(service_clients, other, unique)
+
+    response = facts.post(
+        "/facts", json={"case_id": case["id"], "text": "See.", "exhibit_ids": [exhibit["id"]]}
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"exhibit {exhibit['id']} belongs to case {other['id']}, not case {case['id']}"
+    }

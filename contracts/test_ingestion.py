@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from conftest import build_docx
 
@@ -82,3 +83,52 @@ def test_missing_file_field_is_422(ingestion):
     response = ingestion.post("/parse", data={"other": "value"})
 
     assert response.status_code == 422
+
+
+def test_template_from_document_is_created_in_records(ingestion, service_clients, unique):
+    name = unique("imported")
+
+    response = ingestion.post(
+        "/templates", files=upload(build_docx(CAPTION, SECTIONS)), data={"name": name}
+    )
+
+    assert response.status_code == 201
+    created = response.json()
+    assert [section["title"] for section in created["sections"]] == ["Preamble", "Parties", "Facts"]
+    stored = service_clients["records"].get(f"/templates/{created['id']}").json()
+    assert stored["name"] == name
+    assert stored["sections"] == created["sections"]
+    assert stored["sections"][1]["content"] == "Plaintiff is Jane Roe.\nDefendant is John Doe."
+
+
+def test_template_from_document_with_an_overlong_heading_is_400(ingestion, unique):
+    document = build_docx([], [("H" * 301, ["text"])])
+
+    response = ingestion.post("/templates", files=upload(document), data={"name": unique("t")})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "section 1's heading is 301 characters; a template's section titles hold at "
+        "most 300"
+    }
+
+
+@pytest.mark.parametrize("data", [{}, {"name": ""}, {"name": "x" * 201}])
+def test_template_from_document_needs_a_name_of_1_to_200_characters(ingestion, data):
+    response = ingestion.post("/templates", files=upload(build_docx([], SECTIONS)), data=data)
+
+    assert response.status_code == 422
+
+
+def test_template_from_document_without_records_is_503(without_records):
+    url = without_records("ingestion")
+
+    response = httpx.post(
+        f"{url}/templates",
+        files=upload(build_docx([], SECTIONS)),
+        data={"name": "Lost"},
+        timeout=30,
+    )
+
+    assert response.status_code == 503
+    assert "records is unreachable" in response.json()["detail"]

@@ -77,11 +77,13 @@ def test_template_delete_is_204_then_404(records, template):
         ("DELETE", "/templates/999999999"),
         ("GET", "/cases/999999999"),
         ("GET", "/drafts/999999999"),
+        ("GET", "/drafts/999999999/versions"),
+        ("POST", "/cases/999999999/drafts"),
         ("GET", "/evidence/999999999"),
     ],
 )
 def test_unknown_ids_are_404_with_json_error(records, method, path):
-    response = records.request(method, path, json={"name": "x"} if method == "PUT" else None)
+    response = records.request(method, path, json={"name": "x"} if method != "GET" else None)
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
@@ -191,3 +193,95 @@ def test_evidence_create_and_list_by_case(records, case):
     listed = records.get("/evidence", params={"case_id": case["id"]})
     assert listed.status_code == 200
     assert [item["id"] for item in listed.json()] == [created.json()["id"]]
+
+
+def _case_from(records, template, unique, variables):
+    response = records.post(
+        "/cases",
+        json={
+            "case_name": unique("Roe v. Doe"),
+            "cause_number": unique("N"),
+            "court_name": "Court",
+            "template_id": template["id"],
+            "variables": variables,
+        },
+    )
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_draft_from_case_fills_template_variables_case_first(records, template, unique):
+    case = _case_from(records, template, unique, {"plaintiff": "Ann Smith"})
+
+    response = records.post(f"/cases/{case['id']}/drafts", json={})
+
+    assert response.status_code == 201
+    draft = response.json()
+    assert (draft["case_id"], draft["title"], draft["version"]) == (case["id"], template["name"], 1)
+    assert draft["sections"] == [{"title": "Parties", "content": "Plaintiff Ann Smith", "level": 1}]
+
+
+def test_draft_from_case_without_template_is_409(records, case):
+    response = records.post(f"/cases/{case['id']}/drafts", json={"title": "T"})
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": f"case {case['id']} has no template to start a draft from"}
+
+
+def test_draft_from_case_missing_a_variable_is_409_naming_it(records, unique):
+    template = records.post(
+        "/templates",
+        json={"name": unique("t"), "sections": [{"title": "{{ court }}", "content": "{{judge}}"}]},
+    ).json()
+    case = _case_from(records, template, unique, {"court": "County Court"})
+
+    response = records.post(f"/cases/{case['id']}/drafts", json={})
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"case {case['id']} gives no value for judge; set it first"
+    }
+
+
+def test_draft_versions_are_kept_in_order(records, case):
+    draft = records.post("/drafts", json={"case_id": case["id"], "title": "V1"}).json()
+    records.put(f"/drafts/{draft['id']}", json={"version": 1, "title": "V2"})
+
+    response = records.get(f"/drafts/{draft['id']}/versions")
+
+    assert response.status_code == 200
+    assert [(v["version"], v["title"]) for v in response.json()] == [(1, "V1"), (2, "V2")]
+
+
+def test_evidence_batch_creates_every_item_in_order(records, case):
+    items = [{"case_id": case["id"], "description": f"Item {n}"} for n in range(3)]
+
+    response = records.post("/evidence-batches", json={"items": items})
+
+    assert response.status_code == 201
+    assert [item["description"] for item in response.json()] == ["Item 0", "Item 1", "Item 2"]
+    listed = records.get("/evidence", params={"case_id": case["id"]}).json()
+    assert [item["id"] for item in listed] == [item["id"] for item in response.json()]
+
+
+def test_evidence_batch_naming_an_unknown_case_is_404_and_creates_nothing(records, case):
+    items = [
+        {"case_id": case["id"], "description": "Kept?"},
+        {"case_id": 2_000_000_000, "description": "Orphan"},
+    ]
+
+    response = records.post("/evidence-batches", json={"items": items})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "case 2000000000 not found; no evidence was created"}
+    assert records.get("/evidence", params={"case_id": case["id"]}).json() == []
+
+
+@pytest.mark.parametrize("count", [0, 1_001])
+def test_evidence_batch_outside_1_to_1000_items_is_422(records, case, count):
+    items = [{"case_id": case["id"], "description": "x"}] * count
+
+    response = records.post("/evidence-batches", json={"items": items})
+
+    assert response.status_code == 422
+    assert records.get("/evidence", params={"case_id": case["id"]}).json() == []

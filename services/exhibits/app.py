@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.common.database import Database, get_or_404
 from services.common.fields import Id, path_id, query_id, text
-from services.common.records_client import DEPENDENCY_ERRORS, RecordsClient
+from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
 from services.common.web import create_app, error_responses
 from services.exhibits.models import Exhibit
 from services.exhibits.numbering import letter
@@ -51,7 +51,7 @@ class ExhibitOut(ExhibitIn):
 
 def _check_evidence(body: ExhibitIn) -> None:
     """404 when records knows no such case or evidence; 409 when the evidence is another case's."""
-    with RecordsClient() as records:
+    with ServiceClient("records") as records:
         records.require(f"/cases/{body.case_id}", f"case {body.case_id}")
         evidence = records.require(f"/evidence/{body.evidence_id}", f"evidence {body.evidence_id}")
     if evidence["case_id"] != body.case_id:

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from services.common.documents import DOCX_MEDIA_TYPE
 from services.common.fields import Id
-from services.common.records_client import DEPENDENCY_ERRORS, RecordsClient
+from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
 from services.common.web import create_app, error_responses
 from services.export.rendering import render_draft
 
@@ -37,7 +37,7 @@ class ExportRequest(BaseModel):
     },
 )
 def export(body: ExportRequest) -> Response:
-    with RecordsClient() as records:
+    with ServiceClient("records") as records:
         draft = records.require(f"/drafts/{body.draft_id}", f"draft {body.draft_id}")
         case = records.get(f"/cases/{draft['case_id']}")
     return Response(

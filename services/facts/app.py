@@ -1,22 +1,25 @@
-"""facts: statements of fact attached to a case; records is asked whether the case exists."""
+"""facts: statements of fact attached to a case, citing its exhibits.
+
+records is asked whether the case exists, exhibits whether each cited exhibit is the case's.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Response
-from pydantic import BaseModel, ConfigDict
+from fastapi import Depends, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.database import Database, get_or_404
 from services.common.fields import Id, path_id, query_id, text
-from services.common.records_client import DEPENDENCY_ERRORS, RecordsClient
+from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
 from services.common.web import create_app, error_responses
 from services.facts.models import Fact
 
-app = create_app("facts", "Statements of fact attached to records' cases.", version="1.0.0")
+app = create_app("facts", "Statements of fact attached to records' cases.", version="1.1.0")
 database = Database()
 DB = Annotated[Session, Depends(database.session)]
 FactId = Annotated[int, path_id("fact")]
@@ -27,6 +30,9 @@ NOT_FOUND = error_responses(404)
 class FactIn(BaseModel):
     case_id: Id
     text: Statement
+    exhibit_ids: Annotated[list[Id], Field(max_length=50)] = Field(
+        default_factory=list, description="Exhibits of the same case this statement cites"
+    )
 
 
 class FactUpdate(BaseModel):
@@ -45,12 +51,22 @@ class FactOut(FactIn):
     "/facts",
     status_code=201,
     response_model=FactOut,
-    responses=error_responses(404, *DEPENDENCY_ERRORS),
+    responses=error_responses(404, 409, *DEPENDENCY_ERRORS),
 )
 def create_fact(body: FactIn, session: DB) -> Fact:
-    with RecordsClient() as records:
+    """404 for an unknown case or exhibit; 409 when a cited exhibit is another case's."""
+    with ServiceClient("records") as records:
         records.require(f"/cases/{body.case_id}", f"case {body.case_id}")
-    fact = Fact(case_id=body.case_id, text=body.text)
+    with ServiceClient("exhibits") as exhibits:
+        for exhibit_id in body.exhibit_ids:
+            exhibit = exhibits.require(f"/exhibits/{exhibit_id}", f"exhibit {exhibit_id}")
+            if exhibit["case_id"] != body.case_id:
+                raise HTTPException(
+                    409,
+                    f"exhibit {exhibit_id} belongs to case {exhibit['case_id']}, "
+                    f"not case {body.case_id}",
+                )
+    fact = Fact(case_id=body.case_id, text=body.text, exhibit_ids=body.exhibit_ids)
     session.add(fact)
     session.commit()
     return fact

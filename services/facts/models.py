@@ -1,10 +1,10 @@
-"""facts' table: statements of fact, each attached to a records case (checked over HTTP)."""
+"""facts' table: statements of fact, each attached to a records case and citing exhibits."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, Text
+from sqlalchemy import JSON, Integer, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.database import UTCDateTime, utc_now
@@ -22,5 +22,8 @@ class Fact(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     text: Mapped[str] = mapped_column(Text, nullable=False)
+    exhibit_ids: Mapped[list[int]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)

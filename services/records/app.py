@@ -1,20 +1,22 @@
-"""records: templates, cases, drafts (versioned) and evidence, CRUD over SQLAlchemy 2."""
+"""records: templates, cases, drafts (every version kept) and evidence, over SQLAlchemy 2."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Response
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.database import Database, get_or_404
 from services.common.fields import path_id, query_id
 from services.common.web import create_app, error_responses
-from services.records import models, schemas
+from services.records import models, schemas, variables
 
-app = create_app("records", "Templates, cases, versioned drafts and evidence.", version="1.0.0")
+app = create_app("records", "Templates, cases, versioned drafts and evidence.", version="1.1.0")
 database = Database()
 DB = Annotated[Session, Depends(database.session)]
 TemplateId = Annotated[int, path_id("template")]
@@ -87,13 +89,55 @@ def get_case(case_id: CaseId, session: DB) -> models.Case:
     return get_or_404(session, models.Case, case_id)
 
 
-@app.post("/drafts", status_code=201, response_model=schemas.DraftOut, responses=NOT_FOUND)
-def create_draft(body: schemas.DraftIn, session: DB) -> models.Draft:
-    get_or_404(session, models.Case, body.case_id)
-    draft = models.Draft(case_id=body.case_id, title=body.title, sections=_dump(body.sections))
+def _add_draft(
+    session: Session, case_id: int, title: str, sections: list[dict[str, Any]]
+) -> models.Draft:
+    """A new draft at version 1, with that version kept."""
+    draft = models.Draft(case_id=case_id, title=title, sections=sections)
+    draft.versions.append(models.DraftVersion(version=1, title=title, sections=sections))
     session.add(draft)
     session.commit()
     return draft
+
+
+@app.post("/drafts", status_code=201, response_model=schemas.DraftOut, responses=NOT_FOUND)
+def create_draft(body: schemas.DraftIn, session: DB) -> models.Draft:
+    get_or_404(session, models.Case, body.case_id)
+    return _add_draft(session, body.case_id, body.title, _dump(body.sections) or [])
+
+
+@app.post(
+    "/cases/{case_id}/drafts",
+    status_code=201,
+    response_model=schemas.DraftOut,
+    responses=error_responses(404, 409),
+)
+def create_draft_from_case(
+    case_id: CaseId, body: schemas.DraftFromCase, session: DB
+) -> models.Draft:
+    """The case's template, its `{{ name }}` placeholders filled from the case's variables
+    over the template's; 409 when the case has no template or a variable has no value."""
+    case = get_or_404(session, models.Case, case_id)
+    template = session.get(models.Template, case.template_id) if case.template_id else None
+    if template is None:
+        raise HTTPException(409, f"case {case_id} has no template to start a draft from")
+    values = {**template.variables, **case.variables}
+    missing = variables.placeholders(template.sections) - values.keys()
+    if missing:
+        raise HTTPException(
+            409, f"case {case_id} gives no value for {', '.join(sorted(missing))}; set it first"
+        )
+    try:
+        sections = [
+            schemas.Section.model_validate(section).model_dump()
+            for section in variables.resolve(template.sections, values)
+        ]
+    except ValidationError as exc:
+        raise HTTPException(
+            409,
+            f"template {template.id} filled with case {case_id}'s values: {exc.errors()[0]['msg']}",
+        ) from None
+    return _add_draft(session, case_id, body.title or template.name, sections)
 
 
 @app.get("/drafts/{draft_id}", response_model=schemas.DraftOut, responses=NOT_FOUND)
@@ -114,9 +158,12 @@ def save_draft(draft_id: DraftId, body: schemas.DraftUpdate, session: DB) -> mod
         draft.title = body.title
     if body.sections is not None:
         draft.sections = _dump(body.sections) or []
+    draft.versions.append(
+        models.DraftVersion(version=draft.version + 1, title=draft.title, sections=draft.sections)
+    )
     try:
         session.commit()
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
         session.rollback()
         raise HTTPException(
             409, f"draft {draft_id} was saved concurrently; reload and retry"
@@ -131,6 +178,39 @@ def create_evidence(body: schemas.EvidenceIn, session: DB) -> models.Evidence:
     session.add(evidence)
     session.commit()
     return evidence
+
+
+@app.get(
+    "/drafts/{draft_id}/versions",
+    response_model=list[schemas.DraftVersionOut],
+    responses=NOT_FOUND,
+)
+def list_draft_versions(draft_id: DraftId, session: DB) -> list[models.DraftVersion]:
+    """Every saved version of the draft, oldest first."""
+    get_or_404(session, models.Draft, draft_id)
+    query = select(models.DraftVersion).where(models.DraftVersion.draft_id == draft_id)
+    return list(session.scalars(query.order_by(models.DraftVersion.version)))
+
+
+@app.post(
+    "/evidence-batches",
+    status_code=201,
+    response_model=list[schemas.EvidenceOut],
+    responses=NOT_FOUND,
+)
+def create_evidence_batch(body: schemas.EvidenceBatch, session: DB) -> list[models.Evidence]:
+    """All the items in one transaction, or none: the database checks each item's case."""
+    items = [models.Evidence(**item.model_dump()) for item in body.items]
+    session.add_all(items)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        named = {item.case_id for item in body.items}
+        known = set(session.scalars(select(models.Case.id).where(models.Case.id.in_(named))))
+        unknown = ", ".join(str(case_id) for case_id in sorted(named - known))
+        raise HTTPException(404, f"case {unknown} not found; no evidence was created") from None
+    return items
 
 
 @app.get("/evidence", response_model=list[schemas.EvidenceOut])

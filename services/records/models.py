@@ -1,12 +1,12 @@
-"""Records' tables: templates, cases, drafts (versioned) and evidence."""
+"""Records' tables: templates, cases, drafts (with every saved version) and evidence."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.database import UTCDateTime, utc_now
 
@@ -53,8 +53,27 @@ class Draft(Base):
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    versions: Mapped[list[DraftVersion]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="noload"
+    )
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+
+
+class DraftVersion(Base):
+    """A draft as it was saved at one version; (draft, version) is unique."""
+
+    __tablename__ = "records_draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "version", name="uq_draft_versions_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("records_drafts.id", ondelete="CASCADE"), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 class Evidence(Base):

@@ -73,6 +73,12 @@ class DraftIn(BaseModel):
     sections: Sections = Field(default_factory=list)
 
 
+class DraftFromCase(BaseModel):
+    """A draft started from the case's template; its title defaults to the template's name."""
+
+    title: Title | None = None
+
+
 class DraftUpdate(BaseModel):
     """A new version of a draft: its title, its sections or both."""
 
@@ -99,6 +105,15 @@ class DraftOut(DraftIn):
     updated_at: datetime
 
 
+class DraftVersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    title: str
+    sections: list[Section]
+    saved_at: datetime
+
+
 class EvidenceIn(BaseModel):
     case_id: Id
     description: Annotated[str, text(5_000)]
@@ -110,3 +125,10 @@ class EvidenceOut(EvidenceIn):
 
     id: int
     created_at: datetime
+
+
+MAX_BATCH = 1_000
+
+
+class EvidenceBatch(BaseModel):
+    items: Annotated[list[EvidenceIn], Field(min_length=1, max_length=MAX_BATCH)]
