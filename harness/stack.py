@@ -244,11 +244,19 @@ class Stack:
     def _spawn(
         self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
+        process, record = self._launch(service, port, env, service.name)
+        state.services[service.name] = record
+        return process
+
+    def _launch(
+        self, service: ServiceConfig, port: int, env: dict[str, str], label: str
+    ) -> tuple[subprocess.Popen[bytes], ServiceRecord]:
+        """Start one process of `service` on `port`, logging to `<run>/logs/<label>.log`."""
         command = [
             arg.replace("{port}", str(port)).replace("{python}", sys.executable)
             for arg in service.command
         ]
-        log_path = self.run.logs / f"{service.name}.log"
+        log_path = self.run.logs / f"{label}.log"
         try:
             process = processes.spawn(command, env, log_path, cwd=self.config.root)
         except OSError as exc:
@@ -257,15 +265,55 @@ class Stack:
                 f"cannot run {command[0]!r}: {exc.strerror}; check "
                 f"tool.harness.services.{service.name}.command",
             ) from None
-        state.services[service.name] = ServiceRecord(
-            name=service.name,
+        return process, ServiceRecord(
+            name=label,
             process=ProcessRecord.of(process.pid),
             port=port,
             url=f"http://{HOST}:{port}",
             log_path=str(log_path),
             started_at=datetime.now(UTC).isoformat(),
         )
-        return process
+
+    # -- extra instances ------------------------------------------------------------------
+
+    def start_instance(self, name: str, env: dict[str, str], label: str) -> ServiceRecord:
+        """One more process of service `name`, wired as the run's own except for `env`.
+
+        For a test that needs a service rewired (say, its dependency behind a fault proxy).
+        It is kept out of the state file, which concurrent tests would race to rewrite, but
+        it carries the run's token: `down` still stops it if its test never did.
+        """
+        if name not in self.config.services:
+            raise RunStateError(f"no service {name!r} in tool.harness.services")
+        state = self.run.load()
+        service = self.config.services[name]
+        urls = {n: record.url for n, record in state.services.items()}
+        database_url = databases.service_url(state.database, self.config) if state.database else ""
+        base_env = self._base_env(state, urls, COVERAGE_VARIABLE in os.environ)
+        port = self.reservations.free_port(self.run_id)
+        service_env = {**self._service_env(service, base_env, port, database_url), **env}
+        process, record = self._launch(service, port, service_env, label)
+        try:
+            processes.wait_healthy(
+                label,
+                process,
+                record.url + service.health,
+                service.start_timeout,
+                Path(record.log_path),
+                threading.Event(),
+            )
+        except BaseException:
+            self.stop_instance(record)
+            raise
+        return record
+
+    def stop_instance(self, record: ServiceRecord) -> None:
+        """Stop an instance `start_instance` started and give its port back."""
+        report = Teardown(self.run_id)
+        self._stop_service(record, report)
+        self.reservations.release(record.port, self.run_id)
+        if not report.ok:
+            raise RunStateError("; ".join(report.problems))
 
     # -- down -----------------------------------------------------------------------------
 
