@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import build_docx
+
+from services.common.documents import build_docx
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CAPTION = [
@@ -44,7 +45,7 @@ def test_parse_returns_metadata(ingestion):
     response = ingestion.post("/parse", files=upload(build_docx(CAPTION, SECTIONS)))
 
     metadata = response.json()["metadata"]
-    assert metadata["title"] == "Contract test document"
+    assert metadata["title"] == "Test document"
     assert metadata["author"] == "harness"
     assert metadata["paragraph_count"] == 8
     assert metadata["word_count"] > 20

@@ -33,10 +33,14 @@ def mask_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+NAME_ROOM = 12  # characters left after a run's database name for the databases cloned from it
+
+
 def database_name(run_id: str, token: str) -> str:
-    """`harness_<run>_<token>`, lower case, at most 63 characters (PostgreSQL's limit)."""
+    """`harness_<run>_<token>`, lower case, with NAME_ROOM characters to spare under 63
+    (PostgreSQL's limit) for the `<name>_<suffix>` databases cloned from it."""
     slug = re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_")
-    return f"harness_{slug[:45]}_{token[:8]}"
+    return f"harness_{slug[:34]}_{token[:8]}"
 
 
 def provision(
@@ -76,7 +80,7 @@ def _provision_on_server(
     admin = _parse_server_url(server_url)
     database.display_url = mask_url(service_url(database, config))
     record(database)
-    _create_database(_conninfo(admin), database.name, where=mask_url(server_url))
+    create_database(_conninfo(admin), database.name, where=mask_url(server_url))
 
 
 def _provision_on_cluster(
@@ -105,32 +109,42 @@ def _provision_on_cluster(
         env,
         remember_cluster,
     )
-    _create_database(cluster.admin_conninfo(), database.name, where="the throwaway cluster")
+    create_database(cluster.admin_conninfo(), database.name, where="the throwaway cluster")
 
 
-def service_url(record: DatabaseRecord, config: HarnessConfig) -> str:
-    """The SQLAlchemy URL services get as DATABASE_URL (with the password)."""
+def service_url(record: DatabaseRecord, config: HarnessConfig, name: str | None = None) -> str:
+    """The SQLAlchemy URL services get as DATABASE_URL (with the password); with `name`, the
+    URL of that other database on the same PostgreSQL server."""
     if record.backend == "sqlite":
         return f"sqlite:///{record.name}"
+    return (
+        _server_url(record)
+        .set(database=name or record.name, drivername=config.postgres.driver)
+        .render_as_string(hide_password=False)
+    )
+
+
+def admin_conninfo(record: DatabaseRecord) -> str:
+    """libpq connection string to the `postgres` database of the run's server."""
+    return _conninfo(_server_url(record).set(database="postgres"))
+
+
+def _server_url(record: DatabaseRecord) -> URL:
     if record.cluster_port is not None:
-        url = URL.create(
-            config.postgres.driver,
+        return URL.create(
+            "postgresql",
             username=pgcluster.SUPERUSER,
             host="127.0.0.1",
             port=record.cluster_port,
             database=record.name,
         )
-    else:
-        server_url = os.environ.get(POSTGRES_URL_VARIABLE)
-        if not server_url:
-            raise RunStateError(
-                f"database {record.name!r} is on the server in {POSTGRES_URL_VARIABLE}, which "
-                "is not set in this shell; set it to the server the run used"
-            )
-        url = _parse_server_url(server_url).set(
-            database=record.name, drivername=config.postgres.driver
+    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not server_url:
+        raise RunStateError(
+            f"database {record.name!r} is on the server in {POSTGRES_URL_VARIABLE}, which "
+            "is not set in this shell; set it to the server the run used"
         )
-    return url.render_as_string(hide_password=False)
+    return _parse_server_url(server_url).set(database=record.name)
 
 
 def release(record: DatabaseRecord, config: HarnessConfig) -> None:
@@ -149,7 +163,9 @@ def release(record: DatabaseRecord, config: HarnessConfig) -> None:
             f"cannot drop database {record.name!r}: {POSTGRES_URL_VARIABLE} is not set in this "
             "shell; set it to the server the run used and run services.down again"
         )
-    _drop_database(_conninfo(_parse_server_url(server_url)), record.name)
+    conninfo = _conninfo(_parse_server_url(server_url))
+    for name in [record.name, *_clones_of(conninfo, record.name)]:
+        drop_database(conninfo, name)
 
 
 def _parse_server_url(url: str) -> URL:
@@ -183,10 +199,23 @@ def _admin_connection(conninfo: str, where: str) -> psycopg.Connection:
         ) from None
 
 
-def _create_database(conninfo: str, name: str, where: str) -> None:
+def _clones_of(conninfo: str, name: str) -> list[str]:
+    """Databases cloned from the run's (`<name>_...`) that a crashed test left behind."""
+    with _admin_connection(conninfo, mask_url(conninfo)) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (f"{name}_",)
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def create_database(conninfo: str, name: str, where: str, template: str | None = None) -> None:
+    """CREATE DATABASE `name` (a copy of `template` when given); one-line error on failure."""
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with _admin_connection(conninfo, where) as connection:
         try:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            connection.execute(statement)
         except psycopg.Error as exc:
             raise BackendUnavailableError(
                 f"cannot create database {name!r} at {where}: {str(exc).strip()}; the user needs "
@@ -194,7 +223,7 @@ def _create_database(conninfo: str, name: str, where: str) -> None:
             ) from None
 
 
-def _drop_database(conninfo: str, name: str) -> None:
+def drop_database(conninfo: str, name: str) -> None:
     """Disallow connections, end the ones left, drop."""
     with _admin_connection(conninfo, mask_url(conninfo)) as connection:
         exists = connection.execute(

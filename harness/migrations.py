@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from harness.config import HarnessConfig
 from harness.exceptions import MigrationError
 
 
@@ -27,3 +28,10 @@ def upgrade_to_head(script_location: Path, url: str, label: str) -> None:
             f"migrations of {label!r} ({script_location}) failed: {exc.__class__.__name__}: "
             f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         ) from exc
+
+
+def migrate_all(config: HarnessConfig, url: str) -> None:
+    """Apply every service's history to the database at `url`, in config order."""
+    for service in config.services.values():
+        if service.migrations is not None:
+            upgrade_to_head(service.migrations, url, service.name)

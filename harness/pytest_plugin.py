@@ -7,24 +7,32 @@ itself on free ports and takes it down at the end of the session.
 For services with a checked-in contract, every response a `service_clients` client gets is
 validated against it (`harness.conformance`); a test asking for `contract_service` runs once
 per such service.
+
+For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
+in front of a service, `service_instance` starts one more process of a service rewired
+(say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
+from harness.clones import DatabaseTemplate, template_for
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.conformance import ContractValidator
 from harness.contracts import base_revision, load_contract
-from harness.exceptions import ContractError
+from harness.exceptions import ContractError, RunStateError
+from harness.faults import FaultProxy
 from harness.signals import sigterm_raises
 from harness.stack import Stack
-from harness.state import RunState
+from harness.state import DatabaseRecord, RunState, ServiceRecord
 
 RUN_VARIABLE = "HARNESS_RUN"
 DB_VARIABLE = "HARNESS_DB"
@@ -40,6 +48,7 @@ class RunningStack:
     backend: str
     database_url: str
     urls: dict[str, str]
+    database: DatabaseRecord | None = None
 
     @classmethod
     def from_state(cls, state: RunState) -> RunningStack:
@@ -48,6 +57,7 @@ class RunningStack:
             backend=state.backend,
             database_url=state.database.display_url if state.database else "",
             urls={name: record.url for name, record in state.services.items()},
+            database=state.database,
         )
 
 
@@ -209,3 +219,73 @@ def service_clients(
     clients = ServiceClients(harness_stack.urls, contract_validators)
     yield clients
     clients.close()
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """`unique("template")` -> 'template-3f2a…': data no other test, worker or run collides with."""
+    return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def fault_proxy(service_urls: dict[str, str]) -> Iterator[Callable[[str], FaultProxy]]:
+    """`fault_proxy("records")`: a started `harness.faults.FaultProxy` in front of that
+    service; stopped after the test."""
+    proxies: list[FaultProxy] = []
+
+    def start(service: str) -> FaultProxy:
+        if service not in service_urls:
+            raise KeyError(f"no service {service!r} in the stack; services: {sorted(service_urls)}")
+        proxies.append(FaultProxy(service_urls[service]).start())
+        return proxies[-1]
+
+    yield start
+    for proxy in proxies:
+        proxy.stop()
+
+
+@pytest.fixture
+def service_instance(
+    harness_config: HarnessConfig, harness_stack: RunningStack
+) -> Iterator[Callable[..., str]]:
+    """`service_instance("export", RECORDS_SERVICE_URL=proxy.url)`: the URL of one more
+    process of that service, wired as the stack's but for the given variables; stopped
+    after the test."""
+    stack = Stack(harness_config, harness_stack.run_id)
+    started: list[ServiceRecord] = []
+
+    def start(service: str, **env: str) -> str:
+        label = f"{service}-{uuid.uuid4().hex[:8]}"
+        started.append(stack.start_instance(service, env, label))
+        return started[-1].url
+
+    yield start
+    for record in started:
+        stack.stop_instance(record)
+
+
+@pytest.fixture(scope="session")
+def database_template(
+    harness_config: HarnessConfig,
+    harness_stack: RunningStack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[DatabaseTemplate]:
+    """The run's schema, migrated once per session (and xdist worker), to clone from."""
+    if harness_stack.database is None:
+        raise RunStateError(f"run {harness_stack.run_id!r} has no database to clone")
+    template = template_for(
+        harness_config,
+        harness_stack.database,
+        os.environ.get("PYTEST_XDIST_WORKER", "m"),
+        Path(tmp_path_factory.mktemp("databases")),
+    )
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def fresh_database(database_template: DatabaseTemplate) -> Iterator[str]:
+    """The URL of a migrated database for this test alone, dropped after it."""
+    url = database_template.clone()
+    yield url
+    database_template.drop(url)

@@ -24,7 +24,7 @@ import httpx
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
-from harness.migrations import upgrade_to_head
+from harness.migrations import migrate_all
 from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
 from harness.processes import ProcessRecord
 from harness.signals import signals_deferred, sigterm_raises
@@ -144,9 +144,7 @@ class Stack:
             record_database,
         )
         database_url = databases.service_url(database, self.config)
-        for service in self.config.services.values():
-            if service.migrations is not None:
-                upgrade_to_head(service.migrations, database_url, service.name)
+        migrate_all(self.config, database_url)
         for level in self.config.start_order():
             self._start_level(state, level, ports, base_env, database_url)
 

@@ -178,9 +178,15 @@ def test_stop_frees_the_port(upstream):
     proxy = FaultProxy(f"http://127.0.0.1:{upstream.server_address[1]}").start()
     port = int(proxy.url.rsplit(":", 1)[1])
     proxy.delay(30)
-    pending = threading.Thread(
-        target=lambda: pytest.raises(httpx.HTTPError, httpx.get, proxy.url + "/", timeout=10)
-    )
+    outcome: list[BaseException] = []
+
+    def held_request() -> None:
+        try:
+            httpx.get(proxy.url + "/", timeout=10)
+        except httpx.HTTPError as exc:
+            outcome.append(exc)
+
+    pending = threading.Thread(target=held_request)
     pending.start()
     time.sleep(0.2)
 
@@ -188,6 +194,7 @@ def test_stop_frees_the_port(upstream):
 
     pending.join(10)
     assert not pending.is_alive()
+    assert len(outcome) == 1, "the held request should end with an error, not an answer"
     assert is_port_free(port)
 
 

@@ -14,9 +14,10 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 Row = TypeVar("Row", bound=DeclarativeBase)
 
 
-def engine_from_environment() -> Engine:
-    """An engine for `DATABASE_URL`; SQLite gets foreign keys and cross-thread use."""
-    url = os.environ.get("DATABASE_URL")
+def engine_for(url: str | None = None) -> Engine:
+    """An engine for `url` (default `DATABASE_URL`); SQLite gets foreign keys and cross-thread
+    use."""
+    url = url or os.environ.get("DATABASE_URL")
     if not url:
         raise RuntimeError("DATABASE_URL is not set; start this service through harness")
     if url.startswith("sqlite"):
@@ -31,17 +32,29 @@ def engine_from_environment() -> Engine:
 
 
 class Database:
-    """Lazily created engine and session factory, so importing an app needs no database."""
+    """Lazily created engine and session factory, so importing an app needs no database.
 
-    def __init__(self) -> None:
+    `Database(url)` is another database than `DATABASE_URL`'s: in-process tests override an
+    app's `database.session` dependency with one's `session`, and `close()` it after.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
         self._sessions: sessionmaker[Session] | None = None
 
     def session(self) -> Iterator[Session]:
         """A FastAPI dependency: one session per request, closed afterwards."""
         if self._sessions is None:
-            self._sessions = sessionmaker(engine_from_environment(), expire_on_commit=False)
+            self._sessions = sessionmaker(engine_for(self._url), expire_on_commit=False)
         with self._sessions() as session:
             yield session
+
+    def close(self) -> None:
+        """Close the engine's connections (a database with connections cannot be dropped)."""
+        if self._sessions is not None:
+            engine = self._sessions.kw["bind"]
+            engine.dispose()
+            self._sessions = None
 
 
 def utc_now() -> datetime:

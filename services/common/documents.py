@@ -1,4 +1,4 @@
-"""Reading uploaded .docx files, shared by the services that accept them."""
+"""Reading uploaded .docx files, shared by the services that accept them; building one."""
 
 from __future__ import annotations
 
@@ -29,3 +29,21 @@ async def read_docx(upload: UploadFile) -> Document:
         raise HTTPException(
             400, f"{upload.filename!r} is not a readable .docx file: {exc}"
         ) from None
+
+
+def build_docx(
+    caption: list[str], sections: list[tuple[str, list[str]]], title: str = "Test document"
+) -> bytes:
+    """A real Word document: caption paragraphs, then a heading and paragraphs per section."""
+    document = docx.Document()
+    document.core_properties.title = title
+    document.core_properties.author = "harness"
+    for line in caption:
+        document.add_paragraph(line)
+    for title, paragraphs in sections:
+        document.add_heading(title, level=1)
+        for paragraph in paragraphs:
+            document.add_paragraph(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
