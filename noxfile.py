@@ -1,8 +1,9 @@
 """Nox sessions: each test package over each back end, the toolkit's own tests, lint.
 
-`nox` runs them all; `nox -s contracts` runs both back ends; `nox -s "contracts(db='sqlite')"`
-one. Every package session brings the stack up with `invoke services.up`, runs pytest
-against it, and takes it down in a `finally`, whatever happened.
+`nox` runs them all; `nox -s workflows` runs both back ends of a package;
+`nox -s "workflows(db='sqlite')"` one. Every package session brings the stack up with
+`invoke services.up`, runs pytest against it, and takes it down in a `finally`, whatever
+happened.
 """
 
 from __future__ import annotations
@@ -30,8 +31,17 @@ def _coverage_env() -> dict[str, str]:
     return {"COVERAGE_PROCESS_START": str(ROOT / "pyproject.toml")}
 
 
-def _run_package_live(session: nox.Session, package: str, db: str, extras: str = "") -> None:
-    """services.up, pytest on the package with JUnit + coverage, services.down in a finally."""
+def _run_package_live(
+    session: nox.Session,
+    package: str,
+    db: str,
+    extras: str = "",
+    pytest_args: list[str] | None = None,
+) -> None:
+    """services.up, pytest on the package with JUnit + coverage, services.down in a finally.
+
+    `pytest_args` come before the session's posargs, which can override them.
+    """
     _install(session, extras)
     run_id = f"{package}-{db}"
     (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
@@ -44,6 +54,7 @@ def _run_package_live(session: nox.Session, package: str, db: str, extras: str =
             f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
             "-o",
             f"junit_suite_name={run_id}",
+            *(pytest_args or []),
             *session.posargs,
             env=env,
         )
@@ -59,6 +70,16 @@ def contracts(session: nox.Session, db: str) -> None:
     `nox -s contracts -- --contracts-base REV` judges breaking changes against REV.
     """
     _run_package_live(session, "contracts", db, extras="contracts")
+
+
+@nox.session
+@nox.parametrize("db", DATABASES)
+def workflows(session: nox.Session, db: str) -> None:
+    """Cross-service workflows, dependency faults, transactions; two xdist workers.
+
+    `nox -s workflows -- -n 0` runs them in one process.
+    """
+    _run_package_live(session, "workflows", db, extras="workflows", pytest_args=["-n", "2"])
 
 
 @nox.session

@@ -94,7 +94,7 @@ def _add_draft(
 ) -> models.Draft:
     """A new draft at version 1, with that version kept."""
     draft = models.Draft(case_id=case_id, title=title, sections=sections)
-    draft.versions.append(models.DraftVersion(version=1, title=title, sections=sections))
+    draft.versions.add(models.DraftVersion(version=1, title=title, sections=sections))
     session.add(draft)
     session.commit()
     return draft
@@ -158,7 +158,7 @@ def save_draft(draft_id: DraftId, body: schemas.DraftUpdate, session: DB) -> mod
         draft.title = body.title
     if body.sections is not None:
         draft.sections = _dump(body.sections) or []
-    draft.versions.append(
+    draft.versions.add(
         models.DraftVersion(version=draft.version + 1, title=draft.title, sections=draft.sections)
     )
     try:

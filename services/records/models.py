@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from services.common.database import UTCDateTime, utc_now
 
@@ -53,8 +53,8 @@ class Draft(Base):
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
-    versions: Mapped[list[DraftVersion]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, lazy="noload"
+    versions: WriteOnlyMapped[DraftVersion] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
     )
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
