@@ -77,6 +77,8 @@ class PostgresTemplate:
         databases.create_database(self._conninfo, self._template, self._where)
         try:
             migrate_all(config, self._url(self._template))
+            # an env.py that leaves its pool open would make every clone fail
+            databases.end_sessions(self._conninfo, self._template)
         except BaseException:
             databases.drop_database(self._conninfo, self._template)
             raise

@@ -217,10 +217,28 @@ def create_database(conninfo: str, name: str, where: str, template: str | None =
         try:
             connection.execute(statement)
         except psycopg.Error as exc:
+            hint = (
+                "; the user needs the CREATEDB privilege"
+                if isinstance(exc, psycopg.errors.InsufficientPrivilege)
+                else ""
+            )
             raise BackendUnavailableError(
-                f"cannot create database {name!r} at {where}: {str(exc).strip()}; the user needs "
-                "the CREATEDB privilege"
+                f"cannot create database {name!r} at {where}: {str(exc).strip()}{hint}"
             ) from None
+
+
+def end_sessions(conninfo: str, name: str) -> None:
+    """End every session on database `name`: one that is to be cloned or dropped must have none."""
+    with _admin_connection(conninfo, mask_url(conninfo)) as connection:
+        _terminate_backends(connection, name)
+
+
+def _terminate_backends(connection: psycopg.Connection, name: str) -> None:
+    connection.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        (name,),
+    )
 
 
 def drop_database(conninfo: str, name: str) -> None:
@@ -235,9 +253,5 @@ def drop_database(conninfo: str, name: str) -> None:
         connection.execute(
             sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(identifier)
         )
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (name,),
-        )
+        _terminate_backends(connection, name)
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(identifier))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import psutil
 import pytest
 
 from harness.config import HarnessConfig, parse_config
+from harness.databases import POSTGRES_URL_VARIABLE
 from harness.ports import is_port_free
 from harness.processes import tagged_processes
+from harness.stack import Stack
 from harness.state import RunState
 
 pytest_plugins = ["pytester"]
@@ -62,3 +64,19 @@ def pid_alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+@pytest.fixture
+def no_server_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(POSTGRES_URL_VARIABLE, raising=False)
+
+
+@pytest.fixture
+def server(make_config: Callable[..., HarnessConfig], no_server_url: None) -> Iterator[str]:
+    """A real PostgreSQL server (a harness throwaway cluster) for the URL-based tests."""
+    stack = Stack(make_config({"pg": {"command": app_command(), "database": True}}), "server")
+    state = stack.up("postgres", auto_ports=True, detach=True)
+    port = state.database.cluster_port if state.database else None
+    yield f"postgresql://postgres:s3cret@127.0.0.1:{port}/postgres"
+    assert stack.down().ok
+    assert_nothing_left(state)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import app_command, assert_nothing_left
 
+from conftest import app_command, assert_nothing_left
 from harness import pgcluster
 from harness.databases import POSTGRES_URL_VARIABLE, database_name, mask_url
 from harness.exceptions import BackendUnavailableError
@@ -22,22 +22,6 @@ def db_config(make_config):
         return make_config({"api": {"command": app_command(), "database": True}}, **top)
 
     return make
-
-
-@pytest.fixture
-def no_server_url(monkeypatch):
-    monkeypatch.delenv(POSTGRES_URL_VARIABLE, raising=False)
-
-
-@pytest.fixture
-def server(db_config, no_server_url):
-    """A real PostgreSQL server (a harness throwaway cluster) for the URL-based tests."""
-    stack = Stack(db_config(), "server")
-    state = stack.up("postgres", auto_ports=True, detach=True)
-    port = state.database.cluster_port
-    yield f"postgresql://postgres:s3cret@127.0.0.1:{port}/postgres"
-    assert stack.down().ok
-    assert_nothing_left(state)
 
 
 def test_mask_url_hides_only_the_password():

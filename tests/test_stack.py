@@ -13,10 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import APP, app_command, assert_nothing_left, pid_alive
 
+from conftest import APP, app_command, assert_nothing_left, pid_alive
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.ports import is_port_free
+from harness.processes import tagged_processes
 from harness.stack import Stack, clean_stale_runs
 from harness.state import RunState
 
@@ -332,3 +333,66 @@ def _wait_for_service(stack: Stack, name: str) -> RunState:
                 return state
         time.sleep(0.02)
     raise AssertionError(f"{name} never started")
+
+
+def test_an_extra_instance_is_wired_like_the_run_but_for_its_overrides(two_services):
+    stack = Stack(two_services, "instance")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        extra = stack.start_instance("beta", {"BETA_SERVICE_URL": "http://127.0.0.1:9"}, "beta-x")
+
+        env = httpx.get(extra.url + "/env").json()
+        assert env["BETA_SERVICE_URL"] == "http://127.0.0.1:9"
+        assert env["ALPHA_SERVICE_URL"] == state.services["alpha"].url  # the run's own wiring
+        assert env["PORT"] == str(extra.port) != str(state.services["beta"].port)
+        assert "beta-x" not in stack.run.load().services  # concurrent tests never race on it
+
+        stack.stop_instance(extra)
+        assert not extra.process.matches()
+        assert is_port_free(extra.port)
+        assert httpx.get(state.services["beta"].url + "/health").status_code == 200
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def test_an_extra_instance_left_running_is_stopped_by_down(two_services):
+    stack = Stack(two_services, "instance-left")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    extra = stack.start_instance("alpha", {}, "alpha-x")
+
+    report = stack.down()
+
+    assert not extra.process.matches()
+    assert is_port_free(extra.port)
+    assert report.problems == [f"pid {extra.process.pid} escaped its process group; killed"]
+    assert_nothing_left(state)
+
+
+def test_an_extra_instance_of_an_unknown_service_is_a_clear_error(two_services):
+    stack = Stack(two_services, "instance-unknown")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        with pytest.raises(RunStateError, match="no service 'gamma'"):
+            stack.start_instance("gamma", {}, "gamma-x")
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def test_an_extra_instance_that_cannot_start_says_why_and_leaves_nothing(two_services):
+    stack = Stack(two_services, "instance-broken")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        with pytest.raises(ServiceStartError, match="dependency ALPHA_SERVICE_URL not up"):
+            stack.start_instance("beta", {"ALPHA_SERVICE_URL": "http://127.0.0.1:9"}, "beta-x")
+        assert processes_tagged_beyond(state) == []
+    finally:
+        assert stack.down().ok  # no escaped process reported: the failed instance was stopped
+    assert_nothing_left(state)
+
+
+def processes_tagged_beyond(state: RunState) -> list[int]:
+    """Pids carrying the run's token that are not its recorded services."""
+    recorded = {record.process.pid for record in state.services.values()}
+    return [p.pid for p in tagged_processes(state.token) if p.pid not in recorded]

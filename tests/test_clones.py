@@ -1,0 +1,87 @@
+"""harness.clones: per-test databases copied from a migrated template, on real back ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from conftest import app_command
+from harness.clones import PostgresTemplate, SQLiteTemplate
+from harness.databases import POSTGRES_URL_VARIABLE
+from harness.stack import Stack
+
+HISTORY = Path(__file__).parent / "fixtures" / "history"
+
+
+@pytest.fixture
+def config(make_config):
+    return make_config(
+        {"api": {"command": app_command(), "database": True, "migrations": str(HISTORY)}}
+    )
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def insert_widget(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO widgets DEFAULT VALUES"))
+            return connection.scalar(text("SELECT count(*) FROM widgets"))
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_clones_are_migrated_and_independent(config, tmp_path):
+    template = SQLiteTemplate(config, tmp_path)
+    first, second = template.clone(), template.clone()
+
+    assert tables(first) >= {"widgets", "widgets_version"}
+    assert insert_widget(first) == 1
+    assert insert_widget(second) == 1  # the first clone's row is not here
+
+    template.drop(first)
+    template.close()
+    assert not Path(first.removeprefix("sqlite:///")).exists()
+    assert not (tmp_path / "template.sqlite3").exists()
+
+
+def test_postgres_clones_belong_to_the_run_and_down_drops_the_ones_left(
+    config, server, monkeypatch
+):
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE keep_me")
+    before = _databases(server)
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    stack = Stack(config, "clones")
+    state = stack.up("postgres", auto_ports=True)
+    try:
+        template = PostgresTemplate(config, state.database, worker="gw1")
+        dropped, left = template.clone(), template.clone()
+        assert tables(dropped) >= {"widgets", "widgets_version"}
+        assert insert_widget(dropped) == 1
+        assert insert_widget(left) == 1
+        template.drop(dropped)
+        with pytest.raises(ValueError, match="not a clone this template made"):
+            template.drop(server.rsplit("/", 1)[0] + "/keep_me")
+        made = _databases(server) - before
+        assert left.rsplit("/", 1)[1] in made
+        assert dropped.rsplit("/", 1)[1] not in made
+        assert all(name.startswith(state.database.name) for name in made)
+    finally:
+        assert stack.down().ok  # no template.close(): down finds what is left
+    assert _databases(server) == before
+
+
+def _databases(server: str) -> set[str]:
+    with psycopg.connect(server, autocommit=True) as admin:
+        return {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
