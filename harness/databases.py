@@ -33,14 +33,16 @@ def mask_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
+NAME_LIMIT = 63  # PostgreSQL's
 NAME_ROOM = 12  # characters left after a run's database name for the databases cloned from it
 
 
 def database_name(run_id: str, token: str) -> str:
-    """`harness_<run>_<token>`, lower case, with NAME_ROOM characters to spare under 63
-    (PostgreSQL's limit) for the `<name>_<suffix>` databases cloned from it."""
+    """`harness_<run>_<token>`, lower case, with NAME_ROOM characters to spare under
+    PostgreSQL's limit for the `<name>_<suffix>` databases cloned from it."""
     slug = re.sub(r"[^a-z0-9]+", "_", run_id.lower()).strip("_")
-    return f"harness_{slug[:34]}_{token[:8]}"
+    slug_room = NAME_LIMIT - NAME_ROOM - len("harness__") - 8
+    return f"harness_{slug[:slug_room]}_{token[:8]}"
 
 
 def provision(

@@ -25,7 +25,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from harness.exceptions import HarnessError
@@ -41,7 +41,7 @@ class ProxyError(HarnessError):
 
 @dataclass
 class _Fault:
-    kind: str  # "delay" | "respond" | "reset"
+    kind: Literal["delay", "respond", "reset"]
     times: int
     seconds: float = 0.0
     status: int = 0
@@ -239,6 +239,8 @@ class FaultProxy:
                     return
                 writer.write(answer)
             await writer.drain()
+        except ValueError:
+            writer.write(_response(400, {}, b"fault proxy: not an HTTP/1.1 request"))
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client went away; nothing to answer
         finally:
@@ -256,6 +258,9 @@ class FaultProxy:
             writer.write(request.head + request.body)
             await writer.drain()
             return await asyncio.wait_for(reader.read(), UPSTREAM_TIMEOUT)
+        except TimeoutError:
+            detail = f"fault proxy: upstream gave no whole answer in {UPSTREAM_TIMEOUT:g}s"
+            return _response(504, {"Content-Type": "text/plain"}, detail.encode())
         finally:
             writer.close()
 
@@ -264,6 +269,7 @@ async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
     """One request: its head (rewritten to `Connection: close`) and its body; None at EOF.
 
     Heads are limited by the reader's limit (64 KiB): a longer one ends the connection.
+    ValueError for a request line or framing header that cannot be read.
     """
     try:
         head = await reader.readuntil(b"\r\n\r\n")

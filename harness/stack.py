@@ -193,6 +193,12 @@ class Stack:
             env.setdefault(COVERAGE_VARIABLE, str(self.config.root / "pyproject.toml"))
         return env
 
+    def _wiring(self, state: RunState) -> tuple[dict[str, str], str]:
+        """(base environment, DATABASE_URL) of a run that is up, to start one more process."""
+        urls = {name: record.url for name, record in state.services.items()}
+        database_url = databases.service_url(state.database, self.config) if state.database else ""
+        return self._base_env(state, urls, COVERAGE_VARIABLE in os.environ), database_url
+
     def _service_env(
         self, service: ServiceConfig, base_env: dict[str, str], port: int, database_url: str
     ) -> dict[str, str]:
@@ -283,11 +289,8 @@ class Stack:
         """
         if name not in self.config.services:
             raise RunStateError(f"no service {name!r} in tool.harness.services")
-        state = self.run.load()
         service = self.config.services[name]
-        urls = {n: record.url for n, record in state.services.items()}
-        database_url = databases.service_url(state.database, self.config) if state.database else ""
-        base_env = self._base_env(state, urls, COVERAGE_VARIABLE in os.environ)
+        base_env, database_url = self._wiring(self.run.load())
         port = self.reservations.free_port(self.run_id)
         service_env = {**self._service_env(service, base_env, port, database_url), **env}
         process, record = self._launch(service, port, service_env, label)
@@ -406,10 +409,7 @@ class Stack:
         self._stop_service(state.services[name], report)
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
-        urls = {n: record.url for n, record in state.services.items()}
-        database_url = databases.service_url(state.database, self.config) if state.database else ""
-        coverage = COVERAGE_VARIABLE in os.environ
-        base_env = self._base_env(state, urls, coverage)
+        base_env, database_url = self._wiring(state)
         self._start_level(state, [name], {name: state.services[name].port}, base_env, database_url)
         self.run.save(state)
         return state.services[name]

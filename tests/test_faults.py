@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -214,3 +215,16 @@ def test_port_held_by_another_program_is_a_clear_error(upstream):
 
     with pytest.raises(ProxyError, match=f"cannot listen on 127.0.0.1:{port}"):
         FaultProxy(f"http://127.0.0.1:{port}", port=port).start()
+
+
+@pytest.mark.parametrize(
+    "raw", [b"NONSENSE\r\n\r\n", b"POST / HTTP/1.1\r\nContent-Length: many\r\n\r\n"]
+)
+def test_a_malformed_request_gets_a_400_and_is_not_forwarded(proxy, upstream, raw):
+    port = int(proxy.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(raw)
+        answer = connection.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert received(upstream) == []

@@ -64,7 +64,13 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 def _timeout() -> httpx.Timeout:
-    seconds = float(os.environ.get(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT))
+    value = os.environ.get(TIMEOUT_VARIABLE, str(DEFAULT_TIMEOUT))
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise HTTPException(
+            503, f"{TIMEOUT_VARIABLE}={value!r} is not a number of seconds; fix the environment"
+        ) from None
     return httpx.Timeout(seconds, connect=min(seconds, 2.0))
 
 
