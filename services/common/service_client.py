@@ -114,6 +114,15 @@ class ServiceClient:
             raise HTTPException(404, f"{what} not found in {self.service}")
         return body
 
+    def require_in_case(self, path: str, what: str, case_id: int) -> dict[str, Any]:
+        """GET a resource that must exist (404) and belong to case `case_id` (409)."""
+        body = self.require(path, what)
+        if body["case_id"] != case_id:
+            raise HTTPException(
+                409, f"{what} belongs to case {body['case_id']}, not case {case_id}"
+            )
+        return body
+
     def post(self, path: str, json: dict[str, Any]) -> dict[str, Any]:
         """POST that must answer 201; anything else is a 502 naming the answer."""
         return self._json(self._send("POST", path, json=json), "POST", path, expected=201)

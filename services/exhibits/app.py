@@ -53,12 +53,8 @@ def _check_evidence(body: ExhibitIn) -> None:
     """404 when records knows no such case or evidence; 409 when the evidence is another case's."""
     with ServiceClient("records") as records:
         records.require(f"/cases/{body.case_id}", f"case {body.case_id}")
-        evidence = records.require(f"/evidence/{body.evidence_id}", f"evidence {body.evidence_id}")
-    if evidence["case_id"] != body.case_id:
-        raise HTTPException(
-            409,
-            f"evidence {body.evidence_id} belongs to case {evidence['case_id']}, "
-            f"not case {body.case_id}",
+        records.require_in_case(
+            f"/evidence/{body.evidence_id}", f"evidence {body.evidence_id}", body.case_id
         )
 
 

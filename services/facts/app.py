@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Response
+from fastapi import Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,13 +59,9 @@ def create_fact(body: FactIn, session: DB) -> Fact:
         records.require(f"/cases/{body.case_id}", f"case {body.case_id}")
     with ServiceClient("exhibits") as exhibits:
         for exhibit_id in body.exhibit_ids:
-            exhibit = exhibits.require(f"/exhibits/{exhibit_id}", f"exhibit {exhibit_id}")
-            if exhibit["case_id"] != body.case_id:
-                raise HTTPException(
-                    409,
-                    f"exhibit {exhibit_id} belongs to case {exhibit['case_id']}, "
-                    f"not case {body.case_id}",
-                )
+            exhibits.require_in_case(
+                f"/exhibits/{exhibit_id}", f"exhibit {exhibit_id}", body.case_id
+            )
     fact = Fact(case_id=body.case_id, text=body.text, exhibit_ids=body.exhibit_ids)
     session.add(fact)
     session.commit()
