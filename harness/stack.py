@@ -255,7 +255,10 @@ class Stack:
     def _launch(
         self, service: ServiceConfig, port: int, env: dict[str, str], label: str
     ) -> tuple[subprocess.Popen[bytes], ServiceRecord]:
-        """Start one process of `service` on `port`, logging to `<run>/logs/<label>.log`."""
+        """Start one process of `service` on `port`, logging to `<run>/logs/<label>.log`.
+
+        The record keeps the service's name, so stopping it uses the service's grace period.
+        """
         command = [
             arg.replace("{port}", str(port)).replace("{python}", sys.executable)
             for arg in service.command
@@ -270,7 +273,7 @@ class Stack:
                 f"tool.harness.services.{service.name}.command",
             ) from None
         return process, ServiceRecord(
-            name=label,
+            name=service.name,
             process=ProcessRecord.of(process.pid),
             port=port,
             url=f"http://{HOST}:{port}",

@@ -345,7 +345,8 @@ def test_an_extra_instance_is_wired_like_the_run_but_for_its_overrides(two_servi
         assert env["BETA_SERVICE_URL"] == "http://127.0.0.1:9"
         assert env["ALPHA_SERVICE_URL"] == state.services["alpha"].url  # the run's own wiring
         assert env["PORT"] == str(extra.port) != str(state.services["beta"].port)
-        assert "beta-x" not in stack.run.load().services  # concurrent tests never race on it
+        assert stack.run.load().services["beta"] == state.services["beta"]  # left untouched
+        assert extra.name == "beta" and extra.log_path.endswith("beta-x.log")
 
         stack.stop_instance(extra)
         assert not extra.process.matches()
