@@ -74,19 +74,8 @@ def test_unknown_evidence_or_case_is_404(exhibits, case):
     assert unknown_case.json() == {"detail": "case 2000000000 not found in records"}
 
 
-def test_evidence_of_another_case_is_409(exhibits, service_clients, case, evidence, unique):
-    other = (
-        service_clients["records"]
-        .post(
-            "/cases",
-            json={
-                "case_name": unique("C v. D"),
-                "cause_number": unique("N"),
-                "court_name": "Court",
-            },
-        )
-        .json()
-    )
+def test_evidence_of_another_case_is_409(exhibits, make_case, case, evidence):
+    other = make_case()
 
     response = exhibits.post(
         "/exhibits", json={"case_id": other["id"], "evidence_id": evidence[0]["id"], "title": "X"}

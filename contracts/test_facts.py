@@ -39,19 +39,8 @@ def test_fact_for_a_case_records_does_not_know_is_404(facts):
     assert all(item["case_id"] != 2_000_000_000 for item in facts.get("/facts").json())
 
 
-def test_list_filters_by_case(facts, fact, case, service_clients, unique):
-    other_case = (
-        service_clients["records"]
-        .post(
-            "/cases",
-            json={
-                "case_name": unique("A v. B"),
-                "cause_number": unique("C"),
-                "court_name": "Court",
-            },
-        )
-        .json()
-    )
+def test_list_filters_by_case(facts, fact, case, make_case):
+    other_case = make_case()
     facts.post("/facts", json={"case_id": other_case["id"], "text": "Elsewhere."})
 
     response = facts.get("/facts", params={"case_id": case["id"]})
@@ -138,19 +127,8 @@ def test_fact_citing_an_unknown_exhibit_is_404(facts, case):
     assert response.json() == {"detail": "exhibit 2000000000 not found in exhibits"}
 
 
-def test_fact_citing_another_cases_exhibit_is_409(facts, service_clients, case, unique):
-    other = (
-        service_clients["records"]
-        .post(
-            "/cases",
-            json={
-                "case_name": unique("C v. D"),
-                "cause_number": unique("N"),
-                "court_name": "Court",
-            },
-        )
-        .json()
-    )
+def test_fact_citing_another_cases_exhibit_is_409(facts, service_clients, case, make_case, unique):
+    other = make_case()
     exhibit = _exhibit_of(service_clients, other, unique)
 
     response = facts.post(

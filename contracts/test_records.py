@@ -195,23 +195,8 @@ def test_evidence_create_and_list_by_case(records, case):
     assert [item["id"] for item in listed.json()] == [created.json()["id"]]
 
 
-def _case_from(records, template, unique, variables):
-    response = records.post(
-        "/cases",
-        json={
-            "case_name": unique("Roe v. Doe"),
-            "cause_number": unique("N"),
-            "court_name": "Court",
-            "template_id": template["id"],
-            "variables": variables,
-        },
-    )
-    assert response.status_code == 201
-    return response.json()
-
-
-def test_draft_from_case_fills_template_variables_case_first(records, template, unique):
-    case = _case_from(records, template, unique, {"plaintiff": "Ann Smith"})
+def test_draft_from_case_fills_template_variables_case_first(records, template, make_case):
+    case = make_case(template_id=template["id"], variables={"plaintiff": "Ann Smith"})
 
     response = records.post(f"/cases/{case['id']}/drafts", json={})
 
@@ -228,12 +213,12 @@ def test_draft_from_case_without_template_is_409(records, case):
     assert response.json() == {"detail": f"case {case['id']} has no template to start a draft from"}
 
 
-def test_draft_from_case_missing_a_variable_is_409_naming_it(records, unique):
+def test_draft_from_case_missing_a_variable_is_409_naming_it(records, unique, make_case):
     template = records.post(
         "/templates",
         json={"name": unique("t"), "sections": [{"title": "{{ court }}", "content": "{{judge}}"}]},
     ).json()
-    case = _case_from(records, template, unique, {"court": "County Court"})
+    case = make_case(template_id=template["id"], variables={"court": "County Court"})
 
     response = records.post(f"/cases/{case['id']}/drafts", json={})
 

@@ -18,7 +18,9 @@ TEMPLATE_VARIABLES = {
 }
 
 
-def test_template_case_draft_with_caption_and_signature(service_clients, records, unique):
+def test_template_case_draft_with_caption_and_signature(
+    service_clients, records, make_case, unique
+):
     template = created(
         records.post(
             "/templates",
@@ -29,17 +31,10 @@ def test_template_case_draft_with_caption_and_signature(service_clients, records
             },
         )
     )
-    case = created(
-        records.post(
-            "/cases",
-            json={
-                "case_name": "Jane Roe v. John Doe",
-                "cause_number": unique("2026-CI"),
-                "court_name": "District Court of Travis County, Texas",
-                "template_id": template["id"],
-                "variables": {"plaintiff": "Jane Roe", "attorney_name": "Maria Garza"},
-            },
-        )
+    case = make_case(
+        case_name="Jane Roe v. John Doe",
+        template_id=template["id"],
+        variables={"plaintiff": "Jane Roe", "attorney_name": "Maria Garza"},
     )
 
     draft = created(records.post(f"/cases/{case['id']}/drafts", json={}))
@@ -98,22 +93,11 @@ def test_template_case_draft_with_caption_and_signature(service_clients, records
     assert versions[0]["sections"] == draft["sections"]
 
 
-def test_draft_from_a_case_missing_a_value_is_refused_naming_it(records, unique):
+def test_draft_from_a_case_missing_a_value_is_refused_naming_it(records, make_case, unique):
     template = created(
         records.post("/templates", json={"name": unique("t"), "sections": TEMPLATE_SECTIONS})
     )
-    case = created(
-        records.post(
-            "/cases",
-            json={
-                "case_name": "A v. B",
-                "cause_number": unique("N"),
-                "court_name": "Court",
-                "template_id": template["id"],
-                "variables": {"plaintiff": "Ann"},
-            },
-        )
-    )
+    case = make_case(template_id=template["id"], variables={"plaintiff": "Ann"})
 
     response = records.post(f"/cases/{case['id']}/drafts", json={})
 

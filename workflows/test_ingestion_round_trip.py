@@ -16,7 +16,9 @@ SECTIONS = [
 ]
 
 
-def test_document_to_template_to_export_keeps_section_titles(service_clients, records, unique):
+def test_document_to_template_to_export_keeps_section_titles(
+    service_clients, records, make_case, unique
+):
     ingestion, export = service_clients["ingestion"], service_clients["export"]
     source = build_docx([], SECTIONS, title="Petition")
 
@@ -28,17 +30,7 @@ def test_document_to_template_to_export_keeps_section_titles(service_clients, re
         )
     )
     assert [s["title"] for s in template["sections"]] == ["Parties", "Facts", "Prayer"]
-    case = created(
-        records.post(
-            "/cases",
-            json={
-                "case_name": "Roe v. Doe",
-                "cause_number": unique("N"),
-                "court_name": "Court",
-                "template_id": template["id"],
-            },
-        )
-    )
+    case = make_case(template_id=template["id"])
     draft = created(records.post(f"/cases/{case['id']}/drafts", json={"title": "Petition"}))
 
     exported = export.post("/export", json={"draft_id": draft["id"]})
