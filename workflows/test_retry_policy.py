@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -64,3 +69,55 @@ def test_a_timeout_that_is_not_a_number_is_a_503_naming_the_variable(monkeypatch
 
     assert raised.value.status_code == 503
     assert "SERVICE_CALL_TIMEOUT='five'" in raised.value.detail
+
+
+class Created(BaseHTTPRequestHandler):
+    """Answers every POST with 201 and counts them."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.posts += 1  # type: ignore[attr-defined]
+        body = json.dumps({"id": 1}).encode()
+        self.send_response(201)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class CallsBackOnBackoff(RetryPolicy):
+    """The policy, but each backoff first calls `on_backoff` and then waits no time."""
+
+    on_backoff: Callable[[int], None] = lambda attempt: None
+
+    def backoff(self, attempt: int) -> float:
+        self.on_backoff(attempt)
+        return 0.0
+
+
+def test_a_post_refused_at_connect_is_sent_again_once_the_service_listens(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Created, bind_and_activate=False)
+    server.server_bind()  # bound but not listening: connections are refused
+    server.posts = 0  # type: ignore[attr-defined]
+    backoffs: list[int] = []
+
+    def start_listening(attempt: int) -> None:
+        backoffs.append(attempt)
+        server.server_activate()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+
+    monkeypatch.setenv("RECORDS_SERVICE_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        with ServiceClient("records", CallsBackOnBackoff(on_backoff=start_listening)) as client:
+            body = client.post("/templates", {"name": "x"})
+    finally:
+        if backoffs:  # shutdown() would wait forever for a loop that never started
+            server.shutdown()
+        server.server_close()
+
+    assert body == {"id": 1}
+    assert backoffs == [1]  # refused once, then sent again
+    assert server.posts == 1  # type: ignore[attr-defined]
