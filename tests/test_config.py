@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import app_command
 
+from conftest import app_command
 from harness.config import load_config, parse_config
 from harness.exceptions import ConfigError
 

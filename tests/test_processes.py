@@ -8,8 +8,8 @@ import sys
 import time
 
 import psutil
-from conftest import pid_alive
 
+from conftest import pid_alive
 from harness.processes import ProcessRecord, log_tail, spawn, stop_group, wait_exited
 
 

@@ -6,7 +6,6 @@ import json
 import runpy
 
 from conftest import APP, app_command
-
 from harness.config import parse_config
 from harness.stack import Stack
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import app_command
 
 ROOT = Path(__file__).parents[1]
