@@ -123,6 +123,8 @@ def load_config(pyproject: Path | str = "pyproject.toml") -> HarnessConfig:
         raise ConfigError(
             f"{path}: not found; run from the monorepo root or pass --config"
         ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory; pass its pyproject.toml") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     table = data.get("tool", {}).get("harness")

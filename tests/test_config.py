@@ -172,6 +172,11 @@ def test_load_config_reports_missing_file_table_and_bad_toml(tmp_path):
         load_config(tmp_path / "pyproject.toml")
 
 
+def test_load_config_given_a_directory_says_to_pass_the_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"is a directory; pass its pyproject\.toml"):
+        load_config(tmp_path)
+
+
 def test_the_repository_config_is_valid():
     config = load_config(Path(__file__).parents[1] / "pyproject.toml")
 
