@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness import databases
-from harness.clones import template_for
+from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import HarnessConfig, load_config
 from harness.migrations import migrate_all
 from harness.stack import Stack
@@ -68,7 +68,8 @@ def measure(config: HarnessConfig, backend: str, clones: int, baseline: int) -> 
     try:
         assert state.database is not None
         with tempfile.TemporaryDirectory() as directory:
-            template = template_for(config, state.database, "bench", Path(directory))
+            scratch = scratch_for(config, state.database, "bench", Path(directory))
+            template = DatabaseTemplate(config, scratch)
             try:
                 clone_times = samples(clones, lambda _: template.clone(), template.drop)
             finally:

@@ -1,10 +1,12 @@
-"""A fresh database per test, cloned from one migrated template.
+"""Databases harness makes and drops on the run's back end: empty, or copies of another.
 
-The template gets every service's migrations once; each `clone()` is then a copy of it:
-on PostgreSQL `CREATE DATABASE … TEMPLATE` on the run's server, on SQLite a copy of the
-file. PostgreSQL clones are named after the run's database (`<run database>_<suffix>`),
-so they are the run's: dropped after their test, and by `services.down` if a test crashed
-before it could.
+On PostgreSQL a copy is `CREATE DATABASE … TEMPLATE` on the run's server, on SQLite a copy
+of the file. PostgreSQL databases are named after the run's (`<run database>_<tag><n>`), so
+they are the run's: dropped by their owner, and by `services.down` if a test crashed before
+it could.
+
+Two users: `DatabaseTemplate` (a fresh migrated database per test, cloned from one
+template) and the migration checker (a snapshot of the database at every revision).
 """
 
 from __future__ import annotations
@@ -23,88 +25,134 @@ from harness.migrations import migrate_all
 from harness.state import DatabaseRecord
 
 
-class DatabaseTemplate(Protocol):
-    """A migrated database that hands out copies of itself."""
+class ScratchDatabases(Protocol):
+    """Databases made on demand and dropped when done."""
 
-    def clone(self) -> str:
-        """The SQLAlchemy URL of a new database with the template's schema and rows."""
+    backend: str
+
+    def create(self, copy_of: str | None = None) -> str:
+        """The SQLAlchemy URL of a new database: empty, or with `copy_of`'s schema and rows."""
         ...
 
     def drop(self, url: str) -> None:
-        """Remove a clone this template made."""
+        """Remove a database this object made."""
         ...
 
     def close(self) -> None:
-        """Remove the template itself."""
+        """Remove every database this object made and has not dropped."""
         ...
 
 
-class SQLiteTemplate:
-    """A migrated SQLite file in `directory`; clones are copies beside it."""
+class SQLiteScratch:
+    """SQLite files in `directory`."""
 
-    def __init__(self, config: HarnessConfig, directory: Path) -> None:
+    backend = "sqlite"
+
+    def __init__(self, directory: Path) -> None:
         self._directory = directory
-        self._path = directory / "template.sqlite3"
         self._numbers = itertools.count(1)
-        migrate_all(config, f"sqlite:///{self._path}")
+        self._made: set[Path] = set()
 
-    def clone(self) -> str:
-        path = self._directory / f"clone-{next(self._numbers)}.sqlite3"
-        shutil.copyfile(self._path, path)
+    def create(self, copy_of: str | None = None) -> str:
+        path = self._directory / f"db-{next(self._numbers)}.sqlite3"
+        if copy_of is not None:
+            shutil.copyfile(self._path(copy_of), path)
+        self._made.add(path)
         return f"sqlite:///{path}"
 
     def drop(self, url: str) -> None:
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        path = self._path(url)
+        if path not in self._made:
+            raise ValueError(f"refusing to drop {path}: not a database this object made")
+        path.unlink(missing_ok=True)
+        self._made.discard(path)
 
     def close(self) -> None:
-        self._path.unlink(missing_ok=True)
+        for path in self._made:
+            path.unlink(missing_ok=True)
+        self._made.clear()
+
+    @staticmethod
+    def _path(url: str) -> Path:
+        return Path(url.removeprefix("sqlite:///"))
 
 
-class PostgresTemplate:
-    """A migrated database on the run's server; clones are `CREATE DATABASE … TEMPLATE` it.
+class PostgresScratch:
+    """Databases `<run database>_<tag><n>` on the run's server.
 
-    `worker` (an xdist worker id, or "m") keeps parallel workers' names apart.
+    `tag` (an xdist worker id, say) keeps the names of parallel users apart.
     """
 
-    def __init__(self, config: HarnessConfig, record: DatabaseRecord, worker: str) -> None:
+    backend = "postgres"
+
+    def __init__(self, config: HarnessConfig, record: DatabaseRecord, tag: str) -> None:
         self._config = config
         self._record = record
         self._conninfo = databases.admin_conninfo(record)
-        self._prefix = f"{record.name}_{re.sub(r'[^a-z0-9]', '', worker.lower())[:4]}"
-        self._template = f"{self._prefix}t"
+        self._prefix = f"{record.name}_{re.sub(r'[^a-z0-9]', '', tag.lower())[:4]}"
         self._numbers = itertools.count(1)
+        self._made: set[str] = set()
         self._where = f"the run's server ({record.display_url})"
-        databases.create_database(self._conninfo, self._template, self._where)
+
+    def create(self, copy_of: str | None = None) -> str:
+        name = f"{self._prefix}d{next(self._numbers)}"
+        template = None
+        if copy_of is not None:
+            template = self._name(copy_of)
+            # an env.py that leaves its pool open would make the copy fail
+            databases.end_sessions(self._conninfo, template)
+        self._made.add(name)
+        databases.create_database(self._conninfo, name, self._where, template=template)
+        return databases.service_url(self._record, self._config, name)
+
+    def drop(self, url: str) -> None:
+        name = self._name(url)
+        if name not in self._made:
+            raise ValueError(f"refusing to drop {name!r}: not a database this object made")
+        databases.drop_database(self._conninfo, name)
+        self._made.discard(name)
+
+    def close(self) -> None:
+        for name in sorted(self._made):
+            databases.drop_database(self._conninfo, name)
+        self._made.clear()
+
+    @staticmethod
+    def _name(url: str) -> str:
+        return make_url(url).database or ""
+
+
+def scratch_for(
+    config: HarnessConfig, record: DatabaseRecord, tag: str, directory: Path
+) -> ScratchDatabases:
+    """Scratch databases on the run's back end: SQLite files in `directory`, or PostgreSQL."""
+    if record.backend == "sqlite":
+        return SQLiteScratch(directory)
+    return PostgresScratch(config, record, tag)
+
+
+class DatabaseTemplate:
+    """Every service's migrations applied once; `clone()` hands out copies of the result."""
+
+    def __init__(self, config: HarnessConfig, scratch: ScratchDatabases) -> None:
+        self._scratch = scratch
+        self._url = scratch.create()
         try:
-            migrate_all(config, self._url(self._template))
-            # an env.py that leaves its pool open would make every clone fail
-            databases.end_sessions(self._conninfo, self._template)
+            migrate_all(config, self._url)
         except BaseException:
-            databases.drop_database(self._conninfo, self._template)
+            scratch.close()
             raise
 
     def clone(self) -> str:
-        name = f"{self._prefix}c{next(self._numbers)}"
-        databases.create_database(self._conninfo, name, self._where, template=self._template)
-        return self._url(name)
+        """The URL of a new database with the template's schema and rows."""
+        return self._scratch.create(copy_of=self._url)
 
     def drop(self, url: str) -> None:
-        name = make_url(url).database or ""
-        if not name.startswith(self._prefix):
-            raise ValueError(f"refusing to drop {name!r}: not a clone this template made")
-        databases.drop_database(self._conninfo, name)
+        """Remove a clone."""
+        if url == self._url:
+            raise ValueError("refusing to drop the template itself; close() does")
+        self._scratch.drop(url)
 
     def close(self) -> None:
-        databases.drop_database(self._conninfo, self._template)
-
-    def _url(self, name: str) -> str:
-        return databases.service_url(self._record, self._config, name)
-
-
-def template_for(
-    config: HarnessConfig, record: DatabaseRecord, worker: str, directory: Path
-) -> DatabaseTemplate:
-    """The template for the run's back end: SQLite files in `directory`, or PostgreSQL."""
-    if record.backend == "sqlite":
-        return SQLiteTemplate(config, directory)
-    return PostgresTemplate(config, record, worker)
+        """Remove the template and any clone left."""
+        self._scratch.close()

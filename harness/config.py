@@ -6,6 +6,7 @@ so a user can fix the table without reading harness's source.
 
 from __future__ import annotations
 
+import configparser
 import difflib
 import tomllib
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ _SERVICE_KEYS = {
     "depends_on",
     "database",
     "migrations",
+    "metadata",
+    "minimum_downgrade",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -57,6 +60,8 @@ class ServiceConfig:
     stop_timeout: float
     env: dict[str, str] = field(default_factory=dict)
     openapi: str | None = None
+    metadata: str | None = None
+    minimum_downgrade: str | None = None
 
     @property
     def url_variable(self) -> str:
@@ -194,11 +199,16 @@ def _service(
     migrations = raw.get("migrations")
     if migrations is not None:
         if not isinstance(migrations, str):
-            raise ConfigError(f"{key}.migrations: must be a path to an Alembic script directory")
+            raise ConfigError(
+                f"{key}.migrations: must be the path of an Alembic script directory or alembic.ini"
+            )
         if not database:
             raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
-        if not (root / migrations / "env.py").is_file():
+        if not (script_location(root / migrations, f"{key}.migrations") / "env.py").is_file():
             raise ConfigError(f"{key}.migrations: no env.py in {root / migrations}")
+    for option in ("metadata", "minimum_downgrade"):
+        if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
+            raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
     openapi = raw.get("openapi")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
         raise ConfigError(
@@ -220,7 +230,24 @@ def _service(
         stop_timeout=_positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
         openapi=openapi,
+        metadata=raw.get("metadata"),
+        minimum_downgrade=raw.get("minimum_downgrade"),
     )
+
+
+def script_location(location: Path, key: str = "script location") -> Path:
+    """The Alembic script directory `location` names: itself, or the one its alembic.ini gives."""
+    if not location.is_file():
+        return location
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(location)
+    except configparser.Error as exc:
+        raise ConfigError(f"{key}: {location} is not a readable alembic.ini: {exc}") from None
+    if not parser.has_option("alembic", "script_location"):
+        raise ConfigError(f"{key}: {location} has no [alembic] script_location")
+    value = parser.get("alembic", "script_location", raw=True)
+    return location.parent / value.replace("%(here)s", str(location.parent))
 
 
 def _check_dependencies(services: dict[str, ServiceConfig]) -> None:

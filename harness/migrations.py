@@ -1,32 +1,190 @@
-"""Alembic, as harness uses it on any project: apply a history to a database."""
+"""Alembic, as harness uses it on any project: one history, its scripts loaded once, driven
+on a connection harness passes in.
+
+A `History` is what a service's `migrations` key (or a caller) points at: a script directory
+or an `alembic.ini`, the import path of the metadata its models declare, and optionally the
+lowest revision it can be downgraded to. Its env.py must use the connection given in
+`config.attributes["connection"]` when there is one (Alembic's "sharing a connection"
+recipe); harness says so, naming the file, when it doesn't.
+"""
 
 from __future__ import annotations
 
+import importlib
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import Script, ScriptDirectory
+from sqlalchemy import Connection, MetaData, create_engine, event
+from sqlalchemy.pool import NullPool
 
-from harness.config import HarnessConfig
-from harness.exceptions import MigrationError
+from harness.config import HarnessConfig, ServiceConfig, script_location
+from harness.exceptions import ConfigError, MigrationError
+
+READ_ONLY_PREFIXES = ("SELECT", "PRAGMA", "SHOW", "WITH")
 
 
-def alembic_config(script_location: Path, url: str) -> Config:
-    """An in-memory Alembic config for one history and one database."""
-    config = Config()
-    config.set_main_option("script_location", str(script_location))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
+@dataclass
+class History:
+    """One Alembic history; its ScriptDirectory is read once and kept."""
+
+    name: str
+    location: Path
+    metadata_path: str | None = None
+    minimum_downgrade: str | None = None
+    _config: Config = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._config = Config()
+        self._config.set_main_option("script_location", str(script_location(self.location)))
+
+    @classmethod
+    def of(cls, service: ServiceConfig) -> History:
+        """The history of a service with `migrations` set."""
+        if service.migrations is None:
+            raise ConfigError(f"tool.harness.services.{service.name}: no migrations to check")
+        return cls(service.name, service.migrations, service.metadata, service.minimum_downgrade)
+
+    @cached_property
+    def script(self) -> ScriptDirectory:
+        return ScriptDirectory.from_config(self._config)
+
+    @cached_property
+    def metadata(self) -> MetaData | None:
+        """The models' metadata, imported from `module:attribute.path`."""
+        return None if self.metadata_path is None else import_metadata(self.metadata_path)
+
+    def revision(self, revision_id: str) -> Script:
+        script = self.script.get_revision(revision_id)
+        assert script is not None
+        return script
+
+    def upgrade(self, connection: Connection, target: str = "heads") -> MigrationContext:
+        """Apply revisions up to `target` on `connection` (not committed)."""
+        return self._run(connection, lambda rev: self.script._upgrade_revs(target, rev), target)
+
+    def downgrade(self, connection: Connection, target: str) -> MigrationContext:
+        """Undo revisions down to `target` ("base", or a revision that stays applied)."""
+        return self._run(connection, lambda rev: self.script._downgrade_revs(target, rev), target)
+
+    def stamp(self, connection: Connection, target: str = "heads") -> MigrationContext:
+        """Write `target` to the version table without running anything."""
+        return self._run(connection, lambda rev: self.script._stamp_revs(target, rev), target)
+
+    def render_sql(self, dialect: str) -> str:
+        """`alembic upgrade heads --sql` for a dialect ("sqlite", "postgresql")."""
+        buffer = io.StringIO()
+        config = Config(output_buffer=buffer)
+        config.set_main_option("script_location", str(script_location(self.location)))
+        config.set_main_option("sqlalchemy.url", f"{dialect}://")
+        with EnvironmentContext(
+            config,
+            self.script,
+            fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+            as_sql=True,
+            destination_rev="heads",
+        ):
+            self.script.run_env()
+        return buffer.getvalue()
+
+    def upgrade_url(self, url: str) -> None:
+        """Apply every revision to the database at `url`, letting env.py connect itself
+        (how services are migrated; any env.py that reads `sqlalchemy.url` works)."""
+        self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        with EnvironmentContext(
+            self._config,
+            self.script,
+            fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+            destination_rev="heads",
+        ):
+            self.script.run_env()
+
+    def _run(
+        self, connection: Connection, steps: Callable[[Any], Any], target: str
+    ) -> MigrationContext:
+        url = connection.engine.url.render_as_string(hide_password=False)
+        self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        self._config.attributes["connection"] = connection
+        try:
+            with EnvironmentContext(
+                self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
+            ) as environment:
+                self.script.run_env()
+                context = environment.get_context()
+        finally:
+            del self._config.attributes["connection"]
+        if context.connection is not connection:
+            raise MigrationError(
+                f"{self.script.dir}/env.py did not use the connection harness passed it: "
+                "when config.attributes['connection'] is set, env.py must call "
+                "context.configure(connection=that connection) instead of making its own "
+                "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
+                "migration commands')"
+            )
+        return context
 
 
-def upgrade_to_head(script_location: Path, url: str, label: str) -> None:
-    """Apply every revision of the history at `script_location`; one-line error on failure."""
+def import_metadata(path: str) -> MetaData:
+    """`package.module:Base.metadata` -> that MetaData object."""
+    module_name, _, attributes = path.partition(":")
+    if not module_name or not attributes:
+        raise ConfigError(f"metadata {path!r}: write it as 'package.module:Base.metadata'")
     try:
-        command.upgrade(alembic_config(script_location, url), "heads")
+        value: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"metadata {path!r}: cannot import {module_name}: {exc}") from exc
+    for attribute in attributes.split("."):
+        if not hasattr(value, attribute):
+            raise ConfigError(f"metadata {path!r}: {module_name} has no {attributes}")
+        value = getattr(value, attribute)
+    if not isinstance(value, MetaData):
+        raise ConfigError(f"metadata {path!r}: is a {type(value).__name__}, not a MetaData")
+    return value
+
+
+@contextmanager
+def connected(url: str) -> Iterator[Connection]:
+    """A connection of its own to `url` (no pool left behind); committed on success."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def writes_recorded(connection: Connection) -> Iterator[list[str]]:
+    """Every statement sent on `connection` that is not a read, while the block runs."""
+    writes: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(READ_ONLY_PREFIXES):
+            writes.append(" ".join(statement.split()))
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield writes
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+def upgrade_to_head(location: Path, url: str, label: str) -> None:
+    """Apply every revision of the history at `location`; one-line error on failure."""
+    try:
+        History(label, location).upgrade_url(url)
     except Exception as exc:
         raise MigrationError(
-            f"migrations of {label!r} ({script_location}) failed: {exc.__class__.__name__}: "
-            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            f"migrations of {label!r} ({location}) failed: {one_line(exc)}"
         ) from exc
 
 
@@ -35,3 +193,9 @@ def migrate_all(config: HarnessConfig, url: str) -> None:
     for service in config.services.values():
         if service.migrations is not None:
             upgrade_to_head(service.migrations, url, service.name)
+
+
+def one_line(exc: BaseException) -> str:
+    """`ExceptionType: first line of its message`."""
+    text = str(exc).strip()
+    return f"{exc.__class__.__name__}: {text.splitlines()[0] if text else ''}"

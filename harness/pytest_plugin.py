@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.clones import DatabaseTemplate, template_for
+from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.conformance import ContractValidator
 from harness.contracts import base_revision, load_contract
@@ -273,12 +273,13 @@ def database_template(
     """The run's schema, migrated once per session (and xdist worker), to clone from."""
     if harness_stack.database is None:
         raise RunStateError(f"run {harness_stack.run_id!r} has no database to clone")
-    template = template_for(
+    scratch = scratch_for(
         harness_config,
         harness_stack.database,
         os.environ.get("PYTEST_XDIST_WORKER", "m"),
         Path(tmp_path_factory.mktemp("databases")),
     )
+    template = DatabaseTemplate(harness_config, scratch)
     yield template
     template.close()
 

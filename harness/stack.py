@@ -82,11 +82,14 @@ class Stack:
         auto_ports: bool = False,
         coverage: bool = False,
         detach: bool = False,
+        database_only: bool = False,
     ) -> RunState:
         """Provision the database, migrate, start every service healthy; or leave nothing.
 
         With `detach`, the run outlives this process (as after `invoke services.up`);
-        otherwise the run counts as stale as soon as this process dies.
+        otherwise the run counts as stale as soon as this process dies. With
+        `database_only`, the run is an empty database and nothing else (what the migration
+        checks make their own databases beside).
         """
         if backend not in self.config.backends:
             raise RunStateError(
@@ -103,7 +106,9 @@ class Stack:
         self.run.save(state)
         with sigterm_raises():
             try:
-                self._start(state, auto_ports=auto_ports, coverage=coverage)
+                self._start(
+                    state, auto_ports=auto_ports, coverage=coverage, database_only=database_only
+                )
             except BaseException:
                 self._teardown(state)
                 raise
@@ -125,8 +130,10 @@ class Stack:
             )
         self._teardown(state)
 
-    def _start(self, state: RunState, *, auto_ports: bool, coverage: bool) -> None:
-        ports = self._allocate_ports(auto_ports)
+    def _start(
+        self, state: RunState, *, auto_ports: bool, coverage: bool, database_only: bool
+    ) -> None:
+        ports = {} if database_only else self._allocate_ports(auto_ports)
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
         base_env = self._base_env(state, urls, coverage)
 
@@ -143,6 +150,8 @@ class Stack:
             lambda: self.reservations.free_port(self.run_id),
             record_database,
         )
+        if database_only:
+            return
         database_url = databases.service_url(database, self.config)
         migrate_all(self.config, database_url)
         for level in self.config.start_order():

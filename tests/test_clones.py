@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import app_command
-from harness.clones import PostgresTemplate, SQLiteTemplate
+from harness.clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.stack import Stack
 
@@ -42,7 +42,7 @@ def insert_widget(url: str) -> int:
 
 
 def test_sqlite_clones_are_migrated_and_independent(config, tmp_path):
-    template = SQLiteTemplate(config, tmp_path)
+    template = DatabaseTemplate(config, SQLiteScratch(tmp_path))
     first, second = template.clone(), template.clone()
 
     assert tables(first) >= {"widgets", "widgets_version"}
@@ -50,9 +50,11 @@ def test_sqlite_clones_are_migrated_and_independent(config, tmp_path):
     assert insert_widget(second) == 1  # the first clone's row is not here
 
     template.drop(first)
-    template.close()
     assert not Path(first.removeprefix("sqlite:///")).exists()
-    assert not (tmp_path / "template.sqlite3").exists()
+    with pytest.raises(ValueError, match="not a database this object made"):
+        template.drop(f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    template.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_postgres_clones_belong_to_the_run_and_down_drops_the_ones_left(
@@ -65,13 +67,13 @@ def test_postgres_clones_belong_to_the_run_and_down_drops_the_ones_left(
     stack = Stack(config, "clones")
     state = stack.up("postgres", auto_ports=True)
     try:
-        template = PostgresTemplate(config, state.database, worker="gw1")
+        template = DatabaseTemplate(config, PostgresScratch(config, state.database, tag="gw1"))
         dropped, left = template.clone(), template.clone()
         assert tables(dropped) >= {"widgets", "widgets_version"}
         assert insert_widget(dropped) == 1
         assert insert_widget(left) == 1
         template.drop(dropped)
-        with pytest.raises(ValueError, match="not a clone this template made"):
+        with pytest.raises(ValueError, match="not a database this object made"):
             template.drop(server.rsplit("/", 1)[0] + "/keep_me")
         made = _databases(server) - before
         assert left.rsplit("/", 1)[1] in made

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from fastapi import HTTPException
 from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, Session, mapped_column, sessionmaker
 
 Row = TypeVar("Row", bound=DeclarativeBase)
 
@@ -75,6 +75,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def timestamp(*, on_update: bool = False) -> MappedColumn[datetime]:
+    """A UTC timestamp column set on insert (and, with `on_update`, on every update).
+
+    Nullable, as the services' migrations created these columns: the app always fills them,
+    but the models must say what the database holds, or autogenerate finds a difference.
+    """
+    return mapped_column(
+        UTCDateTime, default=utc_now, onupdate=utc_now if on_update else None, nullable=True
+    )
 
 
 def get_or_404(session: Session, model: type[Row], row_id: int) -> Row:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.database import UTCDateTime, utc_now
+from services.common.database import timestamp
 
 
 class Base(DeclarativeBase):
@@ -28,4 +28,4 @@ class Exhibit(Base):
     evidence_id: Mapped[int] = mapped_column(Integer, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_at: Mapped[datetime] = timestamp()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.database import UTCDateTime, utc_now
+from services.common.database import timestamp
 
 
 class Base(DeclarativeBase):
@@ -25,5 +25,5 @@ class Fact(Base):
     exhibit_ids: Mapped[list[int]] = mapped_column(
         JSON, nullable=False, default=list, server_default="[]"
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    created_at: Mapped[datetime] = timestamp()
+    updated_at: Mapped[datetime] = timestamp(on_update=True)

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from services.common.database import UTCDateTime, utc_now
+from services.common.database import timestamp
 
 
 class Base(DeclarativeBase):
@@ -23,8 +23,8 @@ class Template(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     variables: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    created_at: Mapped[datetime] = timestamp()
+    updated_at: Mapped[datetime] = timestamp(on_update=True)
 
 
 class Case(Base):
@@ -39,7 +39,7 @@ class Case(Base):
         ForeignKey("records_templates.id", ondelete="SET NULL"), nullable=True
     )
     variables: Mapped[dict[str, str]] = mapped_column(JSON, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_at: Mapped[datetime] = timestamp()
 
 
 class Draft(Base):
@@ -52,7 +52,7 @@ class Draft(Base):
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    updated_at: Mapped[datetime] = timestamp(on_update=True)
     versions: WriteOnlyMapped[DraftVersion] = relationship(
         cascade="all, delete-orphan", passive_deletes=True
     )
@@ -73,7 +73,7 @@ class DraftVersion(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
-    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    saved_at: Mapped[datetime] = timestamp()
 
 
 class Evidence(Base):
@@ -85,4 +85,4 @@ class Evidence(Base):
     )
     description: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(String(50), nullable=False, default="document")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_at: Mapped[datetime] = timestamp()

@@ -1,0 +1,572 @@
+"""Every check of one Alembic history, each a result that names the revision and what differs.
+
+`planned(history)` lists the checks without touching a database (pytest parametrises with
+it); `MigrationChecker(...).run()` carries them out in databases it makes and drops:
+
+- heads: one head (or the declared ones), and no revision pointing at one that is missing;
+- offline[dialect]: `upgrade heads --sql` renders for SQLite and PostgreSQL;
+- upgrade: from empty to heads; idempotent: a second upgrade emits nothing and changes
+  nothing; models: autogenerate against the models finds nothing; fresh_install:
+  `create_all` + stamp gives the upgraded schema;
+- stairway[R], following the revision graph: up to R, down one step, up again; the schema
+  after the step down is the one before the step up, and the second upgrade gives the
+  first one's schema and rows;
+- data[R]: rows generated at every earlier revision survive the upgrade to R unchanged but
+  for the columns R declares in its module's `data_changes = {"table": ["column"]}` (which
+  must change), and come back the same after the down/up round trip;
+- downgrade_to_base: from heads to base leaves the schema the history started from.
+
+The database at each revision is kept (a file copy or a template database) and the next
+revision starts from it, so every revision is upgraded from its parent once, not from base.
+Revisions at or below the history's `minimum_downgrade` are not stepped down: their
+stairway is reported skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from harness import row_data, schema_snapshot
+from harness.clones import ScratchDatabases
+from harness.exceptions import MigrationError
+from harness.migrations import History, connected, one_line, writes_recorded
+
+Status = Literal["passed", "failed", "skipped"]
+DIALECTS = ("sqlite", "postgresql")
+GRAPH_CHECKS = ("heads", *(f"offline[{dialect}]" for dialect in DIALECTS))
+HEAD_CHECKS = ("upgrade", "idempotent", "models", "fresh_install")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check of one history."""
+
+    history: str
+    check: str
+    status: Status
+    detail: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.history}:{self.check}"
+
+
+def planned(history: History) -> list[str]:
+    """The ids of the checks `MigrationChecker.run` reports for `history`, in order."""
+    revisions = _graph(history).order() if not _orphans(history) else []
+    per_revision = [
+        f"{kind}[{revision}]" for revision in revisions for kind in ("stairway", "data")
+    ]
+    checks = [*GRAPH_CHECKS, *HEAD_CHECKS, *per_revision, "downgrade_to_base"]
+    return [f"{history.name}:{check}" for check in checks]
+
+
+@dataclass
+class _State:
+    """What a database holds at one moment: schema, version rows, table rows."""
+
+    schema: schema_snapshot.Schema
+    versions: tuple[str, ...]
+    rows: row_data.Dump
+
+
+class _Graph:
+    """The revisions of a history and who their parents are, read from the scripts alone."""
+
+    def __init__(self, parents: dict[str, tuple[str, ...]]) -> None:
+        self.parents = parents
+
+    def heads(self) -> list[str]:
+        children = {parent for parents in self.parents.values() for parent in parents}
+        return sorted(revision for revision in self.parents if revision not in children)
+
+    def order(self) -> list[str]:
+        """Parents before children; siblings by id."""
+        done: list[str] = []
+        pending = sorted(self.parents)
+        while pending:
+            ready = [r for r in pending if all(p in done for p in self.parents[r])]
+            done += ready
+            pending = [r for r in pending if r not in ready]
+        return done
+
+    def ancestors_and_self(self, revision: str) -> set[str]:
+        found, todo = set(), [revision]
+        while todo:
+            current = todo.pop()
+            if current not in found:
+                found.add(current)
+                todo += self.parents.get(current, ())
+        return found
+
+
+def _graph(history: History) -> _Graph:
+    parents = {}
+    for script in history.script._load_revisions():
+        down = script.down_revision
+        parents[script.revision] = () if down is None else tuple(_as_list(down))
+    return _Graph(parents)
+
+
+def _orphans(history: History) -> list[str]:
+    graph = _graph(history)
+    return [
+        f"revision {revision} names down revision {parent}, which is not in the history"
+        for revision, parents in sorted(graph.parents.items())
+        for parent in parents
+        if parent not in graph.parents
+    ]
+
+
+def _as_list(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+class MigrationChecker:
+    """Checks one history in scratch databases, after `before` (histories that share its
+    database and come first) have been applied to heads."""
+
+    def __init__(
+        self,
+        history: History,
+        scratch: ScratchDatabases,
+        before: tuple[History, ...] = (),
+        declared_heads: tuple[str, ...] | None = None,
+    ) -> None:
+        self.history = history
+        self.scratch = scratch
+        self.before = before
+        self.declared_heads = declared_heads
+        self.results: dict[str, CheckResult] = {}
+        self.numbers: Iterator[int] = itertools.count(1)
+        self.ignore: frozenset[str] = frozenset()
+        self.graph = _graph(history)
+
+    def run(self) -> list[CheckResult]:
+        """Every planned check's result, in the order `planned` gives."""
+        self._check_graph()
+        if not _orphans(self.history):  # else the revision map cannot be built
+            base = self._base()
+            try:
+                self._check_head(base)
+                self._check_stairway(base)
+            finally:
+                self.scratch.drop(base)
+        return [self.results.get(check) or self._blocked(check) for check in planned(self.history)]
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def _report(self, check: str, problems: list[str], skipped: str = "") -> None:
+        status: Status = "failed" if problems else "skipped" if skipped else "passed"
+        detail = "\n".join(problems) if problems else skipped
+        result = CheckResult(self.history.name, check, status, detail)
+        self.results[result.id] = result
+
+    def _blocked(self, check_id: str) -> CheckResult:
+        check = check_id.split(":", 1)[1]
+        failed = [r.check for r in self.results.values() if r.status == "failed"]
+        reason = f"not run: blocked by {', '.join(failed)}" if failed else "not run"
+        return CheckResult(self.history.name, check, "skipped", reason)
+
+    # -- graph ----------------------------------------------------------------------------
+
+    def _check_graph(self) -> None:
+        orphans = _orphans(self.history)
+        heads = self.graph.heads()
+        expected = sorted(self.declared_heads) if self.declared_heads else None
+        problems = list(orphans)
+        if expected is not None and heads != expected:
+            problems.append(f"heads are {', '.join(heads)}; declared {', '.join(expected)}")
+        elif expected is None and len(heads) != 1:
+            problems.append(
+                f"{len(heads)} heads ({', '.join(heads)}): merge them (alembic merge heads) "
+                "or declare them"
+            )
+        self._report("heads", problems)
+        for dialect in DIALECTS:
+            if orphans:
+                continue
+            try:
+                self.history.render_sql(dialect)
+                self._report(f"offline[{dialect}]", [])
+            except Exception as exc:
+                where = _failing_revision(self.history, exc)
+                self._report(
+                    f"offline[{dialect}]", [f"--sql for {dialect}{where}: {one_line(exc)}"]
+                )
+
+    # -- from empty to heads --------------------------------------------------------------
+
+    def _base(self) -> str:
+        """An empty database with the earlier histories at heads (and rows in their tables)."""
+        base = self.scratch.create()
+        with connected(base) as connection:
+            for history in self.before:
+                history.upgrade(connection)
+                connection.commit()
+            row_data.generate(connection, self.numbers)
+        return base
+
+    def _check_head(self, base: str) -> None:
+        head = self.scratch.create(copy_of=base)
+        try:
+            with connected(head) as connection:
+                context = self._upgrade_from_empty(connection)
+                if context is None:
+                    return
+                self.ignore = frozenset({context.version_table})
+                upgraded = self._state(connection, rows=False)
+                self._check_idempotent(connection, upgraded)
+                self._check_models(connection, base)
+            self._check_fresh_install(base, upgraded)
+        finally:
+            self.scratch.drop(head)
+
+    def _upgrade_from_empty(self, connection: Connection) -> MigrationContext | None:
+        try:
+            context = self.history.upgrade(connection)
+            connection.commit()
+        except MigrationError:
+            raise
+        except Exception as exc:
+            where = _failing_revision(self.history, exc)
+            self._report("upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}"])
+            return None
+        self._report("upgrade", [])
+        return context
+
+    def _check_idempotent(self, connection: Connection, upgraded: _State) -> None:
+        with writes_recorded(connection) as writes:
+            self.history.upgrade(connection)
+            connection.commit()
+        again = self._state(connection, rows=False)
+        problems = [f"a second upgrade to heads emitted: {statement}" for statement in writes]
+        problems += _state_differences(upgraded, again, "after a second upgrade")
+        self._report("idempotent", problems)
+
+    def _check_models(self, connection: Connection, base: str) -> None:
+        metadata = self.history.metadata
+        if metadata is None:
+            self._report("models", [], skipped="no metadata declared for this history")
+            return
+        others = self._tables_of(base)
+
+        def include(name: str | None, kind: str, _parents: Any) -> bool:
+            return kind != "table" or name in metadata.tables or name not in others
+
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": _server_defaults_differ,
+                "include_name": include,
+                "version_table": next(iter(self.ignore)),
+            },
+        )
+        try:
+            found = compare_metadata(context, metadata)
+        except Exception as exc:
+            connection.rollback()
+            self._report("models", [f"autogenerate failed: {one_line(exc)}"])
+            return
+        self._report("models", [f"models and migrations differ: {_describe(d)}" for d in found])
+
+    def _check_fresh_install(self, base: str, upgraded: _State) -> None:
+        metadata = self.history.metadata
+        if metadata is None:
+            self._report("fresh_install", [], skipped="no metadata declared for this history")
+            return
+        fresh = self.scratch.create(copy_of=base)
+        try:
+            with connected(fresh) as connection:
+                metadata.create_all(connection)
+                self.history.stamp(connection)
+                connection.commit()
+                installed = self._state(connection, rows=False)
+        finally:
+            self.scratch.drop(fresh)
+        problems = _state_differences(
+            upgraded, installed, "fresh install differs", ("upgraded", "after create_all + stamp")
+        )
+        self._report("fresh_install", problems)
+
+    # -- revision by revision ---------------------------------------------------------------
+
+    def _check_stairway(self, base: str) -> None:
+        """Each revision from its parents' kept database; the last ones go down to base."""
+        kept: dict[str, str | None] = {}
+        waiting = {
+            r: sum(r in ps for ps in self.graph.parents.values()) for r in self.graph.parents
+        }
+        try:
+            for revision in self.graph.order():
+                below, merged = self._below(revision, base, kept)
+                kept[revision] = None if below is None else self._step(revision, below)
+                if merged:
+                    self.scratch.drop(below or "")
+                for parent in self.graph.parents[revision]:
+                    waiting[parent] -= 1
+                    if waiting[parent] == 0 and kept.get(parent):
+                        self.scratch.drop(kept.pop(parent) or "")
+            self._check_downgrade_to_base(base, kept)
+        finally:
+            for url in kept.values():
+                if url:
+                    self.scratch.drop(url)
+
+    def _below(
+        self, revision: str, base: str, kept: dict[str, str | None]
+    ) -> tuple[str | None, bool]:
+        """The database with exactly `revision`'s ancestors applied (None if one failed), and
+        whether it was made for this revision alone (a merge point's)."""
+        parents = self.graph.parents[revision]
+        if not parents:
+            return base, False
+        if any(kept.get(parent) is None for parent in parents):
+            return None, False
+        if len(parents) == 1:
+            return kept[parents[0]], False
+        merged = self.scratch.create(copy_of=kept[parents[0]])
+        with connected(merged) as connection:
+            for parent in parents[1:]:
+                self.history.upgrade(connection, parent)
+        return merged, True
+
+    def _step(self, revision: str, below: str) -> str | None:
+        """Stairway and data checks of `revision`; the kept database at it, rows added."""
+        work = self.scratch.create(copy_of=below)
+        with connected(work) as connection:
+            before = self._state(connection)
+            try:
+                self.history.upgrade(connection, revision)
+                connection.commit()
+            except MigrationError:
+                raise
+            except Exception as exc:
+                connection.rollback()
+                rows = sum(len(rows) for rows in before.rows.values())
+                over = f" over {rows} existing rows" if rows else ""
+                self._report(
+                    f"stairway[{revision}]",
+                    [f"upgrade to {revision} failed{over}: {one_line(exc)}"],
+                )
+                self.scratch.drop(work)
+                return None
+            upgraded = self._state(connection)
+            declared = self._declared_changes(revision)
+            data = row_data.compare(before.rows, upgraded.rows, declared)
+            data += row_data.untouched(before.rows, upgraded.rows, declared)
+            stairway, round_trip = self._down_and_up(connection, revision, before, upgraded)
+            self._report(f"data[{revision}]", data + round_trip)
+            self._report(*stairway)
+            if stairway[1]:  # the round trip failed; start again from below for the children
+                self.scratch.drop(work)
+                return self._recovered(revision, below)
+            self._add_rows(connection, revision)
+        return work
+
+    def _down_and_up(
+        self, connection: Connection, revision: str, before: _State, upgraded: _State
+    ) -> tuple[tuple[str, list[str], str], list[str]]:
+        """(stairway report, data problems) of stepping down from `revision` and up again."""
+        check = f"stairway[{revision}]"
+        if revision in self._irreversible():
+            reason = (
+                f"downgrade of {revision} declared irreversible "
+                f"(minimum_downgrade = {self.history.minimum_downgrade})"
+            )
+            return (check, [], reason), []
+        parents = self.graph.parents[revision]
+        try:
+            self.history.downgrade(connection, parents[0] if parents else "base")
+            connection.commit()
+        except MigrationError:
+            raise
+        except Exception as exc:
+            connection.rollback()
+            hint = "; if it cannot be undone, declare minimum_downgrade"
+            return (check, [f"downgrade of {revision} failed: {one_line(exc)}{hint}"], ""), []
+        down = self._state(connection)
+        problems = _state_differences(before, down, f"downgrade of {revision} leaves a trace")
+        data = [
+            f"after downgrade: {line}"
+            for line in row_data.compare(before.rows, down.rows, self._declared_changes(revision))
+        ]
+        try:
+            self.history.upgrade(connection, revision)
+            connection.commit()
+        except Exception as exc:
+            connection.rollback()
+            return (
+                check,
+                [*problems, f"upgrade to {revision} after its downgrade failed: {one_line(exc)}"],
+                "",
+            ), data
+        again = self._state(connection)
+        problems += _state_differences(upgraded, again, "upgrade after downgrade differs")
+        data += [
+            f"after down and up again: {line}"
+            for line in row_data.compare(upgraded.rows, again.rows, {})
+        ]
+        return (check, problems, ""), data
+
+    def _recovered(self, revision: str, below: str) -> str | None:
+        """`revision` applied once over `below`, so its descendants can still be checked."""
+        work = self.scratch.create(copy_of=below)
+        try:
+            with connected(work) as connection:
+                self.history.upgrade(connection, revision)
+                connection.commit()
+                self._add_rows(connection, revision)
+        except Exception:
+            self.scratch.drop(work)
+            return None
+        return work
+
+    def _add_rows(self, connection: Connection, revision: str) -> None:
+        problems = row_data.generate(connection, self.numbers, self.ignore)
+        connection.commit()
+        if problems:
+            previous = self.results[f"{self.history.name}:data[{revision}]"]
+            lines = [previous.detail] if previous.status == "failed" else []
+            self._report(f"data[{revision}]", lines + [f"at {revision}: {p}" for p in problems])
+
+    def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
+        if self.history.minimum_downgrade:
+            reason = f"minimum_downgrade = {self.history.minimum_downgrade}"
+            self._report("downgrade_to_base", [], skipped=f"not run: {reason}")
+            return
+        heads = self.graph.heads()
+        if any(kept.get(head) is None for head in heads):
+            return  # blocked: a failed revision is reported
+        with connected(base) as connection:
+            start = self._state(connection, rows=False)
+        top = self.scratch.create(copy_of=kept[heads[0]])
+        try:
+            with connected(top) as connection:
+                for head in heads[1:]:
+                    self.history.upgrade(connection, head)
+                try:
+                    self.history.downgrade(connection, "base")
+                    connection.commit()
+                except Exception as exc:
+                    where = _failing_revision(self.history, exc)
+                    self._report(
+                        "downgrade_to_base", [f"downgrade to base failed{where}: {one_line(exc)}"]
+                    )
+                    return
+                end = self._state(connection, rows=False)
+        finally:
+            self.scratch.drop(top)
+        self._report(
+            "downgrade_to_base", _state_differences(start, end, "base after downgrade differs")
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _state(self, connection: Connection, rows: bool = True) -> _State:
+        versions: tuple[str, ...] = ()
+        for table in self.ignore:
+            if inspect(connection).has_table(table):
+                found = connection.execute(text(f'SELECT version_num FROM "{table}"')).scalars()
+                versions = tuple(sorted(found))
+        return _State(
+            schema_snapshot.snapshot(connection, self.ignore),
+            versions,
+            row_data.dump(connection, self.ignore) if rows else {},
+        )
+
+    def _tables_of(self, url: str) -> set[str]:
+        with connected(url) as connection:
+            return set(inspect(connection).get_table_names())
+
+    def _irreversible(self) -> set[str]:
+        floor = self.history.minimum_downgrade
+        return self.graph.ancestors_and_self(floor) if floor else set()
+
+    def _declared_changes(self, revision: str) -> dict[str, set[str]]:
+        declared = getattr(self.history.revision(revision).module, "data_changes", {})
+        if not isinstance(declared, dict) or not all(
+            isinstance(columns, (list, tuple, set)) for columns in declared.values()
+        ):
+            raise MigrationError(
+                f"revision {revision}: data_changes must map table names to lists of columns, "
+                f"got {declared!r}"
+            )
+        return {table: set(columns) for table, columns in declared.items()}
+
+
+def _state_differences(
+    before: _State, after: _State, what: str, labels: tuple[str, str] = ("before", "after")
+) -> list[str]:
+    changes = schema_snapshot.differences(before.schema, after.schema, labels)
+    if before.versions != after.versions:
+        first, second = labels
+        changes.append(
+            f"version table {list(before.versions)} {first}, {list(after.versions)} {second}"
+        )
+    return [f"{what}: {change}" for change in changes]
+
+
+def _failing_revision(history: History, exc: BaseException) -> str:
+    """` in revision R (path:line)` when the traceback passes through a revision's file."""
+    paths = {script.path: script.revision for script in history.script._load_revisions()}
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename in paths:
+            return f" in revision {paths[frame.filename]} (line {frame.lineno})"
+    return ""
+
+
+def _server_defaults_differ(
+    _context: Any,
+    _inspected_column: Any,
+    _metadata_column: Any,
+    inspected: str | None,
+    _metadata_default: Any,
+    rendered: str | None,
+) -> bool:
+    """Compare defaults as text without casts and quotes: Alembic's own PostgreSQL comparison
+    asks the server `'[]'::json = '[]'`, which has no operator for json."""
+    return _bare_default(inspected) != _bare_default(rendered)
+
+
+def _bare_default(default: str | None) -> str | None:
+    if default is None:
+        return None
+    text = default.strip()
+    while True:
+        stripped = re.sub(r"::[\w ]+(\[\])?$", "", text).strip()
+        if stripped.startswith("(") and stripped.endswith(")"):
+            stripped = stripped[1:-1].strip()
+        if stripped == text:
+            return text.strip("'\"")
+        text = stripped
+
+
+def _describe(difference: Any) -> str:
+    """An autogenerate diff tuple (or list of them) in words."""
+    if isinstance(difference, list):
+        return "; ".join(_describe(item) for item in difference)
+    operation, *details = difference
+    if operation.startswith("modify_"):
+        _schema, table, column, _existing, database, models = details
+        what = operation.removeprefix("modify_")
+        return f"{table}.{column} {what}: {database!r} in the database, {models!r} in the models"
+    return f"{operation} " + ", ".join(_name(detail) for detail in details if detail is not None)
+
+
+def _name(value: Any) -> str:
+    table = getattr(value, "table", None)
+    name = getattr(value, "name", None)
+    if table is not None and name is not None:
+        return f"{getattr(table, 'name', table)}.{name}"
+    return str(name) if name is not None else repr(value)
