@@ -3,7 +3,7 @@
 `nox` runs them all; `nox -s workflows` runs both back ends of a package;
 `nox -s "workflows(db='sqlite')"` one. Every package session brings the stack up with
 `invoke services.up`, runs pytest against it, and takes it down in a `finally`, whatever
-happened.
+happened; `migrations` starts no service: its pytest run makes and drops its own databases.
 """
 
 from __future__ import annotations
@@ -80,6 +80,29 @@ def workflows(session: nox.Session, db: str) -> None:
     `nox -s workflows -- -n 0` runs them in one process.
     """
     _run_package_live(session, "workflows", db, extras="workflows", pytest_args=["-n", "2"])
+
+
+@nox.session
+@nox.parametrize("db", DATABASES)
+def migrations(session: nox.Session, db: str) -> None:
+    """Every service's Alembic history checked on one back end (no services started).
+
+    `nox -s migrations -- --migrations-history records` checks one history.
+    """
+    _install(session)
+    run_id = f"migrations-{db}"
+    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
+    session.run(
+        "pytest",
+        "migrations_tests",
+        f"--harness-db={db}",
+        f"--harness-run={run_id}",
+        f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
+        "-o",
+        f"junit_suite_name={run_id}",
+        *session.posargs,
+        env=_coverage_env(),
+    )
 
 
 @nox.session

@@ -79,6 +79,10 @@ class History:
         """Write `target` to the version table without running anything."""
         return self._run(connection, lambda rev: self.script._stamp_revs(target, rev), target)
 
+    def version_table(self, connection: Connection) -> str:
+        """The name env.py gives the version table (Alembic creates it, running nothing)."""
+        return self._run(connection, lambda _rev: [], "heads").version_table
+
     def render_sql(self, dialect: str) -> str:
         """`alembic upgrade heads --sql` for a dialect ("sqlite", "postgresql")."""
         buffer = io.StringIO()

@@ -39,6 +39,8 @@ DB_VARIABLE = "HARNESS_DB"
 BASE_VARIABLE = "HARNESS_CONTRACTS_BASE"
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
+pytest_plugins = ["harness.pytest_migrations"]
+
 
 @dataclass
 class RunningStack:
@@ -120,7 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _CONFIG_KEY = pytest.StashKey[HarnessConfig]()
 
 
-def _config(pytest_config: pytest.Config) -> HarnessConfig:
+def harness_config_of(pytest_config: pytest.Config) -> HarnessConfig:
     """`[tool.harness]`, read once per session (collection and fixtures share it)."""
     if _CONFIG_KEY not in pytest_config.stash:
         path = pytest_config.option.harness_config or pytest_config.rootpath / "pyproject.toml"
@@ -131,14 +133,14 @@ def _config(pytest_config: pytest.Config) -> HarnessConfig:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test asking for `contract_service` runs once per service with `openapi` set."""
     if "contract_service" in metafunc.fixturenames:
-        names = [service.name for service in _config(metafunc.config).under_contract()]
+        names = [service.name for service in harness_config_of(metafunc.config).under_contract()]
         metafunc.parametrize("contract_service", names, ids=names)
 
 
 @pytest.fixture(scope="session")
 def harness_config(request: pytest.FixtureRequest) -> HarnessConfig:
     """`[tool.harness]` of the project under test."""
-    return _config(request.config)
+    return harness_config_of(request.config)
 
 
 @pytest.fixture(scope="session")
@@ -172,15 +174,11 @@ def harness_stack(
 ) -> Iterator[RunningStack]:
     """The running stack: attached to `--harness-run`, or brought up for this session."""
     options = request.config.option
-    run_id = options.harness_run
-    if run_id:
-        stack = Stack(harness_config, run_id)
-        if stack.run.exists():
-            state = stack.run.load()
-            if not state.is_stale() and state.phase == "up":
-                yield _recorded(RunningStack.from_state(state), record_testsuite_property)
-                return
-    stack = Stack(harness_config, run_id or f"pytest-{os.getpid()}")
+    state = attached_run(harness_config, options.harness_run)
+    if state is not None:
+        yield _recorded(RunningStack.from_state(state), record_testsuite_property)
+        return
+    stack = Stack(harness_config, options.harness_run or f"pytest-{os.getpid()}")
     with sigterm_raises():
         state = stack.up(options.harness_db, auto_ports=True)
         try:
@@ -189,6 +187,17 @@ def harness_stack(
             report = stack.down()
             if not report.ok:
                 pytest.fail("harness teardown: " + "; ".join(report.problems), pytrace=False)
+
+
+def attached_run(config: HarnessConfig, run_id: str | None) -> RunState | None:
+    """The state of run `run_id` if it is up, else None (the session brings its own up)."""
+    if not run_id:
+        return None
+    stack = Stack(config, run_id)
+    if not stack.run.exists():
+        return None
+    state = stack.run.load()
+    return state if not state.is_stale() and state.phase == "up" else None
 
 
 def _recorded(
