@@ -1,4 +1,5 @@
-"""Invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`, `contracts.export|check`.
+"""Invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`, `contracts.export|check`,
+`migrations.check`.
 
 A monorepo's own tasks.py exposes them with `from harness.tasks import namespace`.
 Every expected failure exits non-zero with harness's one-screen message, never a traceback.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +18,11 @@ from typing import Any, TypeVar
 
 from invoke import Collection, Context, Exit, task
 
+from harness.clones import scratch_for
 from harness.config import load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
+from harness.migration_checks import check_all, histories
 from harness.processes import log_tail
 from harness.stack import Stack, Teardown, clean_stale_runs
 
@@ -249,7 +253,52 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
         raise Exit(f"harness: breaking changes without a major version bump: {refused}", code=1)
 
 
+@task(
+    name="check",
+    help={
+        "db": "back end: sqlite or postgres (default: sqlite)",
+        "config": _COMMON_HELP["config"],
+        "history": "check only this service's history (repeatable; default: every one)",
+    },
+    iterable=["history"],
+)
+@_reports_errors
+def check_migrations(
+    c: Context, db: str = "sqlite", config: str = "pyproject.toml", history: list[str] | None = None
+) -> None:
+    """Every check of every service's Alembic history on one back end; exit 1 on a failure."""
+    harness_config = load_config(config)
+    chosen = [h for h in histories(harness_config) if not history or h.name in history]
+    unknown = set(history or []) - {h.name for h in chosen}
+    if unknown or not chosen:
+        raise Exit(f"harness: no history to check named {sorted(unknown) or 'in the config'}", 1)
+    stack = Stack(harness_config, f"migrations-check-{os.getpid()}")
+    state = stack.up(db, database_only=True)
+    try:
+        assert state.database is not None
+        with tempfile.TemporaryDirectory() as directory:
+            scratch = scratch_for(harness_config, state.database, "m", Path(directory))
+            try:
+                results = check_all(chosen, scratch)
+            finally:
+                scratch.close()
+    finally:
+        report = stack.down()
+        if not report.ok:
+            _print_teardown(report)
+    for result in results:
+        print(f"{result.status.upper():<8} {result.id}")
+        for line in result.detail.splitlines() if result.status != "passed" else []:
+            print(f"         {line}")
+    failed = [result.id for result in results if result.status == "failed"]
+    counts = {status: sum(r.status == status for r in results) for status in ("passed", "skipped")}
+    print(f"{counts['passed']} passed, {len(failed)} failed, {counts['skipped']} skipped on {db}")
+    if failed:
+        raise Exit(code=1)
+
+
 services = Collection("services", up, down, status, logs, restart)
 ports = Collection("ports", clean_ports)
 contracts = Collection("contracts", export_contracts, check_contracts)
-namespace = Collection(services, ports, contracts)
+migrations = Collection("migrations", check_migrations)
+namespace = Collection(services, ports, contracts, migrations)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import app_command
-from harness.config import load_config, parse_config
+from harness.config import load_config, parse_config, script_location
 from harness.exceptions import ConfigError
 
 GOOD = {"command": app_command()}
@@ -82,6 +82,16 @@ def error_for(table: dict, root: Path) -> str:
             "no env.py",
         ),
         (
+            {"services": {"a": {**GOOD, "metadata": "models:Base.metadata"}}},
+            "tool.harness.services.a.metadata",
+            "needs migrations set",
+        ),
+        (
+            {"services": {"a": {**GOOD, "database": True, "migrations": "alembic.ini"}}},
+            "tool.harness.services.a.migrations",
+            "no [alembic] script_location",
+        ),
+        (
             {"services": {"a": {**GOOD, "start_timeout": -1}}},
             "tool.harness.services.a.start_timeout",
             "positive",
@@ -107,6 +117,7 @@ def error_for(table: dict, root: Path) -> str:
     ],
 )
 def test_each_mistake_is_one_line_naming_the_key(tmp_path, table, key, hint):
+    (tmp_path / "alembic.ini").write_text("[alembic]\nsqlalchemy.url = sqlite://\n")
     message = error_for(table, tmp_path)
 
     assert message.startswith(key + ":")
@@ -182,3 +193,15 @@ def test_the_repository_config_is_valid():
 
     assert config.services
     assert all(service.command for service in config.services.values())
+
+
+def test_migrations_may_name_an_alembic_ini_whose_script_location_is_used(tmp_path):
+    (tmp_path / "db" / "versions").mkdir(parents=True)
+    (tmp_path / "db" / "env.py").write_text("")
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/db\n")
+    service = {**GOOD, "database": True, "migrations": "alembic.ini", "minimum_downgrade": "0002"}
+
+    config = parse_config({"services": {"a": service}}, root=tmp_path)
+
+    assert script_location(config.services["a"].migrations) == tmp_path / "db"
+    assert config.services["a"].minimum_downgrade == "0002"

@@ -96,3 +96,24 @@ def test_ports_clean_with_nothing_stale_says_so(project):
 
     assert result.returncode == 0
     assert "nothing to clean" in result.stdout
+
+
+def test_migrations_check_prints_each_check_and_exits_1_on_a_defect(tmp_path, monkeypatch):
+    history = ROOT / "tests" / "fixtures" / "migrations" / "leftover_column"
+    write_pyproject(
+        tmp_path,
+        f"[tool.harness.services.api]\ncommand = {command_toml()}\ndatabase = true\n"
+        f'migrations = "{history}"\n',
+    )
+    monkeypatch.setenv("PYTHONPATH", str(ROOT / "tests"))  # the history imports its fixtures
+
+    result = invoke(tmp_path, "migrations.check", "--db", "sqlite")
+
+    assert result.returncode == 1, result.stderr
+    assert "FAILED   api:stairway[0002]" in result.stdout
+    assert "column items.note: only after" in result.stdout
+    assert "PASSED   api:stairway[0001]" in result.stdout
+    assert "1 failed" in result.stdout and "Traceback" not in result.stderr
+    assert not (tmp_path / ".harness" / "runs").exists() or not any(
+        (tmp_path / ".harness" / "runs").iterdir()
+    )
