@@ -1,7 +1,8 @@
 """The body of every service's Alembic env.py: its own version table in the shared database.
 
 A connection passed in `config.attributes["connection"]` is used as it is (harness passes one
-to check migrations); otherwise `sqlalchemy.url`, else `DATABASE_URL`, is connected to.
+to check migrations; an Engine there, as pytest-alembic passes, is connected to); otherwise
+`sqlalchemy.url`, else `DATABASE_URL`, is connected to.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 
 from alembic import context
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import Connection, Engine, MetaData, create_engine
 
 
 def run_migrations(metadata: MetaData, version_table: str) -> None:
@@ -21,20 +22,21 @@ def run_migrations(metadata: MetaData, version_table: str) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(connection=connection, **options)
+    given = config.attributes.get("connection")
+    if isinstance(given, Connection):
+        context.configure(connection=given, **options)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(_url())
+    engine = given if isinstance(given, Engine) else create_engine(_url())
     try:
         with engine.connect() as connection:
             context.configure(connection=connection, **options)
             with context.begin_transaction():
                 context.run_migrations()
     finally:
-        engine.dispose()
+        if engine is not given:  # an engine passed in is its owner's to dispose
+            engine.dispose()
 
 
 def _url() -> str:
