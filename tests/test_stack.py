@@ -67,7 +67,11 @@ def test_a_service_that_exits_at_start_fails_fast_with_exit_code_and_log(make_co
     config = make_config(
         {
             "alpha": {"command": app_command("healthy", "--name", "alpha")},
-            "broken": {"command": app_command("exit", "--name", "broken"), "start_timeout": 30},
+            "broken": {
+                "command": app_command("exit", "--name", "broken"),
+                "start_timeout": 30,
+                "depends_on": ["alpha"],  # so alpha is up (and has said so) when broken fails
+            },
         }
     )
     stack = Stack(config, "exits")
