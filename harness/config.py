@@ -36,6 +36,7 @@ _SERVICE_KEYS = {
     "migrations",
     "metadata",
     "minimum_downgrade",
+    "heads",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -62,6 +63,7 @@ class ServiceConfig:
     openapi: str | None = None
     metadata: str | None = None
     minimum_downgrade: str | None = None
+    heads: tuple[str, ...] | None = None
 
     @property
     def url_variable(self) -> str:
@@ -209,6 +211,14 @@ def _service(
     for option in ("metadata", "minimum_downgrade"):
         if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
+    heads = raw.get("heads")
+    if heads is not None and (
+        not isinstance(heads, list)
+        or not heads
+        or not all(isinstance(h, str) for h in heads)
+        or migrations is None
+    ):
+        raise ConfigError(f"{key}.heads: must be a list of revision ids, and needs migrations set")
     openapi = raw.get("openapi")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
         raise ConfigError(
@@ -232,6 +242,7 @@ def _service(
         openapi=openapi,
         metadata=raw.get("metadata"),
         minimum_downgrade=raw.get("minimum_downgrade"),
+        heads=tuple(heads) if heads else None,
     )
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, inspect, text
 from harness import row_data, schema_snapshot
 from harness.clones import ScratchDatabases
 from harness.config import HarnessConfig
-from harness.exceptions import MigrationError
+from harness.exceptions import ConfigError, MigrationError
 from harness.migrations import History, connected, one_line, writes_recorded
 
 Status = Literal["passed", "failed", "skipped"]
@@ -63,7 +63,8 @@ class CheckResult:
 
 def planned(history: History) -> list[str]:
     """The ids of the checks `MigrationChecker.run` reports for `history`, in order."""
-    revisions = _graph(history).order() if not _orphans(history) else []
+    graph = _Graph.of(history)
+    revisions = graph.order() if not graph.orphans() else []
     per_revision = [
         f"{kind}[{revision}]" for revision in revisions for kind in ("stairway", "data")
     ]
@@ -85,6 +86,23 @@ class _Graph:
 
     def __init__(self, parents: dict[str, tuple[str, ...]]) -> None:
         self.parents = parents
+
+    @classmethod
+    def of(cls, history: History) -> _Graph:
+        parents = {}
+        for script in history.scripts:
+            down = script.down_revision
+            parents[script.revision] = () if down is None else tuple(_as_list(down))
+        return cls(parents)
+
+    def orphans(self) -> list[str]:
+        """A line per revision naming a down revision that is not in the history."""
+        return [
+            f"revision {revision} names down revision {parent}, which is not in the history"
+            for revision, parents in sorted(self.parents.items())
+            for parent in parents
+            if parent not in self.parents
+        ]
 
     def heads(self) -> list[str]:
         children = {parent for parents in self.parents.values() for parent in parents}
@@ -110,32 +128,21 @@ class _Graph:
         return found
 
 
-def _graph(history: History) -> _Graph:
-    parents = {}
-    for script in history.script._load_revisions():
-        down = script.down_revision
-        parents[script.revision] = () if down is None else tuple(_as_list(down))
-    return _Graph(parents)
-
-
-def _orphans(history: History) -> list[str]:
-    graph = _graph(history)
-    return [
-        f"revision {revision} names down revision {parent}, which is not in the history"
-        for revision, parents in sorted(graph.parents.items())
-        for parent in parents
-        if parent not in graph.parents
-    ]
-
-
 def _as_list(value: str | tuple[str, ...] | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def histories(config: HarnessConfig) -> list[History]:
-    """The history of every service with `migrations`, in config order (the order the
-    services' histories are applied to their shared database)."""
-    return [History.of(s) for s in config.services.values() if s.migrations is not None]
+def histories(config: HarnessConfig, names: list[str] | None = None) -> list[History]:
+    """The history of every service with `migrations` (only those in `names`, if given), in
+    config order: the order the services' histories are applied to their shared database."""
+    known = [History.of(s) for s in config.services.values() if s.migrations is not None]
+    unknown = sorted(set(names or []) - {history.name for history in known})
+    if unknown:
+        raise ConfigError(
+            f"no history named {', '.join(unknown)}; services with migrations: "
+            f"{', '.join(history.name for history in known) or 'none'}"
+        )
+    return [history for history in known if not names or history.name in names]
 
 
 def check_all(histories: list[History], scratch: ScratchDatabases) -> list[CheckResult]:
@@ -155,21 +162,19 @@ class MigrationChecker:
         history: History,
         scratch: ScratchDatabases,
         before: tuple[History, ...] = (),
-        declared_heads: tuple[str, ...] | None = None,
     ) -> None:
         self.history = history
         self.scratch = scratch
         self.before = before
-        self.declared_heads = declared_heads
         self.results: dict[str, CheckResult] = {}
         self.numbers: Iterator[int] = itertools.count(1)
         self.ignore: frozenset[str] = frozenset()
-        self.graph = _graph(history)
+        self.graph = _Graph.of(history)
 
     def run(self) -> list[CheckResult]:
         """Every planned check's result, in the order `planned` gives."""
         self._check_graph()
-        if not _orphans(self.history):  # else the revision map cannot be built
+        if not self.graph.orphans():  # else the revision map cannot be built
             base = self._base()
             try:
                 self._check_head(base)
@@ -195,9 +200,9 @@ class MigrationChecker:
     # -- graph ----------------------------------------------------------------------------
 
     def _check_graph(self) -> None:
-        orphans = _orphans(self.history)
+        orphans = self.graph.orphans()
         heads = self.graph.heads()
-        expected = sorted(self.declared_heads) if self.declared_heads else None
+        expected = sorted(self.history.heads) if self.history.heads else None
         problems = list(orphans)
         if orphans:
             pass  # the heads of a broken graph say nothing more
@@ -381,7 +386,9 @@ class MigrationChecker:
             declared = self._declared_changes(revision)
             data = row_data.compare(before.rows, upgraded.rows, declared)
             data += row_data.untouched(before.rows, upgraded.rows, declared)
-            stairway, round_trip = self._down_and_up(connection, revision, before, upgraded)
+            stairway, round_trip = self._down_and_up(
+                connection, revision, before, upgraded, declared
+            )
             self._report(f"data[{revision}]", data + round_trip)
             self._report(*stairway)
             if stairway[1]:  # the round trip failed; start again from below for the children
@@ -391,7 +398,12 @@ class MigrationChecker:
         return work
 
     def _down_and_up(
-        self, connection: Connection, revision: str, before: _State, upgraded: _State
+        self,
+        connection: Connection,
+        revision: str,
+        before: _State,
+        upgraded: _State,
+        declared: dict[str, set[str]],
     ) -> tuple[tuple[str, list[str], str], list[str]]:
         """(stairway report, data problems) of stepping down from `revision` and up again."""
         check = f"stairway[{revision}]"
@@ -415,7 +427,7 @@ class MigrationChecker:
         problems = _state_differences(before, down, f"downgrade of {revision} leaves a trace")
         data = [
             f"after downgrade: {line}"
-            for line in row_data.compare(before.rows, down.rows, self._declared_changes(revision))
+            for line in row_data.compare(before.rows, down.rows, declared)
         ]
         try:
             self.history.upgrade(connection, revision)
@@ -535,7 +547,7 @@ def _state_differences(
 
 def _failing_revision(history: History, exc: BaseException) -> str:
     """` in revision R (path:line)` when the traceback passes through a revision's file."""
-    paths = {script.path: script.revision for script in history.script._load_revisions()}
+    paths = {script.path: script.revision for script in history.scripts}
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if frame.filename in paths:
             return f" in revision {paths[frame.filename]} (line {frame.lineno})"

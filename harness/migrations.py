@@ -40,6 +40,7 @@ class History:
     location: Path
     metadata_path: str | None = None
     minimum_downgrade: str | None = None
+    heads: tuple[str, ...] | None = None
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -51,7 +52,13 @@ class History:
         """The history of a service with `migrations` set."""
         if service.migrations is None:
             raise ConfigError(f"tool.harness.services.{service.name}: no migrations to check")
-        return cls(service.name, service.migrations, service.metadata, service.minimum_downgrade)
+        return cls(
+            service.name,
+            service.migrations,
+            service.metadata,
+            service.minimum_downgrade,
+            service.heads,
+        )
 
     @cached_property
     def script(self) -> ScriptDirectory:
@@ -61,6 +68,12 @@ class History:
     def metadata(self) -> MetaData | None:
         """The models' metadata, imported from `module:attribute.path`."""
         return None if self.metadata_path is None else import_metadata(self.metadata_path)
+
+    @cached_property
+    def scripts(self) -> list[Script]:
+        """Every revision script, loaded once, straight from the files: unlike the revision
+        map, this still works when a revision names a down revision that is missing."""
+        return list(self.script._load_revisions())
 
     def revision(self, revision_id: str) -> Script:
         script = self.script.get_revision(revision_id)

@@ -17,7 +17,7 @@ import pytest
 
 from harness.clones import ScratchDatabases, scratch_for
 from harness.config import HarnessConfig
-from harness.exceptions import HarnessError
+from harness.exceptions import ConfigError, HarnessError
 from harness.migration_checks import CheckResult, MigrationChecker, histories, planned
 from harness.migrations import History
 from harness.pytest_plugin import attached_run, harness_config_of
@@ -37,15 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _selected(config: pytest.Config, harness_config: HarnessConfig) -> list[History]:
-    chosen = config.option.migrations_history
-    known = histories(harness_config)
-    unknown = set(chosen) - {history.name for history in known}
-    if unknown:
-        raise pytest.UsageError(
-            f"--migrations-history {', '.join(sorted(unknown))}: no such history; "
-            f"services with migrations: {', '.join(h.name for h in known)}"
-        )
-    return [history for history in known if not chosen or history.name in chosen]
+    try:
+        return histories(harness_config, config.option.migrations_history)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--migrations-history: {exc}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

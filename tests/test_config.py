@@ -87,6 +87,11 @@ def error_for(table: dict, root: Path) -> str:
             "needs migrations set",
         ),
         (
+            {"services": {"a": {**GOOD, "heads": "0002"}}},
+            "tool.harness.services.a.heads",
+            "list of revision ids",
+        ),
+        (
             {"services": {"a": {**GOOD, "database": True, "migrations": "alembic.ini"}}},
             "tool.harness.services.a.migrations",
             "no [alembic] script_location",

@@ -15,18 +15,20 @@ import pytest
 from conftest import app_command
 from harness.clones import PostgresScratch, SQLiteScratch
 from harness.config import parse_config
-from harness.exceptions import MigrationError
-from harness.migration_checks import MigrationChecker, planned
+from harness.exceptions import ConfigError, MigrationError
+from harness.migration_checks import MigrationChecker, histories, planned
 from harness.migrations import History
 from harness.stack import Stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "migrations"
 
 
-def history(name: str, minimum_downgrade: str | None = None) -> History:
+def history(
+    name: str, minimum_downgrade: str | None = None, heads: tuple[str, ...] | None = None
+) -> History:
     models = FIXTURES / name / "models.py"
     metadata = f"fixtures.migrations.{name}.models:metadata" if models.exists() else None
-    return History(name, FIXTURES / name, metadata, minimum_downgrade)
+    return History(name, FIXTURES / name, metadata, minimum_downgrade, heads)
 
 
 def failures(results) -> dict[str, str]:
@@ -75,6 +77,30 @@ def test_a_declared_irreversible_downgrade_is_skipped_with_the_reason(tmp_path):
     assert "stairway[0001]" in skipped  # below the floor too
     assert "minimum_downgrade = 0002" in skipped["downgrade_to_base"]
     assert "data[0002]" not in skipped  # rows are still checked on the way up
+
+
+def test_declared_heads_are_accepted_and_a_different_set_is_reported(tmp_path):
+    declared = MigrationChecker(
+        history("two_heads", heads=("0002b", "0002a")), SQLiteScratch(tmp_path)
+    )
+    assert failures(declared.run()) == {}
+
+    wrong = MigrationChecker(history("two_heads", heads=("0002a",)), SQLiteScratch(tmp_path))
+    assert failures(wrong.run()) == {"heads": "heads are 0002a, 0002b; declared 0002a"}
+
+
+def test_an_unknown_history_name_is_a_config_error_naming_the_known_ones(tmp_path):
+    service = {
+        "command": app_command(),
+        "database": True,
+        "migrations": str(FIXTURES / "clean"),
+        "heads": ["0004"],
+    }
+    config = parse_config({"services": {"db": service}}, root=tmp_path)
+
+    assert [h.heads for h in histories(config)] == [("0004",)]
+    with pytest.raises(ConfigError, match="no history named nope; services with migrations: db"):
+        histories(config, ["nope"])
 
 
 def test_an_env_py_that_ignores_the_passed_connection_is_told_what_to_change(tmp_path):
