@@ -64,12 +64,12 @@ class SQLiteScratch:
         path = self._path(url)
         if path not in self._made:
             raise ValueError(f"refusing to drop {path}: not a database this object made")
-        path.unlink(missing_ok=True)
+        databases.remove_sqlite_file(path)
         self._made.discard(path)
 
     def close(self) -> None:
         for path in self._made:
-            path.unlink(missing_ok=True)
+            databases.remove_sqlite_file(path)
         self._made.clear()
 
     @staticmethod

@@ -7,13 +7,13 @@ so a user can fix the table without reading harness's source.
 from __future__ import annotations
 
 import configparser
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from harness.exceptions import ConfigError
+from harness.tables import did_you_mean, positive_number, reject_unknown, string
 
 Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
@@ -26,6 +26,7 @@ _TOP_KEYS = {
     "services",
     "postgres",
     "contracts",
+    "perf",
 }
 _SERVICE_KEYS = {
     "command",
@@ -44,6 +45,7 @@ _SERVICE_KEYS = {
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 _CONTRACTS_KEYS = {"dir", "base_branch"}
+_PERF_KEYS = {"dir"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,25 @@ class ContractsConfig:
 
 
 @dataclass(frozen=True)
+class PerfConfig:
+    """Where the load scenarios, budgets and baselines live."""
+
+    dir: Path
+
+    @property
+    def scenarios(self) -> Path:
+        return self.dir / "scenarios.toml"
+
+    @property
+    def budgets(self) -> Path:
+        return self.dir / "budgets.toml"
+
+    def baseline(self, backend: str) -> Path:
+        """The stored results a run on `backend` is compared with."""
+        return self.dir / "baselines" / f"{backend}.json"
+
+
+@dataclass(frozen=True)
 class HarnessConfig:
     """The whole monorepo as harness sees it."""
 
@@ -97,6 +118,7 @@ class HarnessConfig:
     services: dict[str, ServiceConfig]
     postgres: PostgresConfig
     contracts: ContractsConfig
+    perf: PerfConfig
 
     def under_contract(self) -> list[ServiceConfig]:
         """The services that publish an OpenAPI document, so have a checked-in contract."""
@@ -142,9 +164,9 @@ def load_config(pyproject: Path | str = "pyproject.toml") -> HarnessConfig:
 
 def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
     """Validate a `[tool.harness]` table already read from TOML."""
-    _reject_unknown(table, _TOP_KEYS, "tool.harness")
-    start_timeout = _positive_number(table, "start_timeout", "tool.harness", 30.0)
-    stop_timeout = _positive_number(table, "stop_timeout", "tool.harness", 5.0)
+    reject_unknown(table, _TOP_KEYS, "tool.harness")
+    start_timeout = positive_number(table, "start_timeout", "tool.harness", 30.0)
+    stop_timeout = positive_number(table, "stop_timeout", "tool.harness", 5.0)
     backends = _backends(table.get("backends", list(BACKENDS)))
     services_table = table.get("services")
     if not isinstance(services_table, dict) or not services_table:
@@ -157,11 +179,12 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
     _check_ports(services)
     return HarnessConfig(
         root=root,
-        run_dir=root / _string(table, "run_dir", "tool.harness", ".harness"),
+        run_dir=root / string(table, "run_dir", "tool.harness", ".harness"),
         backends=backends,
         services=services,
         postgres=_postgres(table.get("postgres", {}), root),
         contracts=_contracts(table.get("contracts", {}), root),
+        perf=_perf(table.get("perf", {}), root),
     )
 
 
@@ -173,7 +196,7 @@ def _service(
         raise ConfigError(f"{key}: a service name may only hold letters, digits, '-' and '_'")
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
-    _reject_unknown(raw, _SERVICE_KEYS, key)
+    reject_unknown(raw, _SERVICE_KEYS, key)
     command = raw.get("command")
     if command is None:
         raise ConfigError(
@@ -189,7 +212,7 @@ def _service(
         not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535
     ):
         raise ConfigError(f"{key}.port: must be an integer from 1024 to 65535, got {port!r}")
-    health = _string(raw, "health", key, "/health")
+    health = string(raw, "health", key, "/health")
     if not health.startswith("/"):
         raise ConfigError(f"{key}.health: must be a path starting with '/', got {health!r}")
     depends_on = raw.get("depends_on", [])
@@ -236,8 +259,8 @@ def _service(
         depends_on=tuple(depends_on),
         database=database,
         migrations=root / migrations if migrations else None,
-        start_timeout=_positive_number(raw, "start_timeout", key, start_timeout),
-        stop_timeout=_positive_number(raw, "stop_timeout", key, stop_timeout),
+        start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
+        stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
         openapi=openapi,
         metadata=raw.get("metadata"),
@@ -267,7 +290,7 @@ def _check_dependencies(services: dict[str, ServiceConfig]) -> None:
             if dependency not in services:
                 raise ConfigError(
                     f"tool.harness.services.{service.name}.depends_on: unknown service "
-                    f"{dependency!r}{_did_you_mean(dependency, services)}"
+                    f"{dependency!r}{did_you_mean(dependency, services)}"
                 )
     visiting: list[str] = []
     finished: set[str] = set()
@@ -306,11 +329,11 @@ def _check_ports(services: dict[str, ServiceConfig]) -> None:
 def _postgres(raw: Any, root: Path) -> PostgresConfig:
     if not isinstance(raw, dict):
         raise ConfigError("tool.harness.postgres: must be a table")
-    _reject_unknown(raw, _POSTGRES_KEYS, "tool.harness.postgres")
+    reject_unknown(raw, _POSTGRES_KEYS, "tool.harness.postgres")
     bin_dir = raw.get("bin_dir")
     return PostgresConfig(
-        bin_dir=root / _string(raw, "bin_dir", "tool.harness.postgres", "") if bin_dir else None,
-        driver=_string(raw, "driver", "tool.harness.postgres", PostgresConfig.driver),
+        bin_dir=root / string(raw, "bin_dir", "tool.harness.postgres", "") if bin_dir else None,
+        driver=string(raw, "driver", "tool.harness.postgres", PostgresConfig.driver),
     )
 
 
@@ -318,11 +341,19 @@ def _contracts(raw: Any, root: Path) -> ContractsConfig:
     key = "tool.harness.contracts"
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
-    _reject_unknown(raw, _CONTRACTS_KEYS, key)
+    reject_unknown(raw, _CONTRACTS_KEYS, key)
     return ContractsConfig(
-        dir=root / _string(raw, "dir", key, "contracts"),
-        base_branch=_string(raw, "base_branch", key, ContractsConfig.base_branch),
+        dir=root / string(raw, "dir", key, "contracts"),
+        base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
     )
+
+
+def _perf(raw: Any, root: Path) -> PerfConfig:
+    key = "tool.harness.perf"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table")
+    reject_unknown(raw, _PERF_KEYS, key)
+    return PerfConfig(dir=root / string(raw, "dir", key, "perf"))
 
 
 def _backends(raw: Any) -> tuple[Backend, ...]:
@@ -334,28 +365,3 @@ def _backends(raw: Any) -> tuple[Backend, ...]:
                 f"tool.harness.backends: unknown back end {name!r}; choose from {list(BACKENDS)}"
             )
     return tuple(raw)
-
-
-def _reject_unknown(table: dict[str, Any], allowed: set[str], key: str) -> None:
-    for name in table:
-        if name not in allowed:
-            raise ConfigError(f"{key}.{name}: unknown key{_did_you_mean(name, allowed)}")
-
-
-def _did_you_mean(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(name, sorted(choices), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _string(table: dict[str, Any], name: str, key: str, default: str) -> str:
-    value = table.get(name, default)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key}.{name}: must be a string, got {value!r}")
-    return value
-
-
-def _positive_number(table: dict[str, Any], name: str, key: str, default: float) -> float:
-    value = table.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{key}.{name}: must be a positive number of seconds, got {value!r}")
-    return float(value)

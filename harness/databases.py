@@ -149,10 +149,16 @@ def _server_url(record: DatabaseRecord) -> URL:
     return _parse_server_url(server_url).set(database=record.name)
 
 
+def remove_sqlite_file(path: Path) -> None:
+    """Remove a SQLite database with its write-ahead log, shared-memory and journal files."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
 def release(record: DatabaseRecord, config: HarnessConfig) -> None:
     """Drop the run's database (or stop its throwaway cluster); only what harness made."""
     if record.backend == "sqlite":
-        Path(record.name).unlink(missing_ok=True)
+        remove_sqlite_file(Path(record.name))
         return
     if not record.name.startswith("harness_"):
         raise RunStateError(f"refusing to drop {record.name!r}: not a database harness created")

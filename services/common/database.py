@@ -15,8 +15,8 @@ Row = TypeVar("Row", bound=DeclarativeBase)
 
 
 def engine_for(url: str | None = None) -> Engine:
-    """An engine for `url` (default `DATABASE_URL`); SQLite gets foreign keys and cross-thread
-    use."""
+    """An engine for `url` (default `DATABASE_URL`); SQLite gets foreign keys, cross-thread
+    use and write-ahead logging, so readers do not wait for writers."""
     url = url or os.environ.get("DATABASE_URL")
     if not url:
         raise RuntimeError("DATABASE_URL is not set; start this service through harness")
@@ -26,6 +26,7 @@ def engine_for(url: str | None = None) -> Engine:
         @event.listens_for(engine, "connect")
         def _enable_foreign_keys(connection, _record) -> None:  # type: ignore[no-untyped-def]
             connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA journal_mode=WAL")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
