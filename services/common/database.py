@@ -21,7 +21,15 @@ def engine_for(url: str | None = None) -> Engine:
     if not url:
         raise RuntimeError("DATABASE_URL is not set; start this service through harness")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One connection per process: threads then queue on the pool, woken as soon as it
+        # is free, instead of in SQLite's busy handler, which sleeps up to 100 ms a try.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+        )
 
         @event.listens_for(engine, "connect")
         def _enable_foreign_keys(connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,10 @@ repeated: the caller gets a 502 that says so. A dependency slower than the timeo
 
 from __future__ import annotations
 
+import functools
 import os
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +65,13 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: httpx builds a new one for every client,
+    and loading the CA bundle took 18 ms of each export (found by the perf package)."""
+    return ssl.create_default_context()
+
+
 def _timeout() -> httpx.Timeout:
     value = os.environ.get(TIMEOUT_VARIABLE, str(DEFAULT_TIMEOUT))
     try:
@@ -87,7 +96,9 @@ class ServiceClient:
         if not url:
             raise HTTPException(503, f"{variable} is not set; cannot reach {service}")
         self._retry = retry or RetryPolicy()
-        self._client = httpx.Client(base_url=url, timeout=_timeout(), trust_env=False)
+        self._client = httpx.Client(
+            base_url=url, timeout=_timeout(), trust_env=False, verify=_tls_context()
+        )
 
     def __enter__(self) -> ServiceClient:
         return self
