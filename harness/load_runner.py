@@ -27,6 +27,7 @@ from harness.perf_scenarios import Scenario, Step, WeightedRequest
 MAX_RUNNER_CPU = 80.0
 MIN_RATE_SHARE = 0.95
 ERROR_EXAMPLES = 3
+MEMORY_MARK = 1000  # measured requests after which memory growth is read
 
 
 @dataclass
@@ -68,7 +69,7 @@ class LoadResult:
     requests: dict[str, RequestFigures]
     measured_seconds: float
     measure_start: float
-    thousandth_at: float | None
+    memory_mark_at: float | None
     runner_cpu_percent: float
     target_rate: float | None = None
     issued_rate: float | None = None
@@ -128,7 +129,7 @@ class LoadRunner:
             for request in scenario.requests
         }
         self._measured = 0
-        self._thousandth_at: float | None = None
+        self._memory_mark_at: float | None = None
         self._issue_lag = latency.new_histogram()
         self._issued_in_window = 0
         self._start = self.measure_start = self.measure_end = 0.0
@@ -162,7 +163,7 @@ class LoadRunner:
             requests=self._figures,
             measured_seconds=measured,
             measure_start=self.measure_start,
-            thousandth_at=self._thousandth_at,
+            memory_mark_at=self._memory_mark_at,
             runner_cpu_percent=100 * cpu / wall if wall else 0.0,
             target_rate=rate,
             issued_rate=self._issued_in_window / measured if rate and measured else None,
@@ -246,8 +247,8 @@ class LoadRunner:
         window = min(int((sent - self.measure_start) / window_length), self.scenario.windows - 1)
         self._figures[name].record(window, seconds, error)
         self._measured += 1
-        if self._measured == 1000:
-            self._thousandth_at = time.perf_counter()
+        if self._measured == MEMORY_MARK:
+            self._memory_mark_at = time.perf_counter()
         if self._measured == self.scenario.max_requests:
             self.measure_end = time.perf_counter()
 

@@ -1,0 +1,120 @@
+"""A perf run end to end: each scenario after a calibration, with its resources sampled;
+then the figures judged against the budgets and compared with the baseline.
+
+`measure(...)` gives `PerfResults`; `assess(...)` gives the verdicts and comparisons the
+tests, the report and `invoke perf.*` all show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+
+from harness import databases
+from harness.budgets import Budget, Verdict
+from harness.load_runner import LoadRunner
+from harness.perf_results import PerfResults, summarise
+from harness.perf_scenarios import PerfPlan
+from harness.regression import Comparison, compare
+from harness.resources import ResourceSampler
+from harness.state import DatabaseRecord, RunState
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a perf run sends load to and watches: URLs, pids, the run's database."""
+
+    backend: str
+    urls: dict[str, str]
+    pids: dict[str, int]
+    database: DatabaseRecord | None = None
+
+    @classmethod
+    def of(cls, state: RunState) -> Target:
+        return cls(
+            backend=state.backend,
+            urls={name: record.url for name, record in state.services.items()},
+            pids={name: record.process.pid for name, record in state.services.items()},
+            database=state.database,
+        )
+
+
+def measure(
+    plan: PerfPlan,
+    target: Target,
+    scenarios: list[str] | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> PerfResults:
+    """Run `scenarios` (default: all) of `plan` one after another against `target`."""
+    results = PerfResults(backend=target.backend, scenarios={})
+    for name in scenarios or list(plan.scenarios):
+        scenario = plan.scenarios[name]
+        progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
+        calibration = LoadRunner(plan.calibration, target.urls).run()
+        progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
+        with (
+            _connection_counter(target) as count,
+            ResourceSampler(target.pids, count_connections=count) as sampler,
+        ):
+            load = LoadRunner(scenario, target.urls).run()
+        peak = max(sampler.connections) if sampler.connections else None
+        results.scenarios[name] = summarise(load, calibration, sampler, peak)
+    return results
+
+
+@contextlib.contextmanager
+def _connection_counter(target: Target) -> Iterator[Callable[[], int] | None]:
+    """On PostgreSQL, a function counting the connections to the run's database."""
+    record = target.database
+    if record is None or record.backend != "postgres":
+        yield None
+        return
+    with psycopg.connect(databases.admin_conninfo(record), autocommit=True) as connection:
+
+        def count() -> int:
+            row = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (record.name,)
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        yield count
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Budget verdicts, comparisons with the baseline (by 'scenario/request') and the
+    scenarios whose figures the generator may have set."""
+
+    verdicts: list[Verdict]
+    comparisons: dict[str, Comparison]
+    baseline: PerfResults | None
+
+    @property
+    def failures(self) -> list[str]:
+        failed = [verdict.text for verdict in self.verdicts if not verdict.ok]
+        failed += [f"{key}: {c.text}" for key, c in self.comparisons.items() if c.regressed]
+        return failed
+
+
+def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | None) -> Assessment:
+    """Judge every figure against its budget and every request against the baseline."""
+    verdicts = [budget.judge(results.figure(budget)) for budget in budgets]
+    return Assessment(verdicts, compare_with(results, baseline), baseline)
+
+
+def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:
+    """Each request present in both runs, normalised by each run's calibration."""
+    comparisons: dict[str, Comparison] = {}
+    if baseline is None:
+        return comparisons
+    for name, scenario in results.scenarios.items():
+        before = baseline.scenarios.get(name)
+        for request in scenario.requests:
+            if before is not None and request in before.requests:
+                comparisons[f"{name}/{request}"] = compare(
+                    scenario.normalised_samples(request), before.normalised_samples(request)
+                )
+    return comparisons

@@ -1,0 +1,197 @@
+"""A perf run's figures as plain data: what reports show, budgets judge and baselines keep.
+
+Saved as JSON per back end (`reports/perf/<db>.json`); a baseline is the same file kept
+under `<perf dir>/baselines/`. Each request keeps its merged HDR histogram (encoded), so
+results of several runs can be merged without averaging percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness import latency
+from harness.budgets import Budget
+from harness.exceptions import ConfigError
+from harness.load_runner import LoadResult, RequestFigures
+from harness.resources import ResourceSampler
+
+FORMAT = 1
+_SERVICE_FIGURES = {
+    "max_rss_mb": "peak_rss_mb",
+    "max_cpu_percent": "cpu_percent",
+    "max_memory_growth_mb": "memory_growth_mb",
+}
+
+
+@dataclass
+class RequestResult:
+    """One request of a scenario over the measured span."""
+
+    count: int
+    errors: int
+    error_rate: float
+    throughput: float
+    percentiles_ms: dict[str, float]
+    max_ms: float
+    window_p50_ms: list[float]
+    histogram: str
+    error_examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ServiceUse:
+    """One service during one scenario; growth is None when the scenario measured fewer
+    requests than the growth check needs (`load_runner.MEMORY_MARK`)."""
+
+    peak_rss_mb: float
+    cpu_percent: float
+    memory_growth_mb: float | None
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    model: str
+    measured_seconds: float
+    throughput: float
+    runner_cpu_percent: float
+    calibration_p50_ms: float
+    requests: dict[str, RequestResult]
+    services: dict[str, ServiceUse]
+    invalid_reasons: list[str] = field(default_factory=list)
+    target_rate: float | None = None
+    issued_rate: float | None = None
+    issue_lag_p99_ms: float | None = None
+    peak_connections: int | None = None
+
+    def normalised_samples(self, request: str) -> list[float]:
+        """Each window's p50 as a multiple of the calibration endpoint's p50."""
+        return [p50 / self.calibration_p50_ms for p50 in self.requests[request].window_p50_ms]
+
+
+@dataclass
+class PerfResults:
+    backend: str
+    scenarios: dict[str, ScenarioResult]
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    machine: dict[str, str] = field(default_factory=lambda: _machine())
+
+    def figure(self, budget: Budget) -> float | None:
+        """The figure `budget` limits, or None when this run did not measure it."""
+        scenario = self.scenarios.get(budget.scenario)
+        if scenario is None:
+            return None
+        if budget.level == "scenarios":
+            return scenario.throughput
+        if budget.level == "database":
+            return scenario.peak_connections
+        if budget.level == "services":
+            use = scenario.services.get(budget.name)
+            return None if use is None else getattr(use, _SERVICE_FIGURES[budget.metric])
+        request = scenario.requests.get(budget.name)
+        if request is None:
+            return None
+        if budget.metric == "min_throughput":
+            return request.throughput
+        if budget.metric == "max_error_rate":
+            return request.error_rate
+        return request.percentiles_ms[budget.metric] if request.count else None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"format": FORMAT, **asdict(self)}
+        path.write_text(json.dumps(document, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> PerfResults:
+        """Results saved by `save`; a ConfigError naming the file when it is not one."""
+        try:
+            data = json.loads(path.read_text())
+            if data.pop("format", None) != FORMAT:
+                raise ValueError(f"not format {FORMAT}; record it again")
+            data["scenarios"] = {
+                name: _scenario(scenario) for name, scenario in data["scenarios"].items()
+            }
+            return cls(**data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: not perf results harness can read: {exc}") from None
+
+
+def _scenario(data: dict[str, Any]) -> ScenarioResult:
+    data["requests"] = {name: RequestResult(**r) for name, r in data["requests"].items()}
+    data["services"] = {name: ServiceUse(**u) for name, u in data["services"].items()}
+    return ScenarioResult(**data)
+
+
+def _machine() -> dict[str, str]:
+    return {
+        "node": platform.node(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def summarise(
+    load: LoadResult,
+    calibration: LoadResult,
+    sampler: ResourceSampler,
+    peak_connections: int | None = None,
+) -> ScenarioResult:
+    """A scenario's result from its load run, the calibration before it and the samples."""
+    start, end = load.measure_start, load.measure_start + load.measured_seconds
+    calibration_histogram = calibration.requests[next(iter(calibration.requests))].histogram
+    return ScenarioResult(
+        name=load.scenario,
+        model=load.model,
+        measured_seconds=load.measured_seconds,
+        throughput=load.throughput,
+        runner_cpu_percent=load.runner_cpu_percent,
+        calibration_p50_ms=latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"],
+        requests={
+            name: _request(figures, load.measured_seconds)
+            for name, figures in load.requests.items()
+        },
+        services={
+            service: ServiceUse(
+                peak_rss_mb=sampler.peak_rss_mb(service, start, end),
+                cpu_percent=sampler.cpu_percent(service, start, end),
+                memory_growth_mb=None
+                if load.memory_mark_at is None
+                else sampler.rss_mb_at(service, load.memory_mark_at)
+                - sampler.rss_mb_at(service, start),
+            )
+            for service in sampler.pids
+        },
+        invalid_reasons=load.invalid_reasons,
+        target_rate=load.target_rate,
+        issued_rate=load.issued_rate,
+        issue_lag_p99_ms=latency.LatencySummary.of(load.issue_lag).percentiles_ms["p99"]
+        if load.target_rate
+        else None,
+        peak_connections=peak_connections,
+    )
+
+
+def _request(figures: RequestFigures, seconds: float) -> RequestResult:
+    histogram = figures.histogram
+    summary = latency.LatencySummary.of(histogram)
+    return RequestResult(
+        count=summary.count,
+        errors=figures.errors,
+        error_rate=figures.error_rate,
+        throughput=summary.count / seconds if seconds else 0.0,
+        percentiles_ms=summary.percentiles_ms,
+        max_ms=summary.max_ms,
+        window_p50_ms=[
+            latency.LatencySummary.of(window).percentiles_ms["p50"]
+            for window in figures.windows
+            if window.get_total_count()
+        ],
+        histogram=latency.encode(histogram),
+        error_examples=figures.error_examples,
+    )
