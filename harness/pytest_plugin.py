@@ -39,7 +39,7 @@ DB_VARIABLE = "HARNESS_DB"
 BASE_VARIABLE = "HARNESS_CONTRACTS_BASE"
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
-pytest_plugins = ["harness.pytest_migrations"]
+pytest_plugins = ["harness.pytest_migrations", "harness.pytest_perf"]
 
 
 @dataclass

@@ -1,0 +1,33 @@
+"""Performance of the reference monorepo: budgets, the baseline, the generator's health.
+
+The scenarios (scenarios.toml) run once per session against the running stack; every
+test below reads their figures. Reports: reports/perf/<db>.{json,md,html}.
+"""
+
+from __future__ import annotations
+
+
+def test_load_generator_was_not_the_limit(perf_scenario_result, record_property):
+    record_property("throughput_rps", round(perf_scenario_result.throughput, 1))
+    record_property("runner_cpu_percent", round(perf_scenario_result.runner_cpu_percent, 1))
+    record_property("calibration_p50_ms", perf_scenario_result.calibration_p50_ms)
+    assert not perf_scenario_result.invalid_reasons, "; ".join(perf_scenario_result.invalid_reasons)
+    failing = {
+        name: request.error_examples
+        for name, request in perf_scenario_result.requests.items()
+        if request.count == 0
+    }
+    assert not failing, f"requests with no successful answer: {failing}"
+
+
+def test_within_budget(perf_verdict, record_property):
+    record_property("figure", perf_verdict.figure)
+    record_property("budget", perf_verdict.budget.limit)
+    record_property("unit", perf_verdict.budget.unit)
+    assert perf_verdict.ok, perf_verdict.text
+
+
+def test_no_significant_regression(perf_comparison, record_property):
+    record_property("change", round(perf_comparison.change, 4))
+    record_property("p_value", round(perf_comparison.p_value, 4))
+    assert not perf_comparison.regressed, perf_comparison.text
