@@ -37,15 +37,16 @@ def _run_package_live(
     db: str,
     extras: str = "",
     pytest_args: list[str] | None = None,
+    coverage: bool = True,
 ) -> None:
-    """services.up, pytest on the package with JUnit + coverage, services.down in a finally.
+    """services.up, pytest on the package with JUnit (+ coverage), services.down in a finally.
 
     `pytest_args` come before the session's posargs, which can override them.
     """
     _install(session, extras)
     run_id = f"{package}-{db}"
     (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
-    env = {**_coverage_env(), "HARNESS_RUN": run_id}
+    env = {**(_coverage_env() if coverage else {}), "HARNESS_RUN": run_id}
     session.run("invoke", "services.up", "--db", db, "--run", run_id, "--auto-ports", env=env)
     try:
         session.run(
@@ -103,6 +104,17 @@ def migrations(session: nox.Session, db: str) -> None:
         *session.posargs,
         env=_coverage_env(),
     )
+
+
+@nox.session
+@nox.parametrize("db", DATABASES)
+def perf(session: nox.Session, db: str) -> None:
+    """Load scenarios of perf/ against the stack: budgets, baseline, reports/perf/<db>.*.
+
+    Not under coverage, which would slow the services it measures.
+    `nox -s perf -- --perf-scenario drafting` runs one scenario.
+    """
+    _run_package_live(session, "perf", db, coverage=False)
 
 
 @nox.session

@@ -50,7 +50,7 @@ def measure(
 ) -> PerfResults:
     """Run `scenarios` (default: all) of `plan` one after another against `target`."""
     results = PerfResults(backend=target.backend, scenarios={})
-    for name in scenarios or list(plan.scenarios):
+    for name in plan.select(scenarios):
         scenario = plan.scenarios[name]
         progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
         calibration = LoadRunner(plan.calibration, target.urls).run()

@@ -112,6 +112,13 @@ class PerfPlan:
     calibration: Scenario
     scenarios: dict[str, Scenario]
 
+    def select(self, names: list[str] | None) -> list[str]:
+        """`names` checked against the plan; every scenario when none are given."""
+        unknown = [name for name in names or [] if name not in self.scenarios]
+        if unknown:
+            raise ConfigError(f"no scenario {unknown}; the scenarios are {list(self.scenarios)}")
+        return list(names or self.scenarios)
+
 
 def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     """Read and validate the scenarios file (default `<perf dir>/scenarios.toml`)."""

@@ -75,14 +75,14 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
     backend = attached.backend if attached else options.harness_db
     try:
         plan = load_plan(config)
-        scenarios = _selected(plan, options.perf_scenario)
+        scenarios = plan.select(options.perf_scenario)
         budgets = [
             budget
             for budget in load_budgets(config.perf.budgets, plan, set(config.services), backend)
             if budget.scenario in scenarios
         ]
     except ConfigError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(f"harness perf: {exc}") from None
     baseline = Path(options.perf_baseline) if options.perf_baseline else None
     setup = PerfSetup(plan, scenarios, budgets, baseline or config.perf.baseline(backend), backend)
     pytest_config.stash[_SETUP_KEY] = setup
@@ -90,13 +90,6 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
 
 
 _SETUP_KEY = pytest.StashKey[PerfSetup]()
-
-
-def _selected(plan: PerfPlan, names: list[str]) -> list[str]:
-    unknown = [name for name in names if name not in plan.scenarios]
-    if unknown:
-        raise ConfigError(f"--perf-scenario: no scenario {unknown}; known: {list(plan.scenarios)}")
-    return names or list(plan.scenarios)
 
 
 def _baseline(setup: PerfSetup) -> PerfResults | None:

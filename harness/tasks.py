@@ -1,5 +1,5 @@
 """Invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`, `contracts.export|check`,
-`migrations.check`.
+`migrations.check`, `perf.baseline`.
 
 A monorepo's own tasks.py exposes them with `from harness.tasks import namespace`.
 Every expected failure exits non-zero with harness's one-screen message, never a traceback.
@@ -23,6 +23,9 @@ from harness.config import load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
+from harness.perf import Target, measure
+from harness.perf_results import PerfResults
+from harness.perf_scenarios import load_plan
 from harness.processes import log_tail
 from harness.stack import Stack, Teardown, clean_stale_runs
 
@@ -296,8 +299,59 @@ def check_migrations(
         raise Exit(code=1)
 
 
+@task(
+    name="baseline",
+    help={
+        "db": "back end: sqlite or postgres (default: sqlite)",
+        "config": _COMMON_HELP["config"],
+        "scenario": "record only this scenario (repeatable); the baseline keeps the others",
+        "results": "record these saved results (e.g. reports/perf/sqlite.json), measure nothing",
+    },
+    iterable=["scenario"],
+)
+@_reports_errors
+def record_baseline(
+    c: Context,
+    db: str = "sqlite",
+    config: str = "pyproject.toml",
+    scenario: list[str] | None = None,
+    results: str | None = None,
+) -> None:
+    """Measure the perf scenarios on a fresh stack and keep the figures as the baseline."""
+    harness_config = load_config(config)
+    if results:
+        measured = PerfResults.load(Path(results))
+    else:
+        plan = load_plan(harness_config)
+        scenario = plan.select(scenario)
+        stack = Stack(harness_config, f"perf-baseline-{os.getpid()}")
+        state = stack.up(db, auto_ports=True)
+        try:
+            measured = measure(plan, Target.of(state), scenario, progress=print)
+        finally:
+            report = stack.down()
+            if not report.ok:
+                _print_teardown(report)
+    invalid = {
+        name: s.invalid_reasons for name, s in measured.scenarios.items() if s.invalid_reasons
+    }
+    if invalid:
+        raise Exit(f"harness: not recorded, the load generator set the figures: {invalid}", 1)
+    path = harness_config.perf.baseline(measured.backend)
+    if path.exists() and scenario:
+        kept = PerfResults.load(path)
+        measured.scenarios = {**kept.scenarios, **measured.scenarios}
+    measured.save(path)
+    for name, result in measured.scenarios.items():
+        print(
+            f"{name}: {result.throughput:.1f} req/s, calibration p50 {result.calibration_p50_ms} ms"
+        )
+    print(f"baseline for {measured.backend} recorded in {path}")
+
+
 services = Collection("services", up, down, status, logs, restart)
 ports = Collection("ports", clean_ports)
 contracts = Collection("contracts", export_contracts, check_contracts)
 migrations = Collection("migrations", check_migrations)
-namespace = Collection(services, ports, contracts, migrations)
+perf = Collection("perf", record_baseline)
+namespace = Collection(services, ports, contracts, migrations, perf)
