@@ -2,7 +2,9 @@
 
 The instrument's self-check: a load generator pointed at it must report the delay it
 was set to. It is plain asyncio with no framework, so its own cost is microseconds:
-`python -m harness.delay_server --port 8199 --delay-ms 50`.
+`python -m harness.delay_server --port 8199 --delay-ms 50`. With `--stall-every 1
+--stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
+loop hides and an open-model run must show (coordinated omission).
 """
 
 from __future__ import annotations
@@ -61,9 +63,21 @@ def _content_length(head: bytes) -> int:
     return 0
 
 
-async def serve(port: int, delay: float) -> None:
+def _stall_periodically(loop: asyncio.AbstractEventLoop, every: float, length: float) -> None:
+    """Block the whole loop for `length` seconds, every `every` seconds."""
+
+    def stall() -> None:
+        time.sleep(length)
+        loop.call_later(every, stall)
+
+    loop.call_later(every, stall)
+
+
+async def serve(port: int, delay: float, stall_every: float = 0, stall: float = 0) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: DelayedAnswers(delay), "127.0.0.1", port)
+    if stall_every and stall:
+        _stall_periodically(loop, stall_every, stall)
     print(f"listening on 127.0.0.1:{port}, answering after {delay * 1000:g} ms", flush=True)
     async with server:
         await server.serve_forever()
@@ -73,8 +87,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--stall-every", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument("--stall-ms", type=float, default=0.0)
     arguments = parser.parse_args()
-    asyncio.run(serve(arguments.port, arguments.delay_ms / 1000))
+    asyncio.run(
+        serve(
+            arguments.port,
+            arguments.delay_ms / 1000,
+            arguments.stall_every,
+            arguments.stall_ms / 1000,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from harness.budgets import Budget, Verdict
 from harness.load_runner import LoadRunner
 from harness.perf_results import PerfResults, summarise
 from harness.perf_scenarios import PerfPlan
-from harness.regression import Comparison, compare
+from harness.regression import Comparison, compare_calibrated
 from harness.resources import ResourceSampler
 from harness.state import DatabaseRecord, RunState
 
@@ -106,7 +106,7 @@ def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | 
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:
-    """Each request present in both runs, normalised by each run's calibration."""
+    """Each request present in both runs: raw and relative to each run's calibration."""
     comparisons: dict[str, Comparison] = {}
     if baseline is None:
         return comparisons
@@ -114,7 +114,10 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
         before = baseline.scenarios.get(name)
         for request in scenario.requests:
             if before is not None and request in before.requests:
-                comparisons[f"{name}/{request}"] = compare(
-                    scenario.normalised_samples(request), before.normalised_samples(request)
+                comparisons[f"{name}/{request}"] = compare_calibrated(
+                    scenario.requests[request].window_p50_ms,
+                    before.requests[request].window_p50_ms,
+                    scenario.calibration_p50_ms,
+                    before.calibration_p50_ms,
                 )
     return comparisons

@@ -69,10 +69,6 @@ class ScenarioResult:
     issue_lag_p99_ms: float | None = None
     peak_connections: int | None = None
 
-    def normalised_samples(self, request: str) -> list[float]:
-        """Each window's p50 as a multiple of the calibration endpoint's p50."""
-        return [p50 / self.calibration_p50_ms for p50 in self.requests[request].window_p50_ms]
-
 
 @dataclass
 class PerfResults:

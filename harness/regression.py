@@ -1,10 +1,11 @@
 """Noise-aware comparison of a run with a baseline, as asv does it.
 
-Each side is a set of repeated samples (one per measurement window, already divided by
-the calibration endpoint measured in the same run). A change counts only when the
-Mann-Whitney U test finds the two sets different (two-sided p < `alpha`) *and* the
-medians differ by more than `threshold`; one run against a fixed limit would flag
-ordinary noise on these machines (±10% run to run).
+Each side is a set of repeated samples (one per measurement window). A change counts
+only when the Mann-Whitney U test finds the two sets different (two-sided p < `alpha`)
+*and* the medians differ by more than `threshold`; one run against a fixed limit would
+flag ordinary noise on these machines (±10% run to run). `compare_calibrated` also asks
+it of the samples divided by each run's calibration endpoint, so that neither a slower
+machine (raw slower, calibrated not) nor a noisy calibration (the reverse) is reported.
 """
 
 from __future__ import annotations
@@ -117,3 +118,24 @@ def _tie_sizes(values: list[float]) -> list[int]:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return [count for count in counts.values() if count > 1]
+
+
+def compare_calibrated(
+    current: list[float],
+    baseline: list[float],
+    current_calibration: float,
+    baseline_calibration: float,
+) -> Comparison:
+    """A regression only when the raw samples and the calibrated ones both show one."""
+    raw = compare(current, baseline)
+    calibrated = compare(
+        [value / current_calibration for value in current],
+        [value / baseline_calibration for value in baseline],
+    )
+    return Comparison(
+        change=raw.change,
+        p_value=raw.p_value,
+        significant=raw.significant and calibrated.significant,
+        regressed=raw.regressed and calibrated.regressed,
+        text=f"{raw.text}; against the calibration endpoint: {calibrated.change:+.0%}",
+    )
