@@ -21,6 +21,7 @@ from typing import Any
 from hdrh.histogram import HdrHistogram
 
 from harness import latency
+from harness.exceptions import HarnessError
 from harness.load_client import LoadClient, LoadClientError
 from harness.perf_scenarios import Scenario, Step, WeightedRequest
 
@@ -98,7 +99,7 @@ class LoadResult:
         return reasons
 
 
-class SetupError(Exception):
+class SetupError(HarnessError):
     """A virtual user's setup step failed: the scenario cannot run as declared."""
 
 

@@ -25,6 +25,20 @@ def app_command(mode: str = "healthy", *extra: str) -> list[str]:
     return ["{python}", str(APP), "--port", "{port}", "--mode", mode, *extra]
 
 
+def delay_command(delay_ms: float, *extra: str) -> list[str]:
+    """A harness.delay_server service answering after `delay_ms`."""
+    return [
+        "{python}",
+        "-m",
+        "harness.delay_server",
+        "--port",
+        "{port}",
+        "--delay-ms",
+        str(delay_ms),
+        *extra,
+    ]
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., HarnessConfig]:
     """`make_config(services={...}, **top)`: a validated config rooted in tmp_path."""

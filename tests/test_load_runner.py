@@ -17,19 +17,7 @@ from harness.load_runner import LoadRunner, SetupError, fill
 from harness.perf_scenarios import Phases, Scenario, Step, WeightedRequest
 from harness.stack import Stack
 from harness.state import RunState
-
-
-def delay_command(delay_ms: float, *extra: str) -> list[str]:
-    return [
-        "{python}",
-        "-m",
-        "harness.delay_server",
-        "--port",
-        "{port}",
-        "--delay-ms",
-        str(delay_ms),
-        *extra,
-    ]
+from tests.conftest import delay_command
 
 
 @pytest.fixture

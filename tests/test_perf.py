@@ -14,7 +14,7 @@ from harness.exceptions import ConfigError
 from harness.perf_results import PerfResults
 from harness.perf_scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
 from harness.stack import Stack
-from tests.test_load_runner import delay_command
+from tests.conftest import delay_command
 
 BUDGETS = """
 [requests.probe]

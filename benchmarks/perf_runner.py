@@ -1,0 +1,139 @@
+"""Benchmark: harness's load generator beside wrk, in the same run.
+
+1. Ceiling: a closed loop on a trivial FastAPI endpoint (caseblock's GET /health) at 1,
+   10 and 50 connections, for harness's runner and for wrk: req/s, p99, and the runner's
+   own CPU (% of one core).
+2. Accuracy: p50 against harness's delay server answering in exactly 50 ms, at 10
+   connections, for both.
+
+Medians of `--repeats` runs; every sample saved as JSON. Needs wrk on PATH
+(`apt-get install wrk`).
+
+    python benchmarks/perf_runner.py [--seconds 4] [--repeats 3] [--out FILE.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from harness import latency
+from harness.load_runner import LoadRunner
+from harness.perf_scenarios import Phases, Scenario, Step, WeightedRequest
+from harness.ports import PortReservations
+
+ROOT = Path(__file__).parents[1]
+CONCURRENCY = (1, 10, 50)
+
+
+@contextmanager
+def server(command: list[str], port: int) -> Iterator[str]:
+    """A server process on `port`, stopped (by pid) on the way out; its base URL."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(url + "/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def harness_run(url: str, path: str, users: int, seconds: float) -> dict[str, float]:
+    probe = Scenario(
+        name="probe",
+        model="closed",
+        users=users,
+        requests=(WeightedRequest("probe", 1.0, Step("target", "GET", path)),),
+        phases=Phases(warmup=0.5, sustain=seconds),
+    )
+    result = LoadRunner(probe, {"target": url}).run()
+    summary = latency.LatencySummary.of(result.requests["probe"].histogram)
+    return {
+        "rps": result.throughput,
+        "p50_ms": summary.percentiles_ms["p50"],
+        "p99_ms": summary.percentiles_ms["p99"],
+        "runner_cpu_percent": result.runner_cpu_percent,
+    }
+
+
+def wrk_run(url: str, path: str, users: int, seconds: float) -> dict[str, float]:
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", "--latency", url + path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
+    for name, label in (("p50_ms", "50%"), ("p99_ms", "99%")):
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
+        figures[name] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return figures
+
+
+def medians(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "reports/benchmarks/perf_runner.json")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not on PATH: apt-get install wrk")
+    ports = PortReservations.under(ROOT / ".harness")
+    run_id = "bench-perf-runner"
+    trivial, delayed = ports.free_port(run_id), ports.free_port(run_id)
+    python = sys.executable
+    samples: dict[str, list[dict[str, float]]] = {}
+    uvicorn = [python, "-m", "uvicorn", "services.caseblock.app:app", "--port", str(trivial)]
+    with server(uvicorn, trivial) as url:
+        for users in CONCURRENCY:
+            for tool, run in (("harness", harness_run), ("wrk", wrk_run)):
+                key = f"ceiling {tool} c={users}"
+                samples[key] = [
+                    run(url, "/health", users, args.seconds) for _ in range(args.repeats)
+                ]
+    delay = [python, "-m", "harness.delay_server", "--port", str(delayed), "--delay-ms", "50"]
+    with server(delay, delayed) as url:
+        for tool, run in (("harness", harness_run), ("wrk", wrk_run)):
+            key = f"accuracy {tool} 50 ms c=10"
+            samples[key] = [run(url, "/", 10, args.seconds) for _ in range(args.repeats)]
+    ports.release_all(run_id)
+    summary = {key: medians(runs) for key, runs in samples.items()}
+    for key, figures in summary.items():
+        shown = ", ".join(f"{name} {value:,.2f}" for name, value in figures.items())
+        print(f"{key:<30} {shown}")
+    for users in CONCURRENCY:
+        ratio = (
+            summary[f"ceiling harness c={users}"]["rps"] / summary[f"ceiling wrk c={users}"]["rps"]
+        )
+        print(f"harness / wrk req/s at c={users}: {ratio:.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"samples": samples, "medians": summary}, indent=1))
+    print(f"saved to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
