@@ -78,7 +78,7 @@ def harness_run(url: str, path: str, users: int, seconds: float) -> dict[str, fl
 
 def wrk_run(url: str, path: str, users: int, seconds: float) -> dict[str, float]:
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", "--latency", url + path],
+        ["wrk", "-t1", f"-c{users}", f"-d{round(seconds)}s", "--latency", url + path],
         capture_output=True,
         text=True,
         check=True,
