@@ -123,6 +123,7 @@ class LoadRunner:
         self.scenario = scenario
         self.urls = urls
         self._random = random.Random(seed)
+        self._cumulative = list(itertools.accumulate(r.weight for r in scenario.requests))
         self._numbers = itertools.count(1)
         self._run_token = secrets.token_hex(4)
         self._figures = {
@@ -237,8 +238,7 @@ class LoadRunner:
         return rate * max(share, 0.02)
 
     def _choose(self) -> WeightedRequest:
-        requests = self.scenario.requests
-        return self._random.choices(requests, weights=[r.weight for r in requests])[0]
+        return self._random.choices(self.scenario.requests, cum_weights=self._cumulative)[0]
 
     def _record(self, name: str, sent: float, seconds: float, error: str | None) -> None:
         """Keep the figure when it was sent while measuring; stop at `max_requests`."""

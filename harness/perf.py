@@ -23,52 +23,35 @@ from harness.resources import ResourceSampler
 from harness.state import DatabaseRecord, RunState
 
 
-@dataclass(frozen=True)
-class Target:
-    """What a perf run sends load to and watches: URLs, pids, the run's database."""
-
-    backend: str
-    urls: dict[str, str]
-    pids: dict[str, int]
-    database: DatabaseRecord | None = None
-
-    @classmethod
-    def of(cls, state: RunState) -> Target:
-        return cls(
-            backend=state.backend,
-            urls={name: record.url for name, record in state.services.items()},
-            pids={name: record.process.pid for name, record in state.services.items()},
-            database=state.database,
-        )
-
-
 def measure(
     plan: PerfPlan,
-    target: Target,
+    run: RunState,
     scenarios: list[str] | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> PerfResults:
-    """Run `scenarios` (default: all) of `plan` one after another against `target`."""
-    results = PerfResults(backend=target.backend, scenarios={})
+    """Run `scenarios` (default: all) of `plan` one after another against the run's
+    services, sampling their processes and, on PostgreSQL, the run's database."""
+    urls = {name: record.url for name, record in run.services.items()}
+    pids = {name: record.process.pid for name, record in run.services.items()}
+    results = PerfResults(backend=run.backend, scenarios={})
     for name in plan.select(scenarios):
         scenario = plan.scenarios[name]
         progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
-        calibration = LoadRunner(plan.calibration, target.urls).run()
+        calibration = LoadRunner(plan.calibration, urls).run()
         progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
         with (
-            _connection_counter(target) as count,
-            ResourceSampler(target.pids, count_connections=count) as sampler,
+            _connection_counter(run.database) as count,
+            ResourceSampler(pids, count_connections=count) as sampler,
         ):
-            load = LoadRunner(scenario, target.urls).run()
+            load = LoadRunner(scenario, urls).run()
         peak = max(sampler.connections) if sampler.connections else None
         results.scenarios[name] = summarise(load, calibration, sampler, peak)
     return results
 
 
 @contextlib.contextmanager
-def _connection_counter(target: Target) -> Iterator[Callable[[], int] | None]:
+def _connection_counter(record: DatabaseRecord | None) -> Iterator[Callable[[], int] | None]:
     """On PostgreSQL, a function counting the connections to the run's database."""
-    record = target.database
     if record is None or record.backend != "postgres":
         yield None
         return

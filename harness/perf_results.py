@@ -70,12 +70,20 @@ class ScenarioResult:
     peak_connections: int | None = None
 
 
+def _machine() -> dict[str, str]:
+    return {
+        "node": platform.node(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
 @dataclass
 class PerfResults:
     backend: str
     scenarios: dict[str, ScenarioResult]
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    machine: dict[str, str] = field(default_factory=lambda: _machine())
+    machine: dict[str, str] = field(default_factory=_machine)
 
     def figure(self, budget: Budget) -> float | None:
         """The figure `budget` limits, or None when this run did not measure it."""
@@ -122,14 +130,6 @@ def _scenario(data: dict[str, Any]) -> ScenarioResult:
     data["requests"] = {name: RequestResult(**r) for name, r in data["requests"].items()}
     data["services"] = {name: ServiceUse(**u) for name, u in data["services"].items()}
     return ScenarioResult(**data)
-
-
-def _machine() -> dict[str, str]:
-    return {
-        "node": platform.node(),
-        "python": platform.python_version(),
-        "system": platform.platform(),
-    }
 
 
 def summarise(

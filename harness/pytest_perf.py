@@ -65,6 +65,9 @@ class PerfSetup:
     backend: str
 
 
+_SETUP_KEY = pytest.StashKey[PerfSetup]()
+
+
 def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
     """The plan, selection, budgets and baseline path, read once per session."""
     if _SETUP_KEY in pytest_config.stash:
@@ -89,9 +92,6 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
     return setup
 
 
-_SETUP_KEY = pytest.StashKey[PerfSetup]()
-
-
 def _baseline(setup: PerfSetup) -> PerfResults | None:
     return PerfResults.load(setup.baseline_path) if setup.baseline_path.exists() else None
 
@@ -106,12 +106,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("perf_budget", setup.budgets, ids=ids)
     if "perf_compared" in names:
         baseline = _baseline(setup)
+        stored = baseline.scenarios if baseline else {}
         keys = [
             f"{name}/{request.name}"
             for name in setup.scenarios
             for request in setup.plan.scenarios[name].requests
-            if baseline is not None
-            and request.name in getattr(baseline.scenarios.get(name), "requests", {})
+            if name in stored and request.name in stored[name].requests
         ]
         metafunc.parametrize("perf_compared", keys, ids=keys)
     if "perf_scenario" in names:
@@ -132,7 +132,7 @@ def perf_run(
     """Every selected scenario measured once, judged, and written to the reports."""
     setup = perf_setup_of(request.config)
     state = Stack(harness_config, harness_stack.run_id).run.load()
-    results = perf.measure(setup.plan, perf.Target.of(state), setup.scenarios)
+    results = perf.measure(setup.plan, state, setup.scenarios)
     assessment = perf.assess(results, setup.budgets, _baseline(setup))
     directory = Path(request.config.option.perf_reports)
     if not directory.is_absolute():

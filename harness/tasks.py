@@ -23,7 +23,7 @@ from harness.config import load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
-from harness.perf import Target, measure
+from harness.perf import measure
 from harness.perf_results import PerfResults
 from harness.perf_scenarios import load_plan
 from harness.processes import log_tail
@@ -327,7 +327,7 @@ def record_baseline(
         stack = Stack(harness_config, f"perf-baseline-{os.getpid()}")
         state = stack.up(db, auto_ports=True)
         try:
-            measured = measure(plan, Target.of(state), scenario, progress=print)
+            measured = measure(plan, state, scenario, progress=print)
         finally:
             report = stack.down()
             if not report.ok:

@@ -60,7 +60,7 @@ def measure_at(make_config):
         stack = Stack(config, f"perf-{len(stacks)}")
         stacks.append(stack)
         state = stack.up("sqlite", auto_ports=True, detach=True)
-        return perf.measure(plan(), perf.Target.of(state))
+        return perf.measure(plan(), state)
 
     yield measure
     for stack in stacks:
