@@ -1,7 +1,8 @@
 """A minimal HTTP/1.1 keep-alive client on `asyncio.Protocol`, for load generation only.
 
-Chosen by measurement (benchmarks/perf.py): against a server that answers in exactly
-50 ms at 10 connections, its p50 came 0.9 ms over, aiohttp's 1.5 ms and httpx's more;
+Chosen by measurement: against a server that answers in exactly 50 ms at 10
+connections, its p50 came 0.9 ms over, aiohttp's 1.5 ms and httpx's more (0.6 ms over
+since answers are timed at the socket; benchmarks/perf_runner.py sets it beside wrk);
 it also costs a fraction of aiohttp's CPU per request, which on two cores decides
 whether the generator or the service sets the figures. It speaks just what a load test
 needs: one request at a time per connection, bodies by Content-Length or chunked.
@@ -11,6 +12,7 @@ The test packages keep using httpx.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,8 +23,16 @@ class LoadClientError(Exception):
 
 @dataclass(frozen=True)
 class Answer:
+    """An answer, with when its request went to the socket and when its last bytes came.
+
+    Timed at the socket so that neither the building of the next request nor the other
+    answers of the same loop turn count in the latency.
+    """
+
     status: int
     body: bytes
+    sent: float
+    received: float
 
 
 class _Connection(asyncio.Protocol):
@@ -32,6 +42,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.pending: asyncio.Future[Answer] | None = None
+        self.sent = 0.0
         self.reusable = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -47,11 +58,12 @@ class _Connection(asyncio.Protocol):
             )
 
     def data_received(self, data: bytes) -> None:
+        received = time.perf_counter()
         self.buffer += data
         if self.pending is None or self.pending.done():
             return
         try:
-            answer = self._parse()
+            answer = self._parse(received)
         except (ValueError, IndexError) as exc:
             self.reusable = False
             self.pending.set_exception(LoadClientError(f"malformed answer: {exc}"))
@@ -62,10 +74,11 @@ class _Connection(asyncio.Protocol):
     def send(self, request: bytes) -> asyncio.Future[Answer]:
         assert self.transport is not None
         self.pending = asyncio.get_running_loop().create_future()
+        self.sent = time.perf_counter()
         self.transport.write(request)
         return self.pending
 
-    def _parse(self) -> Answer | None:
+    def _parse(self, received: float) -> Answer | None:
         """The complete answer at the buffer's start (removed from it), or None if partial."""
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
@@ -90,7 +103,7 @@ class _Connection(asyncio.Protocol):
         del self.buffer[:consumed]
         if headers.get(b"connection") == b"close":
             self.reusable = False
-        return Answer(status, body)
+        return Answer(status, body, self.sent, received)
 
 
 def _chunked(buffer: bytearray, start: int) -> tuple[bytes, int] | None:

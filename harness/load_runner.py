@@ -103,6 +103,15 @@ class SetupError(HarnessError):
     """A virtual user's setup step failed: the scenario cannot run as declared."""
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request's outcome: None or what went wrong, and when it went out and finished."""
+
+    error: str | None
+    sent: float
+    finished: float
+
+
 def fill(value: Any, variables: dict[str, Any]) -> Any:
     """`value` with its `{name}` placeholders replaced; a lone placeholder keeps its type."""
     if isinstance(value, str):
@@ -175,7 +184,7 @@ class LoadRunner:
     async def _set_up(self, user: int) -> dict[str, Any]:
         variables: dict[str, Any] = {"user": user, "run": self._run_token}
         for step in self.scenario.setup:
-            error = await self._send(step, variables)
+            error = (await self._send(step, variables)).error
             if error:
                 raise SetupError(
                     f"scenario {self.scenario.name!r}, setup {step.method} {step.path} "
@@ -190,9 +199,10 @@ class LoadRunner:
         await _sleep_until(self._start + phases.ramp_up * user / users)
         while time.perf_counter() < self.measure_end + phases.ramp_down * (user + 1) / users:
             request = self._choose()
-            sent = time.perf_counter()
-            error = await self._send(request.step, variables)
-            self._record(request.name, sent, time.perf_counter() - sent, error)
+            exchange = await self._send(request.step, variables)
+            self._record(
+                request.name, exchange.sent, exchange.finished - exchange.sent, exchange.error
+            )
             if self.scenario.think_time:
                 await asyncio.sleep(self.scenario.think_time)
 
@@ -221,10 +231,10 @@ class LoadRunner:
         request = self._choose()
         variables = await free.get()
         try:
-            error = await self._send(request.step, variables)
+            exchange = await self._send(request.step, variables)
         finally:
             free.put_nowait(variables)
-        self._record(request.name, scheduled, time.perf_counter() - scheduled, error)
+        self._record(request.name, scheduled, exchange.finished - scheduled, exchange.error)
 
     def _rate_at(self, moment: float) -> float:
         """The arrival rate the phases ask for at `moment`, never under 2% of the full rate."""
@@ -253,19 +263,22 @@ class LoadRunner:
         if self._measured == self.scenario.max_requests:
             self.measure_end = time.perf_counter()
 
-    async def _send(self, step: Step, variables: dict[str, Any]) -> str | None:
-        """Send one step; None when it got the expected status, else what went wrong."""
+    async def _send(self, step: Step, variables: dict[str, Any]) -> Exchange:
+        """Send one step; its error is None when it got the expected status."""
         variables["n"] = next(self._numbers)
         url = self.urls[step.service] + fill(step.path, variables)
         body = None if step.json is None else json.dumps(fill(step.json, variables)).encode()
+        started = time.perf_counter()
         try:
             answer = await self._client.request(step.method, url, body)
         except LoadClientError as exc:
-            return f"{step.method} {url}: {exc}"
+            return Exchange(f"{step.method} {url}: {exc}", started, time.perf_counter())
         if answer.status != step.expect:
             text = answer.body[:200].decode("utf-8", "replace")
-            return f"{step.method} {url}: {answer.status}, expected {step.expect}: {text}"
-        return _capture(step, answer.body, variables, url)
+            error = f"{step.method} {url}: {answer.status}, expected {step.expect}: {text}"
+        else:
+            error = _capture(step, answer.body, variables, url)
+        return Exchange(error, answer.sent, answer.received)
 
 
 def _capture(step: Step, body: bytes, variables: dict[str, Any], url: str) -> str | None:
