@@ -273,6 +273,7 @@ class LoadRunner:
             answer = await self._client.request(step.method, url, body)
         except LoadClientError as exc:
             return Exchange(f"{step.method} {url}: {exc}", started, time.perf_counter())
+        error: str | None
         if answer.status != step.expect:
             text = answer.body[:200].decode("utf-8", "replace")
             error = f"{step.method} {url}: {answer.status}, expected {step.expect}: {text}"
