@@ -22,13 +22,59 @@ nox.options.error_on_missing_interpreters = True
 
 
 def _install(session: nox.Session, extras: str = "") -> None:
-    session.install("-e", f".[{extras}]" if extras else ".")
+    """The project with its sharding plugins (pytest-split, pytest-xdist) and `extras`."""
+    session.install("-e", f".[{','.join(filter(None, ['shards', extras]))}]")
 
 
-def _coverage_env() -> dict[str, str]:
-    """Measure every Python process of the session, services included (coverage's .pth hook)."""
-    (REPORTS / "coverage").mkdir(parents=True, exist_ok=True)
-    return {"COVERAGE_PROCESS_START": str(ROOT / "pyproject.toml")}
+def _shard(session: nox.Session) -> str | None:
+    """'K/N' when the posargs ask pytest-split for `--splits N --group K`, else None."""
+    found: dict[str, str] = {}
+    for flag in ("--splits", "--group"):
+        for position, argument in enumerate(session.posargs):
+            if argument == flag and position + 1 < len(session.posargs):
+                found[flag] = session.posargs[position + 1]
+            elif argument.startswith(f"{flag}="):
+                found[flag] = argument.partition("=")[2]
+    if not found:
+        return None
+    splits, group = found.get("--splits", ""), found.get("--group", "")
+    if not (splits.isdigit() and group.isdigit() and 1 <= int(group) <= int(splits)):
+        session.error(f"give both --splits N and --group K with 1 <= K <= N, got {found}")
+    return f"{group}/{splits}"
+
+
+def _begin_run(
+    session: nox.Session, package: str, db: str | None, coverage: bool = True
+) -> tuple[str, dict[str, str], list[str]]:
+    """Record the run (`invoke reports.begin`); its id, environment and pytest report options.
+
+    The id is `<package>-<db>`, with `-<K>of<N>` for a shard. Coverage data goes to
+    reports/coverage/<run>/, JUnit to reports/junit/<run>.xml (harness.run_records' layout).
+    """
+    shard = _shard(session)
+    run_id = "-".join(filter(None, [package, db]))
+    if shard:
+        run_id += "-{}of{}".format(*shard.split("/"))
+    session.run(
+        "invoke",
+        "reports.begin",
+        f"--run={run_id}",
+        f"--package={package}",
+        *([f"--db={db}"] if db else []),
+        *([f"--shard={shard}"] if shard else []),
+        silent=True,
+    )
+    env = {"HARNESS_RUN": run_id}
+    if coverage:
+        # every Python process of the run, services included (coverage's .pth hook)
+        env["COVERAGE_PROCESS_START"] = str(ROOT / "pyproject.toml")
+        env["COVERAGE_FILE"] = str(REPORTS / "coverage" / run_id / ".coverage")
+    junit = [
+        f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
+        "-o",
+        f"junit_suite_name={run_id}",
+    ]
+    return run_id, env, junit
 
 
 def _run_package_live(
@@ -44,21 +90,19 @@ def _run_package_live(
     `pytest_args` come before the session's posargs, which can override them.
     """
     _install(session, extras)
-    run_id = f"{package}-{db}"
-    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
-    env = {**(_coverage_env() if coverage else {}), "HARNESS_RUN": run_id}
-    session.run("invoke", "services.up", "--db", db, "--run", run_id, "--auto-ports", env=env)
+    run_id, env, junit = _begin_run(session, package, db, coverage)
+    lifecycle = REPORTS / "junit" / f"{run_id}.lifecycle.xml"
+    session.run(
+        "invoke",
+        "services.up",
+        f"--db={db}",
+        f"--run={run_id}",
+        "--auto-ports",
+        f"--lifecycle-junit={lifecycle}",
+        env=env,
+    )
     try:
-        session.run(
-            "pytest",
-            package,
-            f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
-            "-o",
-            f"junit_suite_name={run_id}",
-            *(pytest_args or []),
-            *session.posargs,
-            env=env,
-        )
+        session.run("pytest", package, *junit, *(pytest_args or []), *session.posargs, env=env)
     finally:
         session.run("invoke", "services.down", "--run", run_id, env=env)
 
@@ -80,7 +124,7 @@ def workflows(session: nox.Session, db: str) -> None:
 
     `nox -s workflows -- -n 0` runs them in one process.
     """
-    _run_package_live(session, "workflows", db, extras="workflows", pytest_args=["-n", "2"])
+    _run_package_live(session, "workflows", db, pytest_args=["-n", "2"])
 
 
 @nox.session
@@ -91,18 +135,15 @@ def migrations(session: nox.Session, db: str) -> None:
     `nox -s migrations -- --migrations-history records` checks one history.
     """
     _install(session)
-    run_id = f"migrations-{db}"
-    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
+    run_id, env, junit = _begin_run(session, "migrations", db)
     session.run(
         "pytest",
         "migrations_tests",
         f"--harness-db={db}",
         f"--harness-run={run_id}",
-        f"--junitxml={REPORTS / 'junit' / f'{run_id}.xml'}",
-        "-o",
-        f"junit_suite_name={run_id}",
+        *junit,
         *session.posargs,
-        env=_coverage_env(),
+        env=env,
     )
 
 
@@ -121,16 +162,8 @@ def perf(session: nox.Session, db: str) -> None:
 def tests(session: nox.Session) -> None:
     """The toolkit's own tests: real processes, sockets and PostgreSQL."""
     _install(session)
-    (REPORTS / "junit").mkdir(parents=True, exist_ok=True)
-    session.run(
-        "pytest",
-        "tests",
-        f"--junitxml={REPORTS / 'junit' / 'tests.xml'}",
-        "-o",
-        "junit_suite_name=tests",
-        *session.posargs,
-        env=_coverage_env(),
-    )
+    _, env, junit = _begin_run(session, "tests", None)
+    session.run("pytest", "tests", *junit, *session.posargs, env=env)
 
 
 @nox.session
@@ -141,3 +174,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", "--no-cache", ".")
     session.run("ruff", "format", "--check", "--no-cache", ".")
     session.run("mypy")
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge every session's JUnit and coverage: reports/junit.xml, coverage.xml,
+    coverage-html/, summary.md. Fails on a coverage gate or a missing or corrupt input."""
+    _install(session)
+    session.run("invoke", "reports.merge")

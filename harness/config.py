@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.exceptions import ConfigError
-from harness.tables import did_you_mean, positive_number, reject_unknown, string
+from harness.tables import did_you_mean, positive_number, reject_unknown, string, table_at
 
 Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
@@ -27,6 +27,7 @@ _TOP_KEYS = {
     "postgres",
     "contracts",
     "perf",
+    "reports",
 }
 _SERVICE_KEYS = {
     "command",
@@ -46,6 +47,7 @@ _SERVICE_KEYS = {
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 _CONTRACTS_KEYS = {"dir", "base_branch"}
 _PERF_KEYS = {"dir"}
+_REPORTS_KEYS = {"dir", "fail_under"}
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,17 @@ class PerfConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Where every session's reports go, and the coverage gates of the merged report.
+
+    `fail_under` maps a source directory to the least line-and-branch coverage it needs.
+    """
+
+    dir: Path
+    fail_under: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class HarnessConfig:
     """The whole monorepo as harness sees it."""
 
@@ -119,6 +132,7 @@ class HarnessConfig:
     postgres: PostgresConfig
     contracts: ContractsConfig
     perf: PerfConfig
+    reports: ReportsConfig
 
     def under_contract(self) -> list[ServiceConfig]:
         """The services that publish an OpenAPI document, so have a checked-in contract."""
@@ -185,6 +199,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         postgres=_postgres(table.get("postgres", {}), root),
         contracts=_contracts(table.get("contracts", {}), root),
         perf=_perf(table.get("perf", {}), root),
+        reports=_reports(table.get("reports", {}), root),
     )
 
 
@@ -354,6 +369,29 @@ def _perf(raw: Any, root: Path) -> PerfConfig:
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _PERF_KEYS, key)
     return PerfConfig(dir=root / string(raw, "dir", key, "perf"))
+
+
+def _reports(raw: Any, root: Path) -> ReportsConfig:
+    key = "tool.harness.reports"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table")
+    reject_unknown(raw, _REPORTS_KEYS, key)
+    gates = table_at(raw, "fail_under", key)
+    for directory, percent in gates.items():
+        if (
+            isinstance(percent, bool)
+            or not isinstance(percent, int | float)
+            or not 0 <= percent <= 100
+        ):
+            raise ConfigError(
+                f"{key}.fail_under.{directory}: must be a percentage from 0 to 100, got {percent!r}"
+            )
+        if not (root / directory).is_dir():
+            raise ConfigError(f"{key}.fail_under.{directory}: no such directory under {root}")
+    return ReportsConfig(
+        dir=root / string(raw, "dir", key, "reports"),
+        fail_under={directory: float(percent) for directory, percent in gates.items()},
+    )
 
 
 def _backends(raw: Any) -> tuple[Backend, ...]:

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import httpx
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
+from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
 from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
 from harness.processes import ProcessRecord
@@ -42,6 +44,8 @@ class Teardown:
     run_id: str
     stopped: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    stop_seconds: dict[str, float] = field(default_factory=dict)
+    leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
 
     @property
     def ok(self) -> bool:
@@ -83,13 +87,15 @@ class Stack:
         coverage: bool = False,
         detach: bool = False,
         database_only: bool = False,
+        lifecycle_junit: Path | None = None,
     ) -> RunState:
         """Provision the database, migrate, start every service healthy; or leave nothing.
 
         With `detach`, the run outlives this process (as after `invoke services.up`);
         otherwise the run counts as stale as soon as this process dies. With
         `database_only`, the run is an empty database and nothing else (what the migration
-        checks make their own databases beside).
+        checks make their own databases beside). With `lifecycle_junit`, a failed start
+        and, later, `down` write the run's lifecycle suite there.
         """
         if backend not in self.config.backends:
             raise RunStateError(
@@ -102,6 +108,7 @@ class Stack:
             backend=backend,
             phase="starting",
             owner=ProcessRecord.of(os.getpid()),
+            lifecycle_junit=str(lifecycle_junit) if lifecycle_junit else None,
         )
         self.run.save(state)
         with sigterm_raises():
@@ -109,8 +116,10 @@ class Stack:
                 self._start(
                     state, auto_ports=auto_ports, coverage=coverage, database_only=database_only
                 )
-            except BaseException:
-                self._teardown(state)
+            except BaseException as exc:
+                teardown = self._teardown(state)
+                if lifecycle_junit:
+                    write_lifecycle(lifecycle_junit, state, teardown, exc)
                 raise
         state.phase = "up"
         if detach:
@@ -231,10 +240,11 @@ class Stack:
             env = self._service_env(service, base_env, ports[name], database_url)
             spawned[name] = self._spawn(state, service, ports[name], env)
         self.run.save(state)
+        spawned_at = time.monotonic()
         cancelled = threading.Event()
         pool = ThreadPoolExecutor(max_workers=len(level))
         try:
-            waits = [
+            waits = {
                 pool.submit(
                     processes.wait_healthy,
                     name,
@@ -243,11 +253,12 @@ class Stack:
                     self.config.services[name].start_timeout,
                     Path(state.services[name].log_path),
                     cancelled,
-                )
+                ): name
                 for name, process in spawned.items()
-            ]
+            }
             for wait in as_completed(waits):
                 wait.result()
+                state.services[waits[wait]].healthy_after = time.monotonic() - spawned_at
         except BaseException:
             cancelled.set()
             raise
@@ -335,7 +346,10 @@ class Stack:
         state = self.run.load()
         state.phase = "stopping"
         self.run.save(state)
-        return self._teardown(state)
+        teardown = self._teardown(state)
+        if state.lifecycle_junit:
+            write_lifecycle(Path(state.lifecycle_junit), state, teardown, None)
+        return teardown
 
     def _teardown(self, state: RunState) -> Teardown:
         report = Teardown(self.run_id)
@@ -366,13 +380,17 @@ class Stack:
     def _stop_service(self, record: ServiceRecord, report: Teardown) -> None:
         service = self.config.services.get(record.name)
         grace = service.stop_timeout if service else 5.0
+        started = time.monotonic()
         if processes.stop_group(record.process, grace):
             report.stopped.append(record.name)
         if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
-            report.problems.append(
+            leak = (
                 f"port {record.port} of {record.name!r} is still held after stop, by "
                 f"{port_owner(record.port)}"
             )
+            report.leaks[record.name] = leak
+            report.problems.append(leak)
+        report.stop_seconds[record.name] = time.monotonic() - started
 
     def _archive_logs(self) -> None:
         """Keep the run's logs at `<run_dir>/logs/<run-id>/` after its directory goes."""

@@ -44,6 +44,7 @@ class ServiceRecord:
     url: str
     log_path: str
     started_at: str
+    healthy_after: float | None = None  # seconds from spawn to its first healthy answer
 
 
 @dataclass
@@ -70,6 +71,7 @@ class RunState:
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     database: DatabaseRecord | None = None
     services: dict[str, ServiceRecord] = field(default_factory=dict)
+    lifecycle_junit: str | None = None  # where up and down write the lifecycle suite
 
     def is_stale(self) -> bool:
         """True when nobody will take this run down: its owner died, or nothing is left."""

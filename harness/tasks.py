@@ -1,5 +1,5 @@
 """Invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`, `contracts.export|check`,
-`migrations.check`, `perf.baseline`.
+`migrations.check`, `perf.baseline`, `reports.begin|merge`.
 
 A monorepo's own tasks.py exposes them with `from harness.tasks import namespace`.
 Every expected failure exits non-zero with harness's one-screen message, never a traceback.
@@ -27,6 +27,8 @@ from harness.perf import measure
 from harness.perf_results import PerfResults
 from harness.perf_scenarios import load_plan
 from harness.processes import log_tail
+from harness.report import build
+from harness.run_records import ReportsLayout, RunRecord, git_revision
 from harness.stack import Stack, Teardown, clean_stale_runs
 
 RUN_VARIABLE = "HARNESS_RUN"
@@ -74,6 +76,8 @@ _COMMON_HELP = {
         "db": "back end: sqlite or postgres",
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
+        "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
+        "(on a failed start, and at services.down)",
     }
 )
 @_reports_errors
@@ -83,12 +87,19 @@ def up(
     run: str | None = None,
     auto_ports: bool = False,
     coverage: bool = False,
+    lifecycle_junit: str | None = None,
     config: str = "pyproject.toml",
 ) -> None:
     """Start every service of the run, healthy, on the chosen back end."""
     stack = _stack(run, config)
     started = time.perf_counter()
-    state = stack.up(db, auto_ports=auto_ports, coverage=coverage, detach=True)
+    state = stack.up(
+        db,
+        auto_ports=auto_ports,
+        coverage=coverage,
+        detach=True,
+        lifecycle_junit=Path(lifecycle_junit) if lifecycle_junit else None,
+    )
     print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")
     if state.database is not None:
         print(f"  database  {state.database.display_url}")
@@ -349,9 +360,46 @@ def record_baseline(
     print(f"baseline for {measured.backend} recorded in {path}")
 
 
+@task(
+    name="begin",
+    help={
+        "run": "the run's id, as given to services.up",
+        "package": "the test package the run is of (its suite is named <package>[<db>])",
+        "db": "the back end it runs on, if any",
+        "shard": "K/N when the run is shard K of N",
+        "config": _COMMON_HELP["config"],
+    },
+)
+@_reports_errors
+def begin_run(
+    c: Context,
+    run: str,
+    package: str,
+    db: str | None = None,
+    shard: str | None = None,
+    config: str = "pyproject.toml",
+) -> None:
+    """Record a test run as it begins and clear what an earlier run of that id left."""
+    harness_config = load_config(config)
+    record = RunRecord(run, package, db, shard, revision=git_revision(harness_config.root))
+    ReportsLayout(harness_config.reports.dir).begin(record)
+
+
+@task(name="merge", help={"config": _COMMON_HELP["config"]})
+@_reports_errors
+def merge_reports(c: Context, config: str = "pyproject.toml") -> None:
+    """Merge every run's JUnit and coverage; write the summary; fail on a gate."""
+    report = build(load_config(config), Path(config))
+    print(report.coverage.terminal, end="")
+    print(report.summary, end="")
+    if report.failures:
+        raise Exit("harness: report failed:\n" + "\n".join(f"  {f}" for f in report.failures), 1)
+
+
 services = Collection("services", up, down, status, logs, restart)
 ports = Collection("ports", clean_ports)
 contracts = Collection("contracts", export_contracts, check_contracts)
 migrations = Collection("migrations", check_migrations)
 perf = Collection("perf", record_baseline)
-namespace = Collection(services, ports, contracts, migrations, perf)
+reports = Collection("reports", begin_run, merge_reports)
+namespace = Collection(services, ports, contracts, migrations, perf, reports)

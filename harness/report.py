@@ -1,0 +1,50 @@
+"""The last step of a run: merge every session's JUnit and coverage, write the summary.
+
+`invoke reports.merge` (the `report` Nox session) calls `build`. It writes, under the
+reports directory: `junit.xml`, `coverage.xml`, `coverage-html/`, `summary.md` (also
+appended to $GITHUB_STEP_SUMMARY when set). The report fails on a coverage gate and on a
+missing or corrupt input; failed tests already failed their own sessions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import summary
+from harness.config import HarnessConfig
+from harness.coverage_merge import CoverageMerge, merge_coverage
+from harness.junit_merge import JUnitMerge, merge_junit
+from harness.run_records import ReportsLayout
+
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+
+@dataclass
+class Report:
+    junit: JUnitMerge
+    coverage: CoverageMerge
+    problems: list[str]
+    summary: str
+
+    @property
+    def failures(self) -> list[str]:
+        """Why the report fails: coverage gates and inputs it could not use."""
+        return [*self.problems, *self.coverage.failures, *self.coverage.problems]
+
+
+def build(config: HarnessConfig, config_file: Path) -> Report:
+    layout = ReportsLayout(config.reports.dir)
+    records, problems = layout.records()
+    junit = merge_junit(layout, records)
+    junit.write(layout.merged_junit)
+    problems += junit.problems
+    coverage = merge_coverage(layout, config_file, config.reports.fail_under)
+    text = summary.render(junit.counts(), coverage, layout.perf_dir, problems)
+    layout.summary.write_text(text)
+    step_summary = os.environ.get(STEP_SUMMARY_VARIABLE)
+    if step_summary:
+        with Path(step_summary).open("a") as stream:
+            stream.write(text)
+    return Report(junit, coverage, problems, text)
