@@ -41,7 +41,12 @@ def build(config: HarnessConfig, config_file: Path) -> Report:
     junit.write(layout.merged_junit)
     problems += junit.problems
     coverage = merge_coverage(layout, config_file, config.reports.fail_under)
-    text = summary.render(junit.counts(), coverage, layout.perf_dir, problems)
+    # only back ends whose perf package ran this time: an older report would tell of old code
+    perf_runs = {r.db for r in records.values() if r.package == config.perf.dir.name and r.db}
+    perf_reports = [layout.perf_dir / f"{db}.md" for db in sorted(perf_runs)]
+    text = summary.render(
+        junit.counts(), coverage, [path for path in perf_reports if path.exists()], problems
+    )
     layout.summary.write_text(text)
     step_summary = os.environ.get(STEP_SUMMARY_VARIABLE)
     if step_summary:

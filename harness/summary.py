@@ -14,15 +14,19 @@ _SUITE_NAME = re.compile(r"^(?P<package>[^\[]+)(?:\[(?P<db>[^\]]+)\])?(?P<rest>.
 
 
 def render(
-    suites: list[SuiteCounts], coverage: CoverageMerge, perf_dir: Path, problems: list[str]
+    suites: list[SuiteCounts],
+    coverage: CoverageMerge,
+    perf_reports: list[Path],
+    problems: list[str],
 ) -> str:
-    """`problems` are inputs the merge could not use (missing or corrupt files)."""
+    """`perf_reports`: the perf Markdown reports of this run's back ends; `problems`:
+    inputs the merge could not use (missing or corrupt files)."""
     lines = ["# Test report", ""]
     lines += [f"- ❌ {problem}" for problem in problems] + ([""] if problems else [])
     lines += _tests_table(suites)
     lines += _failures(suites)
     lines += _coverage(coverage)
-    lines += _perf(perf_dir)
+    lines += _perf(perf_reports)
     return "\n".join(lines) + "\n"
 
 
@@ -84,10 +88,10 @@ def _coverage(merge: CoverageMerge) -> list[str]:
     return [*lines, ""]
 
 
-def _perf(perf_dir: Path) -> list[str]:
+def _perf(perf_reports: list[Path]) -> list[str]:
     """Each back end's budget verdict: the perf report's lines before its first table."""
     lines = []
-    for report in sorted(perf_dir.glob("*.md")):
+    for report in perf_reports:
         head = report.read_text().split("\n### ", 1)[0].strip()
         lines += [head.replace("## Performance", "## Performance budgets", 1), ""]
     return lines

@@ -283,10 +283,12 @@ def test_the_summary_lists_tests_per_package_and_back_end_failures_coverage_and_
     write_run(
         layout, RunRecord("contracts-postgres", "contracts", "postgres"), JUNIT.format(run="c")
     )
+    write_run(layout, RunRecord("perf-sqlite", "perf", "sqlite"), JUNIT.format(run="p"))
     layout.perf_dir.mkdir()
-    (layout.perf_dir / "sqlite.md").write_text(
-        "## Performance (sqlite)\n\n**1 failure(s)**\n\n- drafting/export: p95 = 3 s\n\n### x\n"
-    )
+    for db in ("sqlite", "postgres"):  # postgres's is from an older run: not shown
+        (layout.perf_dir / f"{db}.md").write_text(
+            f"## Performance ({db})\n\n**1 failure(s)**\n\n- drafting/export: p95 = 3 s\n\n### x\n"
+        )
     step_summary = tmp_path / "step-summary.md"
     step_summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
@@ -295,16 +297,16 @@ def test_the_summary_lists_tests_per_package_and_back_end_failures_coverage_and_
 
     text = layout.summary.read_text()
     assert step_summary.read_text() == "earlier step\n" + text
-    assert "**2 of 10 tests failed.**" in text
+    assert "**3 of 12 tests failed.**" in text
     assert "| package | postgres | sqlite |" in text
     assert "| contracts | ❌ 1 passed, 1 failed |  |" in text
     assert "| unit |  | ❌ 6 passed, 1 failed, 1 skipped |" in text
     assert "- `contracts[postgres]` contracts.test_a::test_bad: assert 500 == 200" in text
     assert "- ❌ `lib/`: " in text and "(gate 99%)" in text
     assert "## Performance budgets (sqlite)" in text and "drafting/export: p95 = 3 s" in text
-    assert "### x" not in text
+    assert "### x" not in text and "(postgres)" not in text
     assert built.failures == built.coverage.failures and len(built.failures) == 1
-    assert ET.parse(layout.merged_junit).getroot().get("tests") == "10"
+    assert ET.parse(layout.merged_junit).getroot().get("tests") == "12"
 
 
 @pytest.mark.parametrize(
