@@ -160,8 +160,9 @@ def perf(session: nox.Session, db: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The toolkit's own tests: real processes, sockets and PostgreSQL."""
-    _install(session)
+    """The toolkit's own tests: real processes, sockets and PostgreSQL (and nox, for the
+    CI plan)."""
+    _install(session, "dev")
     _, env, junit = _begin_run(session, "tests", None)
     session.run("pytest", "tests", *junit, *session.posargs, env=env)
 

@@ -85,3 +85,36 @@ def test_clients_check_responses_against_the_checked_in_contract(pytester, monke
     result.stdout.fnmatch_lines(["*test_documented_response_passes?api? PASSED*"])
     junit = (pytester.path / "junit.xml").read_text()
     assert 'name="harness.conformance.api" value="2"' in junit
+
+
+XDIST_TEST = """
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_worker_stack(n, service_urls, harness_stack):
+    worker = os.environ["PYTEST_XDIST_WORKER"]
+    seen = Path(os.environ["SEEN_DIR"]) / f"{worker}-{n}.json"
+    seen.write_text(json.dumps([worker, service_urls["api"], harness_stack.run_id]))
+"""
+
+
+def test_under_xdist_each_worker_brings_its_own_stack_ports_and_run(pytester, monkeypatch):
+    monkeypatch.delenv("HARNESS_RUN", raising=False)
+    seen_dir = pytester.mkdir("seen")
+    monkeypatch.setenv("SEEN_DIR", str(seen_dir))
+    write_project(pytester)
+    pytester.makepyfile(test_live=XDIST_TEST)
+
+    result = pytester.runpytest_subprocess("-n", "2")
+
+    result.assert_outcomes(passed=4)
+    stacks = {tuple(json.loads(path.read_text())) for path in seen_dir.iterdir()}
+    workers = {worker for worker, _, _ in stacks}
+    assert workers == {"gw0", "gw1"} and len(stacks) == 2  # one stack per worker
+    assert len({url for _, url, _ in stacks}) == len({run for _, _, run in stacks}) == 2
+    assert list((pytester.path / ".harness" / "runs").iterdir()) == []
