@@ -82,6 +82,18 @@ NODE_IDS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _measured_as_before():
+    """Making a Coverage object (as the merge does) tells the coverage that measures this
+    process through the .pth hook not to save its data (coverage's
+    `_prevent_sub_process_measurement`): the toolkit's own coverage would lose this whole
+    process. Undo that after each test."""
+    measuring = getattr(coverage.process_startup, "coverage", None)
+    yield
+    if measuring is not None:
+        measuring._auto_save = True
+
+
 def make_project(root: Path, relative: bool = True) -> Path:
     """A project with a library, its tests and a pytest-split durations file."""
     (root / "lib").mkdir(parents=True)
@@ -99,8 +111,10 @@ def make_project(root: Path, relative: bool = True) -> Path:
 def run_tests(project: Path, layout: ReportsLayout, record: RunRecord, *args: str) -> None:
     """pytest (under coverage, as the Nox sessions run it) writing the run's JUnit and data."""
     layout.begin(record)
+    # the project is measured by its own config, not the one of a coverage run around us
+    inherited = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
     env = {
-        **os.environ,
+        **inherited,
         "COVERAGE_PROCESS_START": str(project / "pyproject.toml"),
         "COVERAGE_FILE": str(layout.coverage_data(record.run_id)),
     }
