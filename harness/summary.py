@@ -49,8 +49,11 @@ def _tests_table(suites: list[SuiteCounts]) -> list[str]:
         )
     total = sum(suite.tests for suite in suites)
     failed = sum(suite.failures + suite.errors for suite in suites)
+    skipped = sum(suite.skipped for suite in suites)
     verdict = (
-        f"**{failed} of {total} tests failed.**" if failed else f"**All {total} tests passed.**"
+        f"**{failed} of {total} tests failed.**"
+        if failed
+        else f"**No failures: {total - skipped} passed, {skipped} skipped.**"
     )
     return [verdict, "", *lines, ""]
 
