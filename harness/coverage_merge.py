@@ -40,12 +40,25 @@ def merge_coverage(
         result.problems.append(f"no coverage data under {layout.coverage_dir}/<run>/")
         return result
     layout.combined_coverage.unlink(missing_ok=True)
-    measured = coverage.Coverage(
-        data_file=str(layout.combined_coverage), config_file=str(config_file)
-    )
+    measured = _reporting_coverage(layout.combined_coverage, config_file)
     # relative paths in the data (relative_files) are relative to the project's root
     with contextlib.chdir(config_file.parent):
         return _combine_and_gate(measured, runs, layout, result, fail_under)
+
+
+def _reporting_coverage(data_file: Path, config_file: Path) -> coverage.Coverage:
+    """A Coverage object to combine and report with.
+
+    Making one tells the coverage that measures this process through the .pth hook (a
+    merge run under test) not to save its data (coverage's
+    `_prevent_sub_process_measurement`); that process keeps saving.
+    """
+    measuring = getattr(coverage.process_startup, "coverage", None)
+    saving = measuring is not None and measuring._auto_save
+    made = coverage.Coverage(data_file=str(data_file), config_file=str(config_file))
+    if measuring is not None:
+        measuring._auto_save = saving
+    return made
 
 
 def _combine_and_gate(

@@ -134,19 +134,30 @@ def _problem_suite(problems: list[str]) -> ET.Element:
 
 
 def _testsuites(suites: Iterable[ET.Element]) -> ET.Element:
+    """<testsuites> holding `suites`, each element's and the total's counts set from cases."""
     root = ET.Element("testsuites", {"name": "harness"})
-    totals = SuiteCounts("harness")
-    for suite in suites:
-        counts = _counts(suite)
+    root.extend(suites)
+    every = [_counts(suite) for suite in root]
+    for element, counts in [*zip(root, every, strict=True), (root, _total(every))]:
         for attribute in ("tests", "failures", "errors", "skipped"):
-            suite.set(attribute, str(getattr(counts, attribute)))
-            setattr(totals, attribute, getattr(totals, attribute) + getattr(counts, attribute))
-        totals.time += counts.time
-        root.append(suite)
-    for attribute in ("tests", "failures", "errors", "skipped"):
-        root.set(attribute, str(getattr(totals, attribute)))
-    root.set("time", f"{totals.time:.3f}")
+            element.set(attribute, str(getattr(counts, attribute)))
+    root.set("time", f"{sum(counts.time for counts in every):.3f}")
     return root
+
+
+def _total(every: list[SuiteCounts]) -> SuiteCounts:
+    return SuiteCounts(
+        "harness",
+        tests=sum(c.tests for c in every),
+        failures=sum(c.failures for c in every),
+        errors=sum(c.errors for c in every),
+        skipped=sum(c.skipped for c in every),
+    )
+
+
+def outcome(case: ET.Element) -> str:
+    """'failure', 'error', 'skipped' or 'passed': what a <testcase> says happened."""
+    return next((tag for tag in OUTCOMES if case.find(tag) is not None), "passed")
 
 
 def _counts(suite: ET.Element) -> SuiteCounts:
@@ -154,12 +165,12 @@ def _counts(suite: ET.Element) -> SuiteCounts:
     counts = SuiteCounts(suite.get("name", ""), time=float(suite.get("time", 0)))
     for case in suite.findall("testcase"):
         counts.tests += 1
-        outcome = next((tag for tag in OUTCOMES if case.find(tag) is not None), None)
-        counts.skipped += outcome == "skipped"
-        counts.failures += outcome == "failure"
-        counts.errors += outcome == "error"
-        if outcome in ("failure", "error"):
-            counts.failed_cases.append(_describe(case, outcome))
+        happened = outcome(case)
+        counts.skipped += happened == "skipped"
+        counts.failures += happened == "failure"
+        counts.errors += happened == "error"
+        if happened in ("failure", "error"):
+            counts.failed_cases.append(_describe(case, happened))
     return counts
 
 

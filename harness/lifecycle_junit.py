@@ -26,16 +26,15 @@ def lifecycle_suite(
 ) -> TestSuite:
     classname = f"harness.lifecycle.{state.run_id}"
     cases = []
-    failed_service = start_error.service if isinstance(start_error, ServiceStartError) else None
+    failed = start_error if isinstance(start_error, ServiceStartError) else None
     for name, record in state.services.items():
         case = TestCase(f"start {name}", classname, record.healthy_after or 0.0)
-        if name == failed_service:
-            assert isinstance(start_error, ServiceStartError)
-            case.add_failure_info(start_error.reason, str(start_error))
+        if failed is not None and name == failed.service:
+            case.add_failure_info(failed.reason, str(failed))
         elif record.healthy_after is None:
             case.add_skipped_info("not healthy yet when the start was abandoned")
         cases.append(case)
-    if start_error is not None and failed_service is None:
+    if start_error is not None and failed is None:
         case = TestCase("start the stack", classname)
         case.add_failure_info(str(start_error) or type(start_error).__name__)
         cases.append(case)

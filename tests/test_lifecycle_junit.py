@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.exceptions import ServiceStartError
+from harness.junit_merge import outcome
 from harness.stack import Stack
 from tests.conftest import app_command, assert_nothing_left
 
@@ -17,11 +18,7 @@ def lifecycle_cases(path: Path) -> dict[str, tuple[str, float]]:
     """Case name -> (outcome, seconds)."""
     found = {}
     for case in ET.parse(path).getroot().iter("testcase"):
-        outcome = next(
-            (tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None),
-            "passed",
-        )
-        found[case.get("name", "")] = (outcome, float(case.get("time") or 0))
+        found[case.get("name", "")] = (outcome(case), float(case.get("time") or 0))
     return found
 
 

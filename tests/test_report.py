@@ -19,7 +19,7 @@ from harness import report
 from harness.config import parse_config
 from harness.coverage_merge import merge_coverage
 from harness.exceptions import ConfigError
-from harness.junit_merge import merge_junit
+from harness.junit_merge import merge_junit, outcome
 from harness.run_records import ReportsLayout, RunRecord
 
 CALC = """
@@ -82,18 +82,6 @@ NODE_IDS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _measured_as_before():
-    """Making a Coverage object (as the merge does) tells the coverage that measures this
-    process through the .pth hook not to save its data (coverage's
-    `_prevent_sub_process_measurement`): the toolkit's own coverage would lose this whole
-    process. Undo that after each test."""
-    measuring = getattr(coverage.process_startup, "coverage", None)
-    yield
-    if measuring is not None:
-        measuring._auto_save = True
-
-
 def make_project(root: Path, relative: bool = True) -> Path:
     """A project with a library, its tests and a pytest-split durations file."""
     (root / "lib").mkdir(parents=True)
@@ -129,12 +117,8 @@ def cases(merged: ET.Element) -> dict[str, set[tuple[str, str]]]:
     found: dict[str, set[tuple[str, str]]] = {}
     for suite in merged.iter("testsuite"):
         for case in suite.findall("testcase"):
-            outcome = next(
-                (tag for tag in ("failure", "error", "skipped") if case.find(tag) is not None),
-                "passed",
-            )
             test_id = f"{case.get('classname')}::{case.get('name')}"
-            found.setdefault(suite.get("name", ""), set()).add((test_id, outcome))
+            found.setdefault(suite.get("name", ""), set()).add((test_id, outcome(case)))
     return found
 
 
