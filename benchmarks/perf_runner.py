@@ -6,8 +6,8 @@
 2. Accuracy: p50 against harness's delay server answering in exactly 50 ms, at 10
    connections, for both.
 
-Medians of `--repeats` runs; every sample saved as JSON. Needs wrk on PATH
-(`apt-get install wrk`).
+Medians of `--repeats` runs, the two tools interleaved; every sample saved as JSON.
+Needs wrk on PATH (`apt-get install wrk`).
 
     python benchmarks/perf_runner.py [--seconds 4] [--repeats 3] [--out FILE.json]
 """
@@ -90,6 +90,9 @@ def wrk_run(url: str, path: str, users: int, seconds: float) -> dict[str, float]
     return figures
 
 
+TOOLS = (("harness", harness_run), ("wrk", wrk_run))
+
+
 def medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
@@ -110,16 +113,16 @@ def main() -> None:
     uvicorn = [python, "-m", "uvicorn", "services.caseblock.app:app", "--port", str(trivial)]
     with server(uvicorn, trivial) as url:
         for users in CONCURRENCY:
-            for tool, run in (("harness", harness_run), ("wrk", wrk_run)):
-                key = f"ceiling {tool} c={users}"
-                samples[key] = [
-                    run(url, "/health", users, args.seconds) for _ in range(args.repeats)
-                ]
+            for _ in range(args.repeats):
+                for tool, run in TOOLS:
+                    sample = run(url, "/health", users, args.seconds)
+                    samples.setdefault(f"ceiling {tool} c={users}", []).append(sample)
     delay = [python, "-m", "harness.delay_server", "--port", str(delayed), "--delay-ms", "50"]
     with server(delay, delayed) as url:
-        for tool, run in (("harness", harness_run), ("wrk", wrk_run)):
-            key = f"accuracy {tool} 50 ms c=10"
-            samples[key] = [run(url, "/", 10, args.seconds) for _ in range(args.repeats)]
+        for _ in range(args.repeats):
+            for tool, run in TOOLS:
+                sample = run(url, "/", 10, args.seconds)
+                samples.setdefault(f"accuracy {tool} 50 ms c=10", []).append(sample)
     ports.release_all(run_id)
     summary = {key: medians(runs) for key, runs in samples.items()}
     for key, figures in summary.items():
