@@ -4,7 +4,8 @@ The scenarios run once, on the running stack (`harness_stack`), when the first t
 needs them runs. Then:
 
 - a test asking for `perf_verdict` runs once per budget (`drafting/case creation: p95`);
-- a test asking for `perf_comparison` once per request also in the stored baseline;
+- a test asking for `perf_comparison` once per request also in the stored baseline (or
+  once, skipped with the reason, when there is nothing to compare with);
 - a test asking for `perf_scenario_result` once per scenario (was the generator the limit?).
 
 Each records its figures as JUnit properties. The results (JSON), a Markdown summary and
@@ -113,9 +114,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             for request in setup.plan.scenarios[name].requests
             if name in stored and request.name in stored[name].requests
         ]
-        metafunc.parametrize("perf_compared", keys, ids=keys)
+        if keys:
+            metafunc.parametrize("perf_compared", keys, ids=keys)
+        else:
+            skip = pytest.mark.skip(reason=_nothing_to_compare(setup, baseline))
+            metafunc.parametrize("perf_compared", [pytest.param(None, marks=skip)], ids=["none"])
     if "perf_scenario" in names:
         metafunc.parametrize("perf_scenario", setup.scenarios, ids=setup.scenarios)
+
+
+def _nothing_to_compare(setup: PerfSetup, baseline: PerfResults | None) -> str:
+    """Why no request is compared with a baseline, and what to do about it."""
+    if baseline is None:
+        return (
+            f"no baseline at {setup.baseline_path}: "
+            f"record one with `invoke perf.baseline --db {setup.backend}`"
+        )
+    return f"the baseline at {setup.baseline_path} holds none of the selected scenarios' requests"
 
 
 @dataclass(frozen=True)
@@ -158,7 +173,7 @@ def perf_scenario_result(perf_scenario: str, perf_run: PerfRun) -> ScenarioResul
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Where the reports went, and a note when there was no baseline to compare with."""
+    """Where the reports went."""
     config = terminalreporter.config
     if _SETUP_KEY not in config.stash or os.environ.get("PYTEST_XDIST_WORKER"):
         return
@@ -166,8 +181,3 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     directory = config.option.perf_reports
     terminalreporter.write_sep("-", "harness perf")
     terminalreporter.write_line(f"results, summary and report: {directory}/{setup.backend}.*")
-    if not setup.baseline_path.exists():
-        terminalreporter.write_line(
-            f"no baseline at {setup.baseline_path}: nothing compared; "
-            f"record one with `invoke perf.baseline --db {setup.backend}`"
-        )

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 from invoke import Collection, Context, Exit, task
 
 from harness.clones import scratch_for
-from harness.config import load_config
+from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
 from harness.perf_results import PerfResults
-from harness.perf_scenarios import load_plan
+from harness.perf_scenarios import PerfPlan, load_plan
 from harness.processes import log_tail
 from harness.report import build
 from harness.run_records import ReportsLayout, RunRecord, git_revision
@@ -330,19 +330,20 @@ def record_baseline(
 ) -> None:
     """Measure the perf scenarios on a fresh stack and keep the figures as the baseline."""
     harness_config = load_config(config)
+    plan = load_plan(harness_config)
+    selected = plan.select(scenario)
     if results:
         measured = PerfResults.load(Path(results))
     else:
-        plan = load_plan(harness_config)
-        scenario = plan.select(scenario)
-        stack = Stack(harness_config, f"perf-baseline-{os.getpid()}")
-        state = stack.up(db, auto_ports=True)
-        try:
-            measured = measure(plan, state, scenario, progress=print)
-        finally:
-            report = stack.down()
-            if not report.ok:
-                _print_teardown(report)
+        measured = _measure_afresh(harness_config, plan, db, selected)
+    missing = [name for name in selected if name not in measured.scenarios]
+    if missing:
+        raise Exit(
+            f"harness: not recorded, {results} has no figures for scenario {missing}; "
+            "name the ones it has with --scenario",
+            1,
+        )
+    measured.scenarios = {name: measured.scenarios[name] for name in selected}
     invalid = {
         name: s.invalid_reasons for name, s in measured.scenarios.items() if s.invalid_reasons
     }
@@ -358,6 +359,20 @@ def record_baseline(
             f"{name}: {result.throughput:.1f} req/s, calibration p50 {result.calibration_p50_ms} ms"
         )
     print(f"baseline for {measured.backend} recorded in {path}")
+
+
+def _measure_afresh(
+    harness_config: HarnessConfig, plan: PerfPlan, db: str, scenarios: list[str]
+) -> PerfResults:
+    """`scenarios` of `plan` measured on a private stack that is down again afterwards."""
+    stack = Stack(harness_config, f"perf-baseline-{os.getpid()}")
+    state = stack.up(db, auto_ports=True)
+    try:
+        return measure(plan, state, scenarios, progress=print)
+    finally:
+        report = stack.down()
+        if not report.ok:
+            _print_teardown(report)
 
 
 @task(
