@@ -16,9 +16,9 @@ import psycopg
 from harness import databases
 from harness.budgets import Budget, Verdict
 from harness.load_runner import LoadRunner
-from harness.perf_results import PerfResults, summarise
+from harness.perf_results import PerfResults, ScenarioResult, summarise
 from harness.perf_scenarios import PerfPlan
-from harness.regression import Comparison, compare_calibrated
+from harness.regression import Comparison, Runs, compare_runs
 from harness.resources import ResourceSampler
 from harness.state import DatabaseRecord, RunState
 
@@ -89,7 +89,7 @@ def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | 
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:
-    """Each request present in both runs: raw and relative to each run's calibration."""
+    """Each request present in both: its windows, and its runs against the baseline's."""
     comparisons: dict[str, Comparison] = {}
     if baseline is None:
         return comparisons
@@ -97,10 +97,12 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
         before = baseline.scenarios.get(name)
         for request in scenario.requests:
             if before is not None and request in before.requests:
-                comparisons[f"{name}/{request}"] = compare_calibrated(
-                    scenario.requests[request].window_p50_ms,
-                    before.requests[request].window_p50_ms,
-                    scenario.calibration_p50_ms,
-                    before.calibration_p50_ms,
+                comparisons[f"{name}/{request}"] = compare_runs(
+                    _runs(scenario, request), _runs(before, request)
                 )
     return comparisons
+
+
+def _runs(scenario: ScenarioResult, request: str) -> Runs:
+    figures = scenario.requests[request]
+    return Runs(figures.window_p50_ms, figures.run_p50_ms, scenario.run_calibration_p50_ms)

@@ -1,18 +1,22 @@
 """A perf run's figures as plain data: what reports show, budgets judge and baselines keep.
 
 Saved as JSON per back end (`reports/perf/<db>.json`); a baseline is the same file kept
-under `<perf dir>/baselines/`. Each request keeps its merged HDR histogram (encoded), so
-results of several runs can be merged without averaging percentiles.
+under `<perf dir>/baselines/`, usually several runs `pooled` into one. Each request keeps
+its HDR histogram (encoded), so runs pool without averaging percentiles, and each run's
+own p50 and calibration, so a comparison can tell run-to-run noise (`harness.regression`).
 """
 
 from __future__ import annotations
 
 import json
 import platform
-from dataclasses import asdict, dataclass, field
+import statistics
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from hdrh.histogram import HdrHistogram
 
 from harness import latency
 from harness.budgets import Budget
@@ -20,7 +24,7 @@ from harness.exceptions import ConfigError
 from harness.load_runner import LoadResult, RequestFigures
 from harness.resources import ResourceSampler
 
-FORMAT = 1
+FORMAT = 2
 _SERVICE_FIGURES = {
     "max_rss_mb": "peak_rss_mb",
     "max_cpu_percent": "cpu_percent",
@@ -30,7 +34,7 @@ _SERVICE_FIGURES = {
 
 @dataclass
 class RequestResult:
-    """One request of a scenario over the measured span."""
+    """One request of a scenario over the measured span (of every pooled run)."""
 
     count: int
     errors: int
@@ -39,6 +43,7 @@ class RequestResult:
     percentiles_ms: dict[str, float]
     max_ms: float
     window_p50_ms: list[float]
+    run_p50_ms: list[float]
     histogram: str
     error_examples: list[str] = field(default_factory=list)
 
@@ -61,6 +66,7 @@ class ScenarioResult:
     throughput: float
     runner_cpu_percent: float
     calibration_p50_ms: float
+    run_calibration_p50_ms: list[float]
     requests: dict[str, RequestResult]
     services: dict[str, ServiceUse]
     invalid_reasons: list[str] = field(default_factory=list)
@@ -141,13 +147,15 @@ def summarise(
     """A scenario's result from its load run, the calibration before it and the samples."""
     start, end = load.measure_start, load.measure_start + load.measured_seconds
     calibration_histogram = calibration.requests[next(iter(calibration.requests))].histogram
+    calibration_p50 = latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"]
     return ScenarioResult(
         name=load.scenario,
         model=load.model,
         measured_seconds=load.measured_seconds,
         throughput=load.throughput,
         runner_cpu_percent=load.runner_cpu_percent,
-        calibration_p50_ms=latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"],
+        calibration_p50_ms=calibration_p50,
+        run_calibration_p50_ms=[calibration_p50],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
@@ -174,20 +182,94 @@ def summarise(
 
 
 def _request(figures: RequestFigures, seconds: float) -> RequestResult:
-    histogram = figures.histogram
-    summary = latency.LatencySummary.of(histogram)
-    return RequestResult(
-        count=summary.count,
-        errors=figures.errors,
-        error_rate=figures.error_rate,
-        throughput=summary.count / seconds if seconds else 0.0,
-        percentiles_ms=summary.percentiles_ms,
-        max_ms=summary.max_ms,
+    return _request_of(
+        figures.histogram,
+        figures.errors,
+        seconds,
         window_p50_ms=[
             latency.LatencySummary.of(window).percentiles_ms["p50"]
             for window in figures.windows
             if window.get_total_count()
         ],
-        histogram=latency.encode(histogram),
         error_examples=figures.error_examples,
+    )
+
+
+def _request_of(
+    histogram: HdrHistogram,
+    errors: int,
+    seconds: float,
+    window_p50_ms: list[float],
+    error_examples: list[str],
+    run_p50_ms: list[float] | None = None,
+) -> RequestResult:
+    """A request's figures from its histogram; `run_p50_ms` defaults to its own p50."""
+    summary = latency.LatencySummary.of(histogram)
+    attempts = summary.count + errors
+    return RequestResult(
+        count=summary.count,
+        errors=errors,
+        error_rate=errors / attempts if attempts else 0.0,
+        throughput=summary.count / seconds if seconds else 0.0,
+        percentiles_ms=summary.percentiles_ms,
+        max_ms=summary.max_ms,
+        window_p50_ms=window_p50_ms,
+        run_p50_ms=[summary.percentiles_ms["p50"]] if run_p50_ms is None else run_p50_ms,
+        histogram=latency.encode(histogram),
+        error_examples=error_examples,
+    )
+
+
+def pooled(runs: list[PerfResults]) -> PerfResults:
+    """Several runs of the same scenarios on one back end as one result: histograms
+    merged, windows and each run's p50 and calibration kept; a service's worst figures."""
+    first = runs[0]
+    return PerfResults(
+        backend=first.backend,
+        scenarios={
+            name: _pooled_scenario([run.scenarios[name] for run in runs])
+            for name in first.scenarios
+        },
+        machine=first.machine,
+    )
+
+
+def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
+    seconds = sum(run.measured_seconds for run in runs)
+    calibrations = [p50 for run in runs for p50 in run.run_calibration_p50_ms]
+    requests = {}
+    for name in runs[0].requests:
+        each = [run.requests[name] for run in runs]
+        requests[name] = _request_of(
+            latency.merged(latency.decode(request.histogram) for request in each),
+            sum(request.errors for request in each),
+            seconds,
+            window_p50_ms=[p50 for request in each for p50 in request.window_p50_ms],
+            run_p50_ms=[p50 for request in each for p50 in request.run_p50_ms],
+            error_examples=[example for request in each for example in request.error_examples],
+        )
+    return replace(
+        runs[0],
+        measured_seconds=seconds,
+        throughput=sum(run.throughput * run.measured_seconds for run in runs) / seconds,
+        runner_cpu_percent=max(run.runner_cpu_percent for run in runs),
+        calibration_p50_ms=statistics.median(calibrations),
+        run_calibration_p50_ms=calibrations,
+        requests=requests,
+        services={name: _worst([run.services[name] for run in runs]) for name in runs[0].services},
+        invalid_reasons=[reason for run in runs for reason in run.invalid_reasons],
+        peak_connections=max(
+            (run.peak_connections for run in runs if run.peak_connections is not None),
+            default=None,
+        ),
+    )
+
+
+def _worst(uses: list[ServiceUse]) -> ServiceUse:
+    """A service's highest figures over several runs (growth unknown if any run lacks it)."""
+    growth = [use.memory_growth_mb for use in uses]
+    return ServiceUse(
+        peak_rss_mb=max(use.peak_rss_mb for use in uses),
+        cpu_percent=max(use.cpu_percent for use in uses),
+        memory_growth_mb=None if None in growth else max(g for g in growth if g is not None),
     )

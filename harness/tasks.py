@@ -24,7 +24,7 @@ from harness.contracts import base_revision, fetch_document, verdict_since, writ
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
-from harness.perf_results import PerfResults
+from harness.perf_results import PerfResults, pooled
 from harness.perf_scenarios import PerfPlan, load_plan
 from harness.processes import log_tail
 from harness.report import build
@@ -316,9 +316,12 @@ def check_migrations(
         "db": "back end: sqlite or postgres (default: sqlite)",
         "config": _COMMON_HELP["config"],
         "scenario": "record only this scenario (repeatable); the baseline keeps the others",
-        "results": "record these saved results (e.g. reports/perf/sqlite.json), measure nothing",
+        "repeats": "runs to measure, each on a fresh stack (default: 5): the baseline's "
+        "run-to-run noise",
+        "results": "record these saved results instead (repeatable, e.g. "
+        "reports/perf/sqlite.json), measure nothing",
     },
-    iterable=["scenario"],
+    iterable=["scenario", "results"],
 )
 @_reports_errors
 def record_baseline(
@@ -326,24 +329,26 @@ def record_baseline(
     db: str = "sqlite",
     config: str = "pyproject.toml",
     scenario: list[str] | None = None,
-    results: str | None = None,
+    repeats: int = 5,
+    results: list[str] | None = None,
 ) -> None:
-    """Measure the perf scenarios on a fresh stack and keep the figures as the baseline."""
+    """Measure the perf scenarios several times and keep the pooled runs as the baseline."""
     harness_config = load_config(config)
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
-        measured = PerfResults.load(Path(results))
+        runs = [_saved_runs(Path(path), selected) for path in results]
+    elif repeats < 1:
+        raise Exit(f"harness: --repeats must be at least 1, got {repeats}", 1)
     else:
-        measured = _measure_afresh(harness_config, plan, db, selected)
-    missing = [name for name in selected if name not in measured.scenarios]
-    if missing:
-        raise Exit(
-            f"harness: not recorded, {results} has no figures for scenario {missing}; "
-            "name the ones it has with --scenario",
-            1,
-        )
-    measured.scenarios = {name: measured.scenarios[name] for name in selected}
+        runs = []
+        for number in range(1, repeats + 1):
+            print(f"run {number} of {repeats}")
+            runs.append(_measure_afresh(harness_config, plan, db, selected))
+    backends = {run.backend for run in runs}
+    if len(backends) > 1:
+        raise Exit(f"harness: not recorded, the results are of several back ends {backends}", 1)
+    measured = pooled(runs)
     invalid = {
         name: s.invalid_reasons for name, s in measured.scenarios.items() if s.invalid_reasons
     }
@@ -355,10 +360,26 @@ def record_baseline(
         measured.scenarios = {**kept.scenarios, **measured.scenarios}
     measured.save(path)
     for name, result in measured.scenarios.items():
+        calibrations = ", ".join(f"{p50:.3f}" for p50 in result.run_calibration_p50_ms)
         print(
-            f"{name}: {result.throughput:.1f} req/s, calibration p50 {result.calibration_p50_ms} ms"
+            f"{name}: {len(result.run_calibration_p50_ms)} run(s), {result.throughput:.1f} req/s,"
+            f" calibration p50 {calibrations} ms"
         )
     print(f"baseline for {measured.backend} recorded in {path}")
+
+
+def _saved_runs(path: Path, selected: list[str]) -> PerfResults:
+    """Saved results holding (at least) the `selected` scenarios, cut down to them."""
+    saved = PerfResults.load(path)
+    missing = [name for name in selected if name not in saved.scenarios]
+    if missing:
+        raise Exit(
+            f"harness: not recorded, {path} has no figures for scenario {missing}; "
+            "name the ones it has with --scenario",
+            1,
+        )
+    saved.scenarios = {name: saved.scenarios[name] for name in selected}
+    return saved
 
 
 def _measure_afresh(

@@ -11,7 +11,7 @@ import pytest
 from harness import perf, perf_report
 from harness.budgets import load_budgets
 from harness.exceptions import ConfigError
-from harness.perf_results import PerfResults
+from harness.perf_results import PerfResults, pooled
 from harness.perf_scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
 from harness.stack import Stack
 from tests.conftest import delay_command
@@ -74,16 +74,22 @@ def budgets(tmp_path: Path, text: str):
 
 
 def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_path):
-    baseline = measure_at(10)
+    first, second = measure_at(10), measure_at(10)
+    baseline = pooled([first, second])
     same = measure_at(10)
     slower = measure_at(20)
 
-    probe = baseline.scenarios["probe"]
+    probe = first.scenarios["probe"]
     assert 10 <= probe.requests["probe"].percentiles_ms["p50"] < 12
     assert len(probe.requests["probe"].window_p50_ms) == 6
     assert 0 < probe.calibration_p50_ms < 2
     assert probe.services["slow"].peak_rss_mb > 5
     assert probe.requests["probe"].count < 1000 and probe.services["slow"].memory_growth_mb is None
+    both = baseline.scenarios["probe"]
+    assert len(both.requests["probe"].window_p50_ms) == 12
+    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 2
+    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second)]
+    assert both.requests["probe"].count == sum(counts)
 
     tight = perf.assess(same, budgets(tmp_path, BUDGETS.format(p50=5)), baseline)
     failures = tight.failures
@@ -122,7 +128,7 @@ def test_results_that_are_not_perf_results_are_a_clear_error(tmp_path):
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps({"format": 99, "scenarios": {}}))
 
-    with pytest.raises(ConfigError, match="not perf results harness can read: not format 1"):
+    with pytest.raises(ConfigError, match="not perf results harness can read: not format 2"):
         PerfResults.load(path)
 
 

@@ -118,8 +118,9 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
 
 
 def test_a_recorded_baseline_is_compared_with_the_next_run(project, pytester):
-    recorded = invoke(project, "perf.baseline")
+    recorded = invoke(project, "perf.baseline", "--repeats", "2")
     assert recorded.returncode == 0, recorded.stderr
+    assert "probe: 2 run(s)" in recorded.stdout
     assert "baseline for sqlite recorded in" in recorded.stdout
     assert list((project / ".harness/runs").iterdir()) == []  # its private stack is down
 
@@ -151,10 +152,20 @@ def test_baseline_from_saved_results_of_some_scenarios(project, pytester):
     assert unknown.returncode == 1
     assert "no scenario ['nope']; the scenarios are ['probe', 'second']" in unknown.stderr
 
-    named = invoke(project, "perf.baseline", "--results", saved, "--scenario", "probe")
+    named = invoke(
+        project, "perf.baseline", "--results", saved, "--results", saved, "--scenario", "probe"
+    )
     assert named.returncode == 0, named.stderr
     baseline = json.loads((project / "perf/baselines/sqlite.json").read_text())
     assert list(baseline["scenarios"]) == ["probe"]
+    assert len(baseline["scenarios"]["probe"]["run_calibration_p50_ms"]) == 2
+
+
+def test_a_baseline_needs_at_least_one_run(project):
+    refused = invoke(project, "perf.baseline", "--repeats", "0")
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "harness: --repeats must be at least 1, got 0"
 
 
 def test_saved_results_that_are_not_results_are_refused_in_one_line(project):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.regression import compare, compare_calibrated, mann_whitney_p
+from harness.regression import Runs, compare, compare_runs, mann_whitney_p
 
 
 def test_exact_p_value_of_completely_separated_samples():
@@ -63,19 +63,47 @@ def test_too_few_samples_are_not_compared():
     assert not comparison.regressed and "not enough samples" in comparison.text
 
 
-def test_a_machine_slower_across_the_board_is_not_a_regression():
-    baseline = [10 + i / 10 for i in range(10)]
-    current = [13 + i / 10 for i in range(10)]  # 29% slower, and so is the calibration
+def runs(*p50s: float, calibration: float = 1.0) -> Runs:
+    """Runs at these p50s, each with 6 windows spread 2% around its p50."""
+    windows = [p50 * (0.98 + i / 250) for p50 in p50s for i in range(6)]
+    return Runs(windows, list(p50s), [calibration] * len(p50s))
 
-    comparison = compare_calibrated(current, baseline, 1.3, 1.0)
+
+def test_a_slowdown_beyond_every_baseline_run_is_a_regression():
+    comparison = compare_runs(runs(17.0), runs(10.0, 11.0, 13.0))
+
+    assert comparison.regressed
+    assert comparison.text.startswith("slower by 5")
+    assert comparison.text.endswith(
+        ": +31% against the slowest of the baseline's 3 runs, "
+        "+31% relative to the calibration endpoint"
+    )
+
+
+def test_a_slowdown_within_the_baselines_run_to_run_noise_is_not_a_regression():
+    # 27% slower than the baseline's median run, but only 8% slower than its slowest
+    comparison = compare_runs(runs(14.0), runs(10.0, 11.0, 13.0))
+
+    assert comparison.significant and not comparison.regressed
+    assert "but within run-to-run noise plus 20%: +8% against the slowest" in comparison.text
+
+
+def test_a_machine_slower_across_the_board_is_not_a_regression():
+    # 30% slower, and so is the calibration endpoint
+    comparison = compare_runs(runs(13.0, calibration=1.3), runs(10.0))
 
     assert not comparison.regressed
-    assert comparison.text.endswith("against the calibration endpoint: -1%")
+    assert comparison.text.endswith("+0% relative to the calibration endpoint")
+
+
+def test_a_one_run_baseline_says_it_cannot_show_run_to_run_noise():
+    comparison = compare_runs(runs(13.0), runs(10.0))
+
+    assert comparison.regressed
+    assert comparison.text.endswith("(one baseline run shows no run-to-run noise)")
 
 
 def test_a_noisy_calibration_alone_is_not_a_regression():
-    samples = [10 + i / 10 for i in range(10)]
-
-    comparison = compare_calibrated(samples, samples, 0.7, 1.0)  # calibration 30% faster
+    comparison = compare_runs(runs(10.0, calibration=0.7), runs(10.0))  # calibration 30% faster
 
     assert not comparison.regressed and comparison.text.startswith("no significant change")
