@@ -337,7 +337,7 @@ def record_baseline(
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
-        runs = [_saved_runs(Path(path), selected) for path in results]
+        runs = [_saved_run(Path(path), selected) for path in results]
     elif repeats < 1:
         raise Exit(f"harness: --repeats must be at least 1, got {repeats}", 1)
     else:
@@ -368,7 +368,7 @@ def record_baseline(
     print(f"baseline for {measured.backend} recorded in {path}")
 
 
-def _saved_runs(path: Path, selected: list[str]) -> PerfResults:
+def _saved_run(path: Path, selected: list[str]) -> PerfResults:
     """Saved results holding (at least) the `selected` scenarios, cut down to them."""
     saved = PerfResults.load(path)
     missing = [name for name in selected if name not in saved.scenarios]
