@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,17 @@ def delay_command(delay_ms: float, *extra: str) -> list[str]:
         str(delay_ms),
         *extra,
     ]
+
+
+def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`invoke ARGS` run in `directory`, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ once. Its test file is this repository's own perf/test_perf.py.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from conftest import delay_command
+from conftest import delay_command, invoke
 
 ROOT = Path(__file__).parents[1]
 
@@ -81,16 +79,6 @@ def project(pytester: pytest.Pytester) -> Path:
 
 def run_perf(pytester: pytest.Pytester) -> pytest.RunResult:
     return pytester.runpytest_subprocess("perf", "-ra", "--junitxml=junit.xml")
-
-
-def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_what_to_do(

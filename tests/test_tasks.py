@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import app_command
+from conftest import app_command, invoke
 
 ROOT = Path(__file__).parents[1]
 
@@ -18,16 +16,6 @@ def write_pyproject(directory: Path, services: str) -> Path:
     path = directory / "pyproject.toml"
     path.write_text(f"[tool.harness]\nstop_timeout = 2\n{services}")
     return path
-
-
-def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", *args],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def command_toml(mode: str = "healthy") -> str:
