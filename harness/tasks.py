@@ -7,12 +7,13 @@ Every expected failure exits non-zero with harness's one-screen message, never a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ from harness.processes import log_tail
 from harness.report import build
 from harness.run_records import ReportsLayout, RunRecord, git_revision
 from harness.stack import Stack, Teardown, clean_stale_runs
+from harness.state import RunState
 
 RUN_VARIABLE = "HARNESS_RUN"
 DEFAULT_RUN = "default"
@@ -62,6 +64,27 @@ def _print_teardown(report: Teardown) -> None:
     print(f"run {report.run_id!r} down: stopped {stopped}")
     for problem in report.problems:
         print(f"  problem: {problem}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _private_stack(
+    harness_config: HarnessConfig,
+    purpose: str,
+    db: str,
+    *,
+    auto_ports: bool = False,
+    database_only: bool = False,
+) -> Iterator[RunState]:
+    """A run of this task's own (`<purpose>-<pid>`), taken down on the way out; only a
+    teardown with problems is reported."""
+    stack = Stack(harness_config, f"{purpose}-{os.getpid()}")
+    state = stack.up(db, auto_ports=auto_ports, database_only=database_only)
+    try:
+        yield state
+    finally:
+        report = stack.down()
+        if not report.ok:
+            _print_teardown(report)
 
 
 _COMMON_HELP = {
@@ -226,19 +249,13 @@ def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
     under_contract = harness_config.under_contract()
     if not under_contract:
         raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
-    stack = Stack(harness_config, f"contracts-export-{os.getpid()}")
-    state = stack.up("sqlite", auto_ports=True)
-    try:
+    with _private_stack(harness_config, "contracts-export", "sqlite", auto_ports=True) as state:
         for service in under_contract:
             assert service.openapi is not None
             document = fetch_document(state.services[service.name].url, service.openapi)
             path = harness_config.contract_path(service.name)
             changed = write_contract(path, document)
             print(f"{service.name:<12} {'written' if changed else 'unchanged':<9} {path}")
-    finally:
-        report = stack.down()
-        if not report.ok:
-            _print_teardown(report)
 
 
 @task(
@@ -285,20 +302,16 @@ def check_migrations(
     chosen = histories(harness_config, history)
     if not chosen:
         raise Exit("harness: no service sets `migrations`; there is no history to check", 1)
-    stack = Stack(harness_config, f"migrations-check-{os.getpid()}")
-    state = stack.up(db, database_only=True)
-    try:
+    with (
+        _private_stack(harness_config, "migrations-check", db, database_only=True) as state,
+        tempfile.TemporaryDirectory() as directory,
+    ):
         assert state.database is not None
-        with tempfile.TemporaryDirectory() as directory:
-            scratch = scratch_for(harness_config, state.database, "m", Path(directory))
-            try:
-                results = check_all(chosen, scratch)
-            finally:
-                scratch.close()
-    finally:
-        report = stack.down()
-        if not report.ok:
-            _print_teardown(report)
+        scratch = scratch_for(harness_config, state.database, "m", Path(directory))
+        try:
+            results = check_all(chosen, scratch)
+        finally:
+            scratch.close()
     for result in results:
         print(f"{result.status.upper():<8} {result.id}")
         for line in result.detail.splitlines() if result.status != "passed" else []:
@@ -386,14 +399,8 @@ def _measure_afresh(
     harness_config: HarnessConfig, plan: PerfPlan, db: str, scenarios: list[str]
 ) -> PerfResults:
     """`scenarios` of `plan` measured on a private stack that is down again afterwards."""
-    stack = Stack(harness_config, f"perf-baseline-{os.getpid()}")
-    state = stack.up(db, auto_ports=True)
-    try:
+    with _private_stack(harness_config, "perf-baseline", db, auto_ports=True) as state:
         return measure(plan, state, scenarios, progress=print)
-    finally:
-        report = stack.down()
-        if not report.ok:
-            _print_teardown(report)
 
 
 @task(
