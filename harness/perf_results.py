@@ -65,7 +65,6 @@ class ScenarioResult:
     measured_seconds: float
     throughput: float
     runner_cpu_percent: float
-    calibration_p50_ms: float
     run_calibration_p50_ms: list[float]
     requests: dict[str, RequestResult]
     services: dict[str, ServiceUse]
@@ -74,6 +73,11 @@ class ScenarioResult:
     issued_rate: float | None = None
     issue_lag_p99_ms: float | None = None
     peak_connections: int | None = None
+
+    @property
+    def calibration_p50_ms(self) -> float:
+        """The calibration endpoint's p50 (the median over pooled runs)."""
+        return statistics.median(self.run_calibration_p50_ms)
 
 
 def _machine() -> dict[str, str]:
@@ -147,15 +151,15 @@ def summarise(
     """A scenario's result from its load run, the calibration before it and the samples."""
     start, end = load.measure_start, load.measure_start + load.measured_seconds
     calibration_histogram = calibration.requests[next(iter(calibration.requests))].histogram
-    calibration_p50 = latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"]
     return ScenarioResult(
         name=load.scenario,
         model=load.model,
         measured_seconds=load.measured_seconds,
         throughput=load.throughput,
         runner_cpu_percent=load.runner_cpu_percent,
-        calibration_p50_ms=calibration_p50,
-        run_calibration_p50_ms=[calibration_p50],
+        run_calibration_p50_ms=[
+            latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"]
+        ],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
@@ -236,7 +240,6 @@ def pooled(runs: list[PerfResults]) -> PerfResults:
 
 def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
     seconds = sum(run.measured_seconds for run in runs)
-    calibrations = [p50 for run in runs for p50 in run.run_calibration_p50_ms]
     requests = {}
     for name in runs[0].requests:
         each = [run.requests[name] for run in runs]
@@ -253,8 +256,7 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
         measured_seconds=seconds,
         throughput=sum(run.throughput * run.measured_seconds for run in runs) / seconds,
         runner_cpu_percent=max(run.runner_cpu_percent for run in runs),
-        calibration_p50_ms=statistics.median(calibrations),
-        run_calibration_p50_ms=calibrations,
+        run_calibration_p50_ms=[p50 for run in runs for p50 in run.run_calibration_p50_ms],
         requests=requests,
         services={name: _worst([run.services[name] for run in runs]) for name in runs[0].services},
         invalid_reasons=[reason for run in runs for reason in run.invalid_reasons],

@@ -63,6 +63,7 @@ class PerfSetup:
     scenarios: list[str]
     budgets: list[Budget]
     baseline_path: Path
+    baseline: PerfResults | None
     backend: str
 
 
@@ -70,7 +71,7 @@ _SETUP_KEY = pytest.StashKey[PerfSetup]()
 
 
 def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
-    """The plan, selection, budgets and baseline path, read once per session."""
+    """The plan, selection, budgets and baseline, read once per session."""
     if _SETUP_KEY in pytest_config.stash:
         return pytest_config.stash[_SETUP_KEY]
     config = harness_config_of(pytest_config)
@@ -85,16 +86,13 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
             for budget in load_budgets(config.perf.budgets, plan, set(config.services), backend)
             if budget.scenario in scenarios
         ]
+        path = Path(options.perf_baseline or config.perf.baseline(backend))
+        baseline = PerfResults.load(path) if path.exists() else None
     except ConfigError as exc:
         raise pytest.UsageError(f"harness perf: {exc}") from None
-    baseline = Path(options.perf_baseline) if options.perf_baseline else None
-    setup = PerfSetup(plan, scenarios, budgets, baseline or config.perf.baseline(backend), backend)
+    setup = PerfSetup(plan, scenarios, budgets, path, baseline, backend)
     pytest_config.stash[_SETUP_KEY] = setup
     return setup
-
-
-def _baseline(setup: PerfSetup) -> PerfResults | None:
-    return PerfResults.load(setup.baseline_path) if setup.baseline_path.exists() else None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -106,8 +104,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         ids = [budget.id for budget in setup.budgets]
         metafunc.parametrize("perf_budget", setup.budgets, ids=ids)
     if "perf_compared" in names:
-        baseline = _baseline(setup)
-        stored = baseline.scenarios if baseline else {}
+        stored = setup.baseline.scenarios if setup.baseline else {}
         keys = [
             f"{name}/{request.name}"
             for name in setup.scenarios
@@ -117,15 +114,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if keys:
             metafunc.parametrize("perf_compared", keys, ids=keys)
         else:
-            skip = pytest.mark.skip(reason=_nothing_to_compare(setup, baseline))
+            skip = pytest.mark.skip(reason=_nothing_to_compare(setup))
             metafunc.parametrize("perf_compared", [pytest.param(None, marks=skip)], ids=["none"])
     if "perf_scenario" in names:
         metafunc.parametrize("perf_scenario", setup.scenarios, ids=setup.scenarios)
 
 
-def _nothing_to_compare(setup: PerfSetup, baseline: PerfResults | None) -> str:
+def _nothing_to_compare(setup: PerfSetup) -> str:
     """Why no request is compared with a baseline, and what to do about it."""
-    if baseline is None:
+    if setup.baseline is None:
         return (
             f"no baseline at {setup.baseline_path}: "
             f"record one with `invoke perf.baseline --db {setup.backend}`"
@@ -148,7 +145,7 @@ def perf_run(
     setup = perf_setup_of(request.config)
     state = Stack(harness_config, harness_stack.run_id).run.load()
     results = perf.measure(setup.plan, state, setup.scenarios)
-    assessment = perf.assess(results, setup.budgets, _baseline(setup))
+    assessment = perf.assess(results, setup.budgets, setup.baseline)
     directory = Path(request.config.option.perf_reports)
     if not directory.is_absolute():
         directory = request.config.rootpath / directory
