@@ -65,6 +65,14 @@ def wait_until_free(port: int, timeout: float) -> bool:
     return True
 
 
+def unbound_port() -> int:
+    """A port the OS would give a socket bound to port 0 on HOST now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
 class PortReservations:
     """Exclusive per-port files so concurrent runs never hand out the same port."""
 
@@ -118,12 +126,14 @@ class PortReservations:
                     self.release(int(path.name), run_id)
 
     def free_port(self, run_id: str, attempts: int = 50) -> int:
-        """A port the OS says is free and no other run has reserved, now reserved for us."""
+        """A port the OS says is free and no run has reserved, now reserved for `run_id`.
+
+        Not one `run_id` already holds: the OS may offer a port again as soon as our probe
+        closes it, before the service it was handed to has bound it.
+        """
         for _ in range(attempts):
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.bind((HOST, 0))
-                port: int = sock.getsockname()[1]
-            if self.reserve(port, run_id):
+            port = unbound_port()
+            if self.holder(port) != run_id and self.reserve(port, run_id):
                 return port
         raise RuntimeError(f"no free port found in {attempts} attempts")
 

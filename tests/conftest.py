@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 
 from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE
+from harness.exceptions import HarnessError
 from harness.ports import is_port_free
 from harness.processes import tagged_processes
 from harness.stack import Stack
@@ -53,14 +55,32 @@ def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def make_config(tmp_path: Path) -> Callable[..., HarnessConfig]:
-    """`make_config(services={...}, **top)`: a validated config rooted in tmp_path."""
+def make_config(tmp_path: Path) -> Iterator[Callable[..., HarnessConfig]]:
+    """`make_config(services={...}, **top)`: a validated config rooted in tmp_path.
+
+    After the test, any run still recorded under a config's run directory is taken down,
+    so a test that fails half-way leaves no process behind.
+    """
+    made: list[HarnessConfig] = []
 
     def make(services: dict[str, dict[str, Any]], **top: Any) -> HarnessConfig:
         table = {"start_timeout": 10.0, "stop_timeout": 2.0, **top, "services": services}
-        return parse_config(table, root=tmp_path)
+        made.append(parse_config(table, root=tmp_path))
+        return made[-1]
 
-    return make
+    yield make
+    for config in made:
+        take_down_leftover_runs(config)
+
+
+def take_down_leftover_runs(config: HarnessConfig) -> None:
+    """`down` every run whose state is still recorded under `config`'s run directory."""
+    runs = config.run_dir / "runs"
+    for run in sorted(runs.iterdir()) if runs.is_dir() else []:
+        stack = Stack(config, run.name)
+        if stack.run.exists():
+            with contextlib.suppress(HarnessError):  # a state a test corrupted on purpose
+                stack.down()
 
 
 @pytest.fixture

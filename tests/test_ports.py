@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
+from harness import ports
 from harness.ports import PortReservations, is_port_free, port_owner, wait_until_free
 
 
@@ -51,6 +54,30 @@ def test_a_reserved_port_is_not_handed_to_another_run(tmp_path):
     other = reservations.free_port("two")
     reservations.release_all("two")
     assert reservations.holder(port) is None and reservations.holder(other) is None
+
+
+def test_a_run_is_never_handed_a_port_it_already_holds(tmp_path, monkeypatch):
+    """The OS may offer a port again before the service it went to has bound it (a CI run
+    once gave two services of one run the same port, and the second passed as healthy
+    on the first one's /health)."""
+    runs = tmp_path / "runs"
+    (runs / "one").mkdir(parents=True)
+    reservations = PortReservations(tmp_path / "ports", runs)
+    offered = iter([50001, 50001, 50003])
+    monkeypatch.setattr(ports, "unbound_port", lambda: next(offered))
+
+    assert [reservations.free_port("one"), reservations.free_port("one")] == [50001, 50003]
+
+
+def test_no_free_port_after_every_attempt_is_a_clear_error(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    (runs / "one").mkdir(parents=True)
+    reservations = PortReservations(tmp_path / "ports", runs)
+    monkeypatch.setattr(ports, "unbound_port", lambda: 50001)
+    assert reservations.free_port("one") == 50001
+
+    with pytest.raises(RuntimeError, match="no free port found in 3 attempts"):
+        reservations.free_port("one", attempts=3)
 
 
 def test_reservations_of_vanished_runs_are_stale(tmp_path):
