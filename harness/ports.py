@@ -86,7 +86,11 @@ class PortReservations:
         return cls(run_dir / "ports", run_dir / "runs")
 
     def reserve(self, port: int, run_id: str) -> bool:
-        """Reserve `port` for `run_id`; False when another live run holds it."""
+        """Reserve `port` for `run_id`; False when a live run, `run_id` too, holds it.
+
+        A run never gets one port twice: the OS may offer a port again as soon as our
+        probe closes it, before the service it was handed to has bound it.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / str(port)
         for _ in range(2):
@@ -94,8 +98,6 @@ class PortReservations:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 holder = self.holder(port)
-                if holder == run_id:
-                    return True
                 if holder is not None and (self.runs_dir / holder).exists():
                     return False
                 path.unlink(missing_ok=True)  # left by a run that no longer exists
@@ -126,14 +128,10 @@ class PortReservations:
                     self.release(int(path.name), run_id)
 
     def free_port(self, run_id: str, attempts: int = 50) -> int:
-        """A port the OS says is free and no run has reserved, now reserved for `run_id`.
-
-        Not one `run_id` already holds: the OS may offer a port again as soon as our probe
-        closes it, before the service it was handed to has bound it.
-        """
+        """A port the OS says is free and no run has reserved, now reserved for `run_id`."""
         for _ in range(attempts):
             port = unbound_port()
-            if self.holder(port) != run_id and self.reserve(port, run_id):
+            if self.reserve(port, run_id):
                 return port
         raise RuntimeError(f"no free port found in {attempts} attempts")
 

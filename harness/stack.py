@@ -167,12 +167,14 @@ class Stack:
             self._start_level(state, level, ports, base_env, database_url)
 
     def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
-        ports: dict[str, int] = {}
-        for service in self.config.services.values():
-            if auto_ports or service.port is None:
+        """Configured ports first, so a free port found for another service is never one
+        of them."""
+        services = self.config.services.values()
+        configured = [] if auto_ports else [s for s in services if s.port is not None]
+        ports = {service.name: self._claim_configured_port(service) for service in configured}
+        for service in services:
+            if service.name not in ports:
                 ports[service.name] = self.reservations.free_port(self.run_id)
-            else:
-                ports[service.name] = self._claim_configured_port(service)
         return ports
 
     def _claim_configured_port(self, service: ServiceConfig) -> int:

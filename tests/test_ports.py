@@ -45,7 +45,7 @@ def test_a_reserved_port_is_not_handed_to_another_run(tmp_path):
     port = reservations.free_port("one")
 
     assert reservations.holder(port) == "one"
-    assert reservations.reserve(port, "one")
+    assert not reservations.reserve(port, "one")  # never one port twice
     assert not reservations.reserve(port, "two")
     reservations.release(port, "two")  # not theirs: ignored
     assert reservations.holder(port) == "one"

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
+from harness import ports
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
-from harness.ports import is_port_free
+from harness.ports import is_port_free, unbound_port
 from harness.processes import tagged_processes
 from harness.stack import Stack, clean_stale_runs
 from harness.state import RunState
@@ -235,6 +236,28 @@ def test_a_recycled_pid_is_never_signalled(two_services):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_free_port_is_never_a_port_configured_for_another_service(make_config, monkeypatch):
+    configured, spare = unbound_port(), unbound_port()
+    offered = iter([configured, spare])  # the OS offers the configured port first
+    monkeypatch.setattr(ports, "unbound_port", lambda: next(offered))
+    config = make_config(
+        {
+            "free": {"command": app_command("healthy", "--name", "free")},
+            "fixed": {"command": app_command("healthy", "--name", "fixed"), "port": configured},
+        }
+    )
+    stack = Stack(config, "mixed")
+
+    state = stack.up("sqlite")
+
+    assert state.services["fixed"].port == configured
+    assert state.services["free"].port == spare
+    for record in state.services.values():
+        assert httpx.get(record.url + "/health").status_code == 200
+    assert stack.down().ok
+    assert_nothing_left(state)
 
 
 def test_two_runs_at_once_get_disjoint_ports_state_and_logs(two_services):
