@@ -151,12 +151,12 @@ def _expand(
     """Budgets for each (scenario, name): the file's table for the name (the scenario's, for
     scenario budgets) over its `default` table over the built-in one."""
     keyed = [(scenario, name, name or scenario) for scenario, name in subjects]
+    known = sorted({file_name for _, _, file_name in keyed})
     tables = {**BUILT_IN.get(level, {})}
     for key_name, table in table_at(raw, level, where).items():
         key = f"{where}: {level}.{key_name}"
         if not isinstance(table, dict):
             raise ConfigError(f"{key}: must be a table")
-        known = sorted({file_name for _, _, file_name in keyed})
         if key_name != DEFAULT and key_name not in known:
             raise ConfigError(
                 f"{key}: no such {level[:-1]}{did_you_mean(key_name, known)}; known: {known}"

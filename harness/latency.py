@@ -44,6 +44,11 @@ def decode(text: str) -> HdrHistogram:
     return HdrHistogram.decode(text.encode("ascii"))
 
 
+def percentile_ms(histogram: HdrHistogram, name: str) -> float:
+    """One of `PERCENTILES` of `histogram`, in ms (0 when it is empty)."""
+    return histogram.get_value_at_percentile(PERCENTILES[name]) / 1000
+
+
 @dataclass(frozen=True)
 class LatencySummary:
     """Count and percentiles (milliseconds) of one histogram."""
@@ -62,8 +67,5 @@ class LatencySummary:
             count=count,
             min_ms=histogram.get_min_value() / 1000,
             max_ms=histogram.get_max_value() / 1000,
-            percentiles_ms={
-                name: histogram.get_value_at_percentile(value) / 1000
-                for name, value in PERCENTILES.items()
-            },
+            percentiles_ms={name: percentile_ms(histogram, name) for name in PERCENTILES},
         )

@@ -31,6 +31,12 @@ ERROR_EXAMPLES = 3
 MEMORY_MARK = 1000  # measured requests after which memory growth is read
 
 
+def error_rate(successes: int, errors: int) -> float:
+    """The share of attempts that failed (0 when there was none)."""
+    attempts = successes + errors
+    return errors / attempts if attempts else 0.0
+
+
 @dataclass
 class RequestFigures:
     """What one named request of a run measured: a histogram per window and the errors."""
@@ -49,8 +55,7 @@ class RequestFigures:
 
     @property
     def error_rate(self) -> float:
-        total = self.count + self.errors
-        return self.errors / total if total else 0.0
+        return error_rate(self.count, self.errors)
 
     def record(self, window: int, seconds: float, error: str | None) -> None:
         if error is None:

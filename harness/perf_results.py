@@ -21,7 +21,7 @@ from hdrh.histogram import HdrHistogram
 from harness import latency
 from harness.budgets import Budget
 from harness.exceptions import ConfigError
-from harness.load_runner import LoadResult, RequestFigures
+from harness.load_runner import LoadResult, RequestFigures, error_rate
 from harness.resources import ResourceSampler
 
 FORMAT = 2
@@ -157,9 +157,7 @@ def summarise(
         measured_seconds=load.measured_seconds,
         throughput=load.throughput,
         runner_cpu_percent=load.runner_cpu_percent,
-        run_calibration_p50_ms=[
-            latency.LatencySummary.of(calibration_histogram).percentiles_ms["p50"]
-        ],
+        run_calibration_p50_ms=[latency.percentile_ms(calibration_histogram, "p50")],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
@@ -178,9 +176,7 @@ def summarise(
         invalid_reasons=load.invalid_reasons,
         target_rate=load.target_rate,
         issued_rate=load.issued_rate,
-        issue_lag_p99_ms=latency.LatencySummary.of(load.issue_lag).percentiles_ms["p99"]
-        if load.target_rate
-        else None,
+        issue_lag_p99_ms=latency.percentile_ms(load.issue_lag, "p99") if load.target_rate else None,
         peak_connections=peak_connections,
     )
 
@@ -191,7 +187,7 @@ def _request(figures: RequestFigures, seconds: float) -> RequestResult:
         figures.errors,
         seconds,
         window_p50_ms=[
-            latency.LatencySummary.of(window).percentiles_ms["p50"]
+            latency.percentile_ms(window, "p50")
             for window in figures.windows
             if window.get_total_count()
         ],
@@ -209,11 +205,10 @@ def _request_of(
 ) -> RequestResult:
     """A request's figures from its histogram; `run_p50_ms` defaults to its own p50."""
     summary = latency.LatencySummary.of(histogram)
-    attempts = summary.count + errors
     return RequestResult(
         count=summary.count,
         errors=errors,
-        error_rate=errors / attempts if attempts else 0.0,
+        error_rate=error_rate(summary.count, errors),
         throughput=summary.count / seconds if seconds else 0.0,
         percentiles_ms=summary.percentiles_ms,
         max_ms=summary.max_ms,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -117,10 +118,7 @@ def _midranks(values: list[float]) -> list[float]:
 
 
 def _tie_sizes(values: list[float]) -> list[int]:
-    counts: dict[float, int] = {}
-    for value in values:
-        counts[value] = counts.get(value, 0) + 1
-    return [count for count in counts.values() if count > 1]
+    return [count for count in Counter(values).values() if count > 1]
 
 
 @dataclass(frozen=True)

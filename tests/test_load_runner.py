@@ -52,8 +52,7 @@ def urls(state: RunState) -> dict[str, str]:
 
 
 def p(result, percentile: str, request: str = "probe") -> float:
-    summary = latency.LatencySummary.of(result.requests[request].histogram)
-    return summary.percentiles_ms[percentile]
+    return latency.percentile_ms(result.requests[request].histogram, percentile)
 
 
 def test_p50_comes_within_2_ms_of_a_fixed_50_ms_delay_at_concurrency_10(delay_service):
