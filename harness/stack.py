@@ -24,11 +24,13 @@ import httpx
 
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
+from harness.coverage_config import write_coverage_settings
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
 from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
 from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
 from harness.processes import ProcessRecord
+from harness.run_records import ReportsLayout
 from harness.signals import signals_deferred, sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 
@@ -205,12 +207,16 @@ class Stack:
                 processes.RUN_TOKEN_VARIABLE: state.token,
                 RUN_ID_VARIABLE: self.run_id,
                 "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join(
+                    [*map(str, self.config.pythonpath), *filter(None, [env.get("PYTHONPATH")])]
+                ),
             }
         )
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
         if coverage:
-            env.setdefault(COVERAGE_VARIABLE, str(self.config.root / "pyproject.toml"))
+            settings = ReportsLayout(self.config.reports.dir).coverage_settings
+            env.setdefault(COVERAGE_VARIABLE, str(write_coverage_settings(self.config, settings)))
         return env
 
     def _wiring(self, state: RunState) -> tuple[dict[str, str], str]:

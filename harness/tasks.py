@@ -22,6 +22,7 @@ from invoke import Collection, Context, Exit, task
 from harness.clones import scratch_for
 from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
+from harness.coverage_config import write_coverage_settings
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
@@ -55,8 +56,15 @@ def _reports_errors(function: Task) -> Task:
     return wrapper  # type: ignore[return-value]
 
 
+def _project(config: str) -> HarnessConfig:
+    """`[tool.harness]` of the project, its code importable here (`pythonpath`)."""
+    harness_config = load_config(config)
+    harness_config.make_importable()
+    return harness_config
+
+
 def _stack(run: str | None, config: str) -> Stack:
-    return Stack(load_config(config), run or os.environ.get(RUN_VARIABLE, DEFAULT_RUN))
+    return Stack(_project(config), run or os.environ.get(RUN_VARIABLE, DEFAULT_RUN))
 
 
 def _print_teardown(report: Teardown) -> None:
@@ -161,18 +169,18 @@ def status(c: Context, run: str | None = None, config: str = "pyproject.toml") -
 
 
 @task(
-    positional=["service"],
     help={
         **_COMMON_HELP,
-        "service": "one service (default: all)",
+        "service": "only this service's log (repeatable; default: every service's)",
         "follow": "keep printing new lines",
         "lines": "how many lines to show",
     },
+    iterable=["service"],
 )
 @_reports_errors
 def logs(
     c: Context,
-    service: str | None = None,
+    service: list[str] | None = None,
     run: str | None = None,
     follow: bool = False,
     lines: int = 40,
@@ -186,12 +194,12 @@ def logs(
         else (stack.config.run_dir / "logs" / stack.run_id)
     )
     paths = sorted(directory.glob("*.log")) if directory.is_dir() else []
-    if service is not None:
-        paths = [p for p in paths if p.stem == service]
+    if service:
+        paths = [p for p in paths if p.stem in service]
     if not paths:
         raise Exit(
-            f"harness: no logs for {service or 'any service'} of run {stack.run_id!r} "
-            f"in {directory}",
+            f"harness: no logs for {', '.join(service or []) or 'any service'} of run "
+            f"{stack.run_id!r} in {directory}",
             code=1,
         )
     for path in paths:
@@ -232,7 +240,7 @@ def restart(
 @_reports_errors
 def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
     """Take down runs whose owner died, and free their ports. Never touches other programs."""
-    reports = clean_stale_runs(load_config(config))
+    reports = clean_stale_runs(_project(config))
     if not reports:
         print("no stale run; nothing to clean")
     for report in reports:
@@ -245,7 +253,7 @@ def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
 @_reports_errors
 def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
     """Write each service's OpenAPI document, read from a private live stack, as its contract."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     under_contract = harness_config.under_contract()
     if not under_contract:
         raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
@@ -268,7 +276,7 @@ def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
 @_reports_errors
 def check_contracts(c: Context, base: str | None = None, config: str = "pyproject.toml") -> None:
     """Breaking changes of the checked-in contracts since a base revision; exit 1 if not allowed."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     revision = base_revision(harness_config, base)
     print(f"breaking changes since {revision[:12]}:")
     refused = []
@@ -298,7 +306,7 @@ def check_migrations(
     c: Context, db: str = "sqlite", config: str = "pyproject.toml", history: list[str] | None = None
 ) -> None:
     """Every check of every service's Alembic history on one back end; exit 1 on a failure."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     chosen = histories(harness_config, history)
     if not chosen:
         raise Exit("harness: no service sets `migrations`; there is no history to check", 1)
@@ -346,7 +354,7 @@ def record_baseline(
     results: list[str] | None = None,
 ) -> None:
     """Measure the perf scenarios several times and keep the pooled runs as the baseline."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
@@ -423,16 +431,18 @@ def begin_run(
     config: str = "pyproject.toml",
 ) -> None:
     """Record a test run as it begins and clear what an earlier run of that id left."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     record = RunRecord(run, package, db, shard, revision=git_revision(harness_config.root))
-    ReportsLayout(harness_config.reports.dir).begin(record)
+    layout = ReportsLayout(harness_config.reports.dir)
+    layout.begin(record)
+    write_coverage_settings(harness_config, layout.coverage_settings)
 
 
 @task(name="merge", help={"config": _COMMON_HELP["config"]})
 @_reports_errors
 def merge_reports(c: Context, config: str = "pyproject.toml") -> None:
     """Merge every run's JUnit and coverage; write the summary; fail on a gate."""
-    report = build(load_config(config), Path(config))
+    report = build(_project(config))
     print(report.coverage.terminal, end="")
     print(report.summary, end="")
     if report.failures:

@@ -103,6 +103,23 @@ def test_a_service_that_never_gets_healthy_fails_at_its_deadline(make_config):
     assert list((config.run_dir / "ports").iterdir()) == []
 
 
+def test_a_health_path_answering_a_steady_404_fails_at_once_naming_the_path(make_config):
+    """No deadline is waited out (it is an hour here): a wrong path never gets healthy."""
+    config = make_config(
+        {"lost": {"command": app_command(), "health": "/healthz", "start_timeout": 3600}}
+    )
+    stack = Stack(config, "lost")
+
+    with pytest.raises(ServiceStartError) as raised:
+        stack.up("sqlite", auto_ports=True)
+
+    message = str(raised.value)
+    assert "health path answers HTTP 404 (5 times in a row)" in message
+    assert "/healthz" in message and "tool.harness.services.lost.health" in message
+    assert "raise start_timeout" not in message
+    assert not stack.run.path.exists()
+
+
 def test_a_command_that_does_not_exist_is_a_start_error(make_config):
     config = make_config({"ghost": {"command": ["/nonexistent/binary", "{port}"]}})
 
