@@ -48,6 +48,7 @@ _SERVICE_KEYS = {
     "framework_statuses",
     "contract_gaps",
     "generated_examples",
+    "prestart",
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 _CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples"}
@@ -76,6 +77,7 @@ class ServiceConfig:
     framework_statuses: tuple[int, ...] = ()
     contract_gaps: dict[str, str] = field(default_factory=dict)
     generated_examples: int | None = None
+    prestart: tuple[tuple[str, ...], ...] = ()
 
     @property
     def url_variable(self) -> str:
@@ -321,7 +323,21 @@ def _service(
         framework_statuses=tuple(framework_statuses),
         contract_gaps=dict(gaps),
         generated_examples=_count(raw, "generated_examples", key),
+        prestart=_prestart(raw.get("prestart", []), key),
     )
+
+
+def _prestart(raw: Any, key: str) -> tuple[tuple[str, ...], ...]:
+    """One command (a list of strings) or several (a list of them), run in order."""
+    steps = [raw] if raw and all(isinstance(a, str) for a in raw) else raw
+    if not isinstance(steps, list) or not all(
+        isinstance(step, list) and step and all(isinstance(a, str) for a in step) for step in steps
+    ):
+        raise ConfigError(
+            f"{key}.prestart: must be a command or a list of commands, each a list of strings, "
+            'e.g. ["{python}", "-m", "app.seed"]'
+        )
+    return tuple(tuple(step) for step in steps)
 
 
 def _is_int(value: Any) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -107,6 +108,48 @@ def spawn(
             user=user,
             group=user,
             extra_groups=[] if user else None,
+        )
+
+
+def run_step(
+    name: str,
+    command: Sequence[str],
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path,
+    timeout: float,
+) -> None:
+    """Run one of service `name`'s one-off steps (seed data, an admin user) to its end in a
+    process group of its own, output appended to the service's log; ServiceStartError
+    when it cannot run, fails, or is still running after `timeout` seconds (then killed)."""
+    label = shlex.join(command)
+    try:
+        process = spawn(command, env, log_path, cwd)
+    except OSError as exc:
+        raise ServiceStartError(
+            name,
+            f"cannot run its prestart step {command[0]!r}: {exc.strerror}; check "
+            f"tool.harness.services.{name}.prestart",
+        ) from None
+    try:
+        exit_code: int | None = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        exit_code = None
+    finally:
+        if process.poll() is None:  # timed out, or we were interrupted
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if exit_code is None:
+        raise ServiceStartError(
+            name,
+            f"its prestart step `{label}` still ran after {timeout:g} s",
+            None,
+            log_tail(log_path),
+        )
+    if exit_code != 0:
+        raise ServiceStartError(
+            name, f"its prestart step `{label}` failed", exit_code, log_tail(log_path)
         )
 
 

@@ -46,6 +46,8 @@ class DatabaseRecord:
     cluster: ProcessRecord | None = None
     cluster_data_dir: str | None = None
     cluster_port: int | None = None
+    # PostgreSQL's transaction count on it once migrated, before any service started
+    transactions_at_start: int | None = None
 
 
 @dataclass

@@ -72,21 +72,24 @@ def _print_teardown(report: Teardown) -> None:
     print(f"run {report.run_id!r} down: stopped {stopped}")
     for problem in report.problems:
         print(f"  problem: {problem}", file=sys.stderr)
+    for notice in report.notices:
+        print(f"  notice: {notice}", file=sys.stderr)
 
 
 @contextlib.contextmanager
 def _private_stack(
     harness_config: HarnessConfig,
     purpose: str,
-    db: str,
+    db: str | None,
     *,
     auto_ports: bool = False,
     database_only: bool = False,
 ) -> Iterator[RunState]:
-    """A run of this task's own (`<purpose>-<pid>`), taken down on the way out; only a
-    teardown with problems is reported."""
+    """A run of this task's own (`<purpose>-<pid>`) on `db` (default: the first back end),
+    taken down on the way out; only a teardown with problems is reported."""
     stack = Stack(harness_config, f"{purpose}-{os.getpid()}")
-    state = stack.up(db, auto_ports=auto_ports, database_only=database_only)
+    backend = db or harness_config.backends[0]
+    state = stack.up(backend, auto_ports=auto_ports, database_only=database_only)
     try:
         yield state
     finally:
@@ -98,13 +101,14 @@ def _private_stack(
 _COMMON_HELP = {
     "run": f"run id (default: ${RUN_VARIABLE} or {DEFAULT_RUN!r})",
     "config": "pyproject.toml holding [tool.harness]",
+    "db": "back end: sqlite or postgres (default: the first of [tool.harness] backends)",
 }
 
 
 @task(
     help={
         **_COMMON_HELP,
-        "db": "back end: sqlite or postgres",
+        "db": _COMMON_HELP["db"],
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
         "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
@@ -114,7 +118,7 @@ _COMMON_HELP = {
 @_reports_errors
 def up(
     c: Context,
-    db: str = "sqlite",
+    db: str | None = None,
     run: str | None = None,
     auto_ports: bool = False,
     coverage: bool = False,
@@ -123,6 +127,7 @@ def up(
 ) -> None:
     """Start every service of the run, healthy, on the chosen back end."""
     stack = _stack(run, config)
+    db = db or stack.config.backends[0]
     started = time.perf_counter()
     state = stack.up(
         db,
@@ -249,15 +254,15 @@ def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
         raise Exit(code=1)
 
 
-@task(name="export", help={"config": _COMMON_HELP["config"]})
+@task(name="export", help={"config": _COMMON_HELP["config"], "db": _COMMON_HELP["db"]})
 @_reports_errors
-def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
+def export_contracts(c: Context, db: str | None = None, config: str = "pyproject.toml") -> None:
     """Write each service's OpenAPI document, read from a private live stack, as its contract."""
     harness_config = _project(config)
     under_contract = harness_config.under_contract()
     if not under_contract:
         raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
-    with _private_stack(harness_config, "contracts-export", "sqlite", auto_ports=True) as state:
+    with _private_stack(harness_config, "contracts-export", db, auto_ports=True) as state:
         for service in under_contract:
             assert service.openapi is not None
             document = fetch_document(state.services[service.name].url, service.openapi)
@@ -295,7 +300,7 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
 @task(
     name="check",
     help={
-        "db": "back end: sqlite or postgres (default: sqlite)",
+        "db": _COMMON_HELP["db"],
         "config": _COMMON_HELP["config"],
         "history": "check only this service's history (repeatable; default: every one)",
     },
@@ -303,7 +308,10 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
 )
 @_reports_errors
 def check_migrations(
-    c: Context, db: str = "sqlite", config: str = "pyproject.toml", history: list[str] | None = None
+    c: Context,
+    db: str | None = None,
+    config: str = "pyproject.toml",
+    history: list[str] | None = None,
 ) -> None:
     """Every check of every service's Alembic history on one back end; exit 1 on a failure."""
     harness_config = _project(config)
@@ -315,6 +323,7 @@ def check_migrations(
         tempfile.TemporaryDirectory() as directory,
     ):
         assert state.database is not None
+        db = state.backend
         scratch = scratch_for(harness_config, state.database, "m", Path(directory))
         try:
             results = check_all(chosen, scratch)
@@ -334,7 +343,7 @@ def check_migrations(
 @task(
     name="baseline",
     help={
-        "db": "back end: sqlite or postgres (default: sqlite)",
+        "db": _COMMON_HELP["db"],
         "config": _COMMON_HELP["config"],
         "scenario": "record only this scenario (repeatable); the baseline keeps the others",
         "repeats": "runs to measure, each on a fresh stack (default: 5): the baseline's "
@@ -347,7 +356,7 @@ def check_migrations(
 @_reports_errors
 def record_baseline(
     c: Context,
-    db: str = "sqlite",
+    db: str | None = None,
     config: str = "pyproject.toml",
     scenario: list[str] | None = None,
     repeats: int = 5,
@@ -404,7 +413,7 @@ def _saved_run(path: Path, selected: list[str]) -> PerfResults:
 
 
 def _measure_afresh(
-    harness_config: HarnessConfig, plan: PerfPlan, db: str, scenarios: list[str]
+    harness_config: HarnessConfig, plan: PerfPlan, db: str | None, scenarios: list[str]
 ) -> PerfResults:
     """`scenarios` of `plan` measured on a private stack that is down again afterwards."""
     with _private_stack(harness_config, "perf-baseline", db, auto_ports=True) as state:
