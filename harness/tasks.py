@@ -101,14 +101,14 @@ def _private_stack(
 _COMMON_HELP = {
     "run": f"run id (default: ${RUN_VARIABLE} or {DEFAULT_RUN!r})",
     "config": "pyproject.toml holding [tool.harness]",
-    "db": "back end: sqlite or postgres (default: the first of [tool.harness] backends)",
 }
+_DB_HELP = "back end: sqlite or postgres (default: the first of [tool.harness] backends)"
 
 
 @task(
     help={
         **_COMMON_HELP,
-        "db": _COMMON_HELP["db"],
+        "db": _DB_HELP,
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
         "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
@@ -254,7 +254,7 @@ def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
         raise Exit(code=1)
 
 
-@task(name="export", help={"config": _COMMON_HELP["config"], "db": _COMMON_HELP["db"]})
+@task(name="export", help={"config": _COMMON_HELP["config"], "db": _DB_HELP})
 @_reports_errors
 def export_contracts(c: Context, db: str | None = None, config: str = "pyproject.toml") -> None:
     """Write each service's OpenAPI document, read from a private live stack, as its contract."""
@@ -300,7 +300,7 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
 @task(
     name="check",
     help={
-        "db": _COMMON_HELP["db"],
+        "db": _DB_HELP,
         "config": _COMMON_HELP["config"],
         "history": "check only this service's history (repeatable; default: every one)",
     },
@@ -343,7 +343,7 @@ def check_migrations(
 @task(
     name="baseline",
     help={
-        "db": _COMMON_HELP["db"],
+        "db": _DB_HELP,
         "config": _COMMON_HELP["config"],
         "scenario": "record only this scenario (repeatable); the baseline keeps the others",
         "repeats": "runs to measure, each on a fresh stack (default: 5): the baseline's "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).parent
+SUITES_DIR = Path(__file__).parent
 SUITES = {
     "contracts": ("contracts.py", "generated.py"),
     "migrations": ("migrations.py",),
@@ -20,4 +20,4 @@ SUITES = {
 
 def suite_files(name: str) -> list[str]:
     """The test modules of suite `name`, as paths pytest collects."""
-    return [str(_HERE / module) for module in SUITES[name]]
+    return [str(SUITES_DIR / module) for module in SUITES[name]]
