@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -93,6 +94,14 @@ def test_the_adopter_writes_only_config_a_one_line_tasks_py_and_a_short_noxfile(
     ]
     assert len((backend / "tasks.py").read_text().splitlines()) == 1
     assert len((backend / "noxfile.py").read_text().splitlines()) <= NOXFILE_LINES_AT_MOST
+
+
+def test_the_readme_shows_exactly_the_adopters_noxfile():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("## Adopting harness", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+
+    assert textwrap.dedent(shown) == (ADOPTER / "backend" / "noxfile.py").read_text()
 
 
 def test_its_contract_gates_generated_tests_and_migration_checks_pass(backend):
