@@ -82,7 +82,7 @@ def perf(session: nox.Session, db: str) -> None:
 def tests(session: nox.Session) -> None:
     """The toolkit's own tests: real processes, sockets and PostgreSQL (and nox, for the
     CI plan)."""
-    _install(session, dev=True)
+    _install(session, "contracts", dev=True)
     run = harness.begin(session, "tests", None)
     session.run("pytest", "tests", *run.report_args, *session.posargs, env=run.env)
 

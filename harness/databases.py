@@ -177,7 +177,10 @@ def never_used(record: DatabaseRecord, at_down: DatabaseActivity | None) -> bool
     connected at `down` and no transaction was counted since `transactions_at_start`."""
     if at_down is None or record.transactions_at_start is None:
         return False
-    after = activity(record)
+    try:
+        after = activity(record)
+    except BackendUnavailableError:
+        return False
     return (
         at_down.connections == 0
         and after is not None

@@ -381,7 +381,7 @@ class Stack:
     def _teardown(self, state: RunState) -> Teardown:
         report = Teardown(self.run_id)
         with signals_deferred():
-            at_down = self._database_activity(state, report)
+            at_down = self._database_activity(state)
             for level in self._stop_levels(state):
                 with ThreadPoolExecutor(max_workers=len(level)) as pool:
                     records = [state.services[name] for name in level]
@@ -400,17 +400,16 @@ class Stack:
             self.run.remove()
         return report
 
-    def _database_activity(
-        self, state: RunState, report: Teardown
-    ) -> databases.DatabaseActivity | None:
-        """The run database's activity while its services still run (None when unknown)."""
-        if state.database is None or state.database.transactions_at_start is None:
+    def _database_activity(self, state: RunState) -> databases.DatabaseActivity | None:
+        """The run database's activity while the services of a run that was up still run;
+        None when there is nothing to judge (a failed start, SQLite, a server gone)."""
+        database = state.database
+        if state.phase == "starting" or database is None or database.transactions_at_start is None:
             return None
         try:
-            return databases.activity(state.database)
-        except HarnessError as exc:
-            report.problems.append(str(exc))
-            return None
+            return databases.activity(database)
+        except HarnessError:
+            return None  # a notice is best-effort; releasing the database reports the server
 
     def _unused_database_notice(self, state: RunState) -> str:
         assert state.database is not None
