@@ -362,7 +362,7 @@ class Stack:
                     list(pool.map(self._stop_service, records, [report] * len(records)))
             if state.database is not None:
                 try:
-                    databases.release(state.database, self.config)
+                    databases.release(state.database)
                 except HarnessError as exc:
                     report.problems.append(str(exc))
             for pid in processes.kill_tagged(state.token):

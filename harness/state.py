@@ -45,11 +45,17 @@ class ServiceRecord:
     log_path: str
     started_at: str
     healthy_after: float | None = None  # seconds from spawn to its first healthy answer
+    stop_timeout: float = 5.0  # its grace after SIGTERM, so teardown needs no config
+    level: int = 0  # its dependency level: teardown stops the highest level first
 
 
 @dataclass
 class DatabaseRecord:
-    """The database a run created (and so may drop): back end, name, masked URL."""
+    """The run's database: back end, name, masked URL, and where it lives.
+
+    Which PostgreSQL databases the run may drop is not this record but its `ledger`
+    (`CreatedDatabases`): a name is written there only once its CREATE succeeded.
+    """
 
     backend: str
     name: str
@@ -57,6 +63,32 @@ class DatabaseRecord:
     cluster: ProcessRecord | None = None
     cluster_data_dir: str | None = None
     cluster_port: int | None = None
+    ledger: str | None = None  # the run's CreatedDatabases directory
+
+
+class CreatedDatabases:
+    """The PostgreSQL databases a run created, one empty file each under `<run>/databases/`.
+
+    A name is added only after its CREATE succeeded and removed only after its DROP did,
+    so the ledger is exactly what the run still owes: never a name that merely looks like
+    the run's, never a database that existed before. One file per name keeps concurrent
+    writers (xdist workers cloning databases) from racing to rewrite a shared file.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def add(self, name: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        (self.directory / name).touch()
+
+    def discard(self, name: str) -> None:
+        (self.directory / name).unlink(missing_ok=True)
+
+    def names(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(path.name for path in self.directory.iterdir())
 
 
 @dataclass
@@ -119,6 +151,10 @@ class RunDirectory:
     @property
     def logs(self) -> Path:
         return self.path / "logs"
+
+    @property
+    def created_databases(self) -> CreatedDatabases:
+        return CreatedDatabases(self.path / "databases")
 
     def exists(self) -> bool:
         return self.state_path.exists()

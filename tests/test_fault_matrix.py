@@ -1,0 +1,199 @@
+"""The fault matrix: every way a run can go wrong, against real processes, sockets and
+PostgreSQL, each case counting afterwards what is left.
+
+A case runs with a marker in its environment that every process it starts inherits, so
+`Leftovers` counts exactly the case's own: processes still alive, ports it used still
+listened on, run directories, port reservations, and databases on the shared server that
+were not there before. Each case also checks that a bystander process and a database that
+were never harness's are untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import psutil
+import psycopg
+import pytest
+
+import harness.stack
+from conftest import app_command, take_down_leftover_runs
+from harness.config import HarnessConfig, parse_config
+from harness.databases import POSTGRES_URL_VARIABLE, database_name
+from harness.exceptions import BackendUnavailableError
+from harness.ports import is_port_free
+from harness.stack import Stack
+from harness.state import RunState
+
+MARKER = "HARNESS_FAULT_CASE"
+PRECIOUS = "precious_not_harness"
+API = {"api": {"command": app_command(), "database": True}}
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What a case left: each count must be 0 unless the case documents otherwise."""
+
+    processes: int = 0
+    listening: int = 0
+    run_dirs: int = 0
+    reservations: int = 0
+    databases: frozenset[str] = frozenset()
+
+
+@dataclass
+class Server:
+    """A PostgreSQL server for the cases (a harness cluster of its own, outside the cases)."""
+
+    url: str
+
+    def databases(self) -> set[str]:
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            return {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+
+    def execute(self, statement: str) -> None:
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("server")
+    config = parse_config({"services": API}, root=root)
+    saved = os.environ.pop(POSTGRES_URL_VARIABLE, None)
+    stack = Stack(config, "matrix-server")
+    try:
+        state = stack.up("postgres", database_only=True, detach=True)
+        assert state.database is not None
+        server = Server(f"postgresql://postgres@127.0.0.1:{state.database.cluster_port}/postgres")
+        server.execute(f"CREATE DATABASE {PRECIOUS}")
+        yield server
+    finally:
+        take_down_leftover_runs(config)
+        if saved is not None:
+            os.environ[POSTGRES_URL_VARIABLE] = saved
+
+
+@dataclass
+class Case:
+    """One fault case: its config, its marker, what it watched, and the bystanders."""
+
+    config: HarnessConfig
+    marker: str
+    bystander: subprocess.Popen[bytes]
+    server: Server | None = None
+    ports: set[int] = field(default_factory=set)
+    databases_before: set[str] = field(default_factory=set)
+
+    def watch(self, state: RunState) -> RunState:
+        """Remember the ports of `state`, to check they are free at the end."""
+        self.ports |= {record.port for record in state.services.values()}
+        if state.database is not None and state.database.cluster_port is not None:
+            self.ports.add(state.database.cluster_port)
+        return state
+
+    def leftovers(self) -> Leftovers:
+        runs = self.config.run_dir / "runs"
+        reservations = self.config.run_dir / "ports"
+        databases = self.server.databases() - self.databases_before if self.server else set()
+        return Leftovers(
+            processes=len(marked_processes(self.marker)),
+            listening=sum(not is_port_free(port) for port in self.ports),
+            run_dirs=len([p for p in runs.iterdir() if p.is_dir()]) if runs.is_dir() else 0,
+            reservations=len(list(reservations.iterdir())) if reservations.is_dir() else 0,
+            databases=frozenset(databases),
+        )
+
+    def foreign_untouched(self) -> bool:
+        untouched = self.bystander.poll() is None
+        if self.server is not None:
+            untouched = untouched and PRECIOUS in self.server.databases()
+        return untouched
+
+
+def marked_processes(marker: str) -> list[psutil.Process]:
+    """Living processes (this one aside) whose environment carries `marker`."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if (
+                process.pid != os.getpid()
+                and process.status() != psutil.STATUS_ZOMBIE
+                and process.environ().get(MARKER) == marker
+            ):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.fixture
+def make_case(
+    make_config: Callable[..., HarnessConfig], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Case]]:
+    """`make_case(services, server=None, **top)`: a case with its config and bystanders."""
+    made: list[Case] = []
+
+    def make(services: dict[str, dict[str, Any]], server: Server | None = None, **top: Any) -> Case:
+        bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        marker = uuid.uuid4().hex
+        monkeypatch.setenv(MARKER, marker)
+        if server is not None:
+            monkeypatch.setenv(POSTGRES_URL_VARIABLE, server.url)
+        case = Case(make_config(services, **top), marker, bystander, server)
+        if server is not None:
+            case.databases_before = server.databases()
+        made.append(case)
+        return case
+
+    yield make
+    for case in made:
+        case.bystander.kill()
+        case.bystander.wait()
+        for process in marked_processes(case.marker):  # a failed case leaves no process
+            process.kill()
+
+
+# -- databases: only what harness recorded creating -------------------------------------
+
+
+def test_a_database_named_like_the_runs_but_made_by_a_user_survives_down(make_case, pg_server):
+    case = make_case(API, server=pg_server)
+    stack = Stack(case.config, "user-copy")
+    state = case.watch(stack.up("postgres", auto_ports=True))
+    assert state.database is not None
+    copy = f"{state.database.name}_mycopy"
+    pg_server.execute(f"CREATE DATABASE {copy} TEMPLATE {state.database.name}")
+
+    assert stack.down().ok
+
+    assert case.leftovers() == Leftovers(databases=frozenset({copy}))  # the user's, kept
+    assert case.foreign_untouched()
+    pg_server.execute(f"DROP DATABASE {copy}")
+
+
+def test_a_failed_create_never_drops_the_database_that_has_the_name(
+    make_case, pg_server, monkeypatch
+):
+    case = make_case(API, server=pg_server)
+    token = uuid.UUID(int=22)
+    monkeypatch.setattr(harness.stack, "uuid", SimpleNamespace(uuid4=lambda: token))
+    taken = database_name("taken", token.hex)
+    pg_server.execute(f"CREATE DATABASE {taken}")
+    case.databases_before.add(taken)
+    stack = Stack(case.config, "taken")
+
+    with pytest.raises(BackendUnavailableError, match=f"cannot create database '{taken}'"):
+        stack.up("postgres", auto_ports=True)
+
+    assert taken in pg_server.databases()
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+    pg_server.execute(f"DROP DATABASE {taken}")
