@@ -190,6 +190,7 @@ def release(record: DatabaseRecord) -> None:
     owed = ledger.names() if ledger else []
     if not owed:
         return
+    assert ledger is not None
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not server_url:
         raise RunStateError(
@@ -201,8 +202,13 @@ def release(record: DatabaseRecord) -> None:
     for name in owed:
         if not name.startswith("harness_"):
             raise RunStateError(f"refusing to drop {name!r}: not a name harness gives")
-        drop_database(conninfo, name)
-        assert ledger is not None
+        try:
+            drop_database(conninfo, name)
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(
+                f"cannot drop database(s) {ledger.names()} yet: {exc}; the run keeps them "
+                "recorded: run services.down again once the server is back"
+            ) from None
         ledger.discard(name)
 
 

@@ -216,11 +216,12 @@ def wait_exited(process: psutil.Process, timeout: float) -> bool:
 
 
 def tagged_processes(token: str) -> list[psutil.Process]:
-    """Processes whose environment carries this run's token (escaped grandchildren included)."""
+    """Processes whose environment carries this run's token (escaped grandchildren included),
+    this one aside."""
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if process.environ().get(RUN_TOKEN_VARIABLE) == token:
+            if process.pid != os.getpid() and process.environ().get(RUN_TOKEN_VARIABLE) == token:
                 found.append(process)
     return found
 

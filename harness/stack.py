@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,32 +23,17 @@ import httpx
 
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
-from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
+from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
-from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
+from harness.ports import HOST, PortReservations, is_port_free, port_owner
 from harness.processes import ProcessRecord
-from harness.signals import signals_deferred, sigterm_raises
+from harness.signals import sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
+from harness.teardown import Teardown, stop_service, take_down
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
-PORT_RELEASE_TIMEOUT = 5.0
-
-
-@dataclass
-class Teardown:
-    """What taking a run down did, and what it could not do."""
-
-    run_id: str
-    stopped: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    stop_seconds: dict[str, float] = field(default_factory=dict)
-    leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 @dataclass
@@ -137,7 +121,11 @@ class Stack:
                 f"{state.backend}); use it, or take it down first: invoke services.down "
                 f"--run {self.run_id}"
             )
-        self._teardown(state)
+        report = self._teardown(state)
+        if report.owed:
+            raise RunStateError(
+                f"run {self.run_id!r} was left behind and still owes: " + "; ".join(report.problems)
+            )
 
     def _start(
         self, state: RunState, *, auto_ports: bool, coverage: bool, database_only: bool
@@ -163,8 +151,8 @@ class Stack:
             return
         database_url = databases.service_url(database, self.config)
         migrate_all(self.config, database_url)
-        for level in self.config.start_order():
-            self._start_level(state, level, ports, base_env, database_url)
+        for number, level in enumerate(self.config.start_order()):
+            self._start_level(state, number, level, ports, base_env, database_url)
 
     def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
         """Configured ports first, so a free port found for another service is never one
@@ -230,6 +218,7 @@ class Stack:
     def _start_level(
         self,
         state: RunState,
+        number: int,
         level: list[str],
         ports: dict[str, int],
         base_env: dict[str, str],
@@ -241,6 +230,7 @@ class Stack:
             service = self.config.services[name]
             env = self._service_env(service, base_env, ports[name], database_url)
             spawned[name] = self._spawn(state, service, ports[name], env)
+            state.services[name].level = number
         self.run.save(state)
         spawned_at = time.monotonic()
         cancelled = threading.Event()
@@ -301,6 +291,7 @@ class Stack:
             url=f"http://{HOST}:{port}",
             log_path=str(log_path),
             started_at=datetime.now(UTC).isoformat(),
+            stop_timeout=service.stop_timeout,
         )
 
     # -- extra instances ------------------------------------------------------------------
@@ -336,7 +327,7 @@ class Stack:
     def stop_instance(self, record: ServiceRecord) -> None:
         """Stop an instance `start_instance` started and give its port back."""
         report = Teardown(self.run_id)
-        self._stop_service(record, report)
+        stop_service(record, report)
         self.reservations.release(record.port, self.run_id)
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
@@ -347,6 +338,7 @@ class Stack:
         """Stop every recorded service, drop the run's database, free its ports."""
         state = self.run.load()
         state.phase = "stopping"
+        state.owner = ProcessRecord.of(os.getpid())  # if this dies, the run is stale again
         self.run.save(state)
         teardown = self._teardown(state)
         if state.lifecycle_junit:
@@ -354,53 +346,7 @@ class Stack:
         return teardown
 
     def _teardown(self, state: RunState) -> Teardown:
-        report = Teardown(self.run_id)
-        with signals_deferred():
-            for level in self._stop_levels(state):
-                with ThreadPoolExecutor(max_workers=len(level)) as pool:
-                    records = [state.services[name] for name in level]
-                    list(pool.map(self._stop_service, records, [report] * len(records)))
-            if state.database is not None:
-                try:
-                    databases.release(state.database)
-                except HarnessError as exc:
-                    report.problems.append(str(exc))
-            for pid in processes.kill_tagged(state.token):
-                report.problems.append(f"pid {pid} escaped its process group; killed")
-            self.reservations.release_all(self.run_id)
-            self._archive_logs()
-            self.run.remove()
-        return report
-
-    def _stop_levels(self, state: RunState) -> list[list[str]]:
-        """Reverse dependency order, each level stopped in parallel; unknown services first."""
-        levels = [[n for n in level if n in state.services] for level in self.config.start_order()]
-        known = {name for level in levels for name in level}
-        levels.append([name for name in state.services if name not in known])
-        return [level for level in reversed(levels) if level]
-
-    def _stop_service(self, record: ServiceRecord, report: Teardown) -> None:
-        service = self.config.services.get(record.name)
-        grace = service.stop_timeout if service else 5.0
-        started = time.monotonic()
-        if processes.stop_group(record.process, grace):
-            report.stopped.append(record.name)
-        if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
-            leak = (
-                f"port {record.port} of {record.name!r} is still held after stop, by "
-                f"{port_owner(record.port)}"
-            )
-            report.leaks[record.name] = leak
-            report.problems.append(leak)
-        report.stop_seconds[record.name] = time.monotonic() - started
-
-    def _archive_logs(self) -> None:
-        """Keep the run's logs at `<run_dir>/logs/<run-id>/` after its directory goes."""
-        if self.run.logs.is_dir():
-            target = self.config.run_dir / "logs" / self.run_id
-            shutil.rmtree(target, ignore_errors=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(self.run.logs), target)
+        return take_down(self.run, self.reservations, self.config.run_dir / "logs", state)
 
     # -- status and restart -----------------------------------------------------------------
 
@@ -438,11 +384,12 @@ class Stack:
                 f"no service {name!r} in run {self.run_id!r}; services: {sorted(state.services)}"
             )
         report = Teardown(self.run_id)
-        self._stop_service(state.services[name], report)
+        record = state.services[name]
+        stop_service(record, report)
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
         base_env, database_url = self._wiring(state)
-        self._start_level(state, [name], {name: state.services[name].port}, base_env, database_url)
+        self._start_level(state, record.level, [name], {name: record.port}, base_env, database_url)
         self.run.save(state)
         return state.services[name]
 

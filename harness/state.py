@@ -104,11 +104,15 @@ class RunState:
     database: DatabaseRecord | None = None
     services: dict[str, ServiceRecord] = field(default_factory=dict)
     lifecycle_junit: str | None = None  # where up and down write the lifecycle suite
+    reaper: ProcessRecord | None = None  # the watchdog that takes the run down if its owner dies
 
     def is_stale(self) -> bool:
-        """True when nobody will take this run down: its owner died, or nothing is left."""
+        """True when nobody will take this run down: its owner died, a teardown that still
+        owes something is left with no owner, or nothing of it is running any more."""
         if self.owner is not None and not self.owner.matches():
             return True
+        if self.phase == "stopping":
+            return self.owner is None
         return self.phase == "up" and not any(
             service.process.matches() for service in self.services.values()
         )
@@ -120,6 +124,7 @@ class RunState:
     def from_json(cls, text: str) -> RunState:
         data = json.loads(text)
         data["owner"] = _process(data.get("owner"))
+        data["reaper"] = _process(data.get("reaper"))
         if data.get("database"):
             database = data["database"]
             database["cluster"] = _process(database.get("cluster"))

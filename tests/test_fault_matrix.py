@@ -28,8 +28,8 @@ from conftest import app_command, take_down_leftover_runs
 from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE, database_name
 from harness.exceptions import BackendUnavailableError
-from harness.ports import is_port_free
-from harness.stack import Stack
+from harness.ports import is_port_free, unbound_port
+from harness.stack import Stack, clean_stale_runs
 from harness.state import RunState
 
 MARKER = "HARNESS_FAULT_CASE"
@@ -197,3 +197,33 @@ def test_a_failed_create_never_drops_the_database_that_has_the_name(
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
     pg_server.execute(f"DROP DATABASE {taken}")
+
+
+@pytest.mark.parametrize("at_down", ["url unset", "server unreachable"])
+def test_a_database_that_cannot_be_dropped_stays_recorded_until_it_is(
+    make_case, pg_server, monkeypatch, at_down
+):
+    case = make_case(API, server=pg_server)
+    stack = Stack(case.config, "owed")
+    state = case.watch(stack.up("postgres", auto_ports=True))
+    assert state.database is not None
+    if at_down == "url unset":
+        monkeypatch.delenv(POSTGRES_URL_VARIABLE)
+    else:
+        monkeypatch.setenv(
+            POSTGRES_URL_VARIABLE, f"postgresql://postgres@127.0.0.1:{unbound_port()}/"
+        )
+
+    first = stack.down()
+
+    assert not first.ok and first.owed
+    assert state.database.name in " ".join(first.problems)
+    assert stack.run.exists()  # so `services.down` again does not answer "not up"
+    assert clean_stale_runs(case.config)[0].owed  # still owed: the record stays
+    assert case.leftovers() == Leftovers(run_dirs=1, databases=frozenset({state.database.name}))
+
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, pg_server.url)
+    assert stack.down().ok
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()

@@ -1,0 +1,115 @@
+"""Taking a run down from its state file alone: stop its processes, release its database,
+free its ports, and keep the record of whatever it still owes.
+
+It needs no `[tool.harness]`: each service's stop order and grace are in the state file,
+so the reaper, `ports.clean` and `down` after a config change all stop a run the way it was
+started. Signals are held meanwhile (`signals_deferred`), so a Ctrl-C cannot cut it short.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import databases, processes
+from harness.exceptions import HarnessError
+from harness.ports import PortReservations, port_owner, wait_until_free
+from harness.processes import ProcessRecord
+from harness.signals import signals_deferred
+from harness.state import RunDirectory, RunState, ServiceRecord
+
+PORT_RELEASE_TIMEOUT = 5.0
+REAPER_GRACE = 2.0
+
+
+@dataclass
+class Teardown:
+    """What taking a run down did, and what it could not do."""
+
+    run_id: str
+    stopped: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    stop_seconds: dict[str, float] = field(default_factory=dict)
+    leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
+    owed: bool = False  # the run still owes something, so its state file was kept
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def take_down(
+    run: RunDirectory, reservations: PortReservations, archive: Path, state: RunState
+) -> Teardown:
+    """Stop every recorded process (highest dependency level first, each level in
+    parallel), release the database, free the ports; logs go to `archive/<run-id>/`.
+
+    When the database cannot be released yet, the state file is kept (services cleared,
+    no owner) so that `down` again, `up` or `ports.clean` can finish the job.
+    """
+    report = Teardown(run.run_id)
+    with signals_deferred():
+        _stop_reaper(state.reaper)
+        for level in _stop_levels(state):
+            with ThreadPoolExecutor(max_workers=len(level)) as pool:
+                list(pool.map(stop_service, level, [report] * len(level)))
+        if state.database is not None:
+            try:
+                databases.release(state.database)
+            except HarnessError as exc:
+                report.problems.append(str(exc))
+                report.owed = True
+        for pid in processes.kill_tagged(state.token):
+            report.problems.append(f"pid {pid} escaped its process group; killed")
+        reservations.release_all(run.run_id)
+        if report.owed:
+            state.services = {}
+            state.reaper = None
+            state.phase = "stopping"
+            state.owner = None  # nobody at it: stale, for the next command to finish
+            run.save(state)
+        else:
+            _archive_logs(run, archive)
+            run.remove()
+    return report
+
+
+def _stop_reaper(reaper: ProcessRecord | None) -> None:
+    """Stop the run's reaper first, so it does not take the run down a second time (unless
+    this is the reaper)."""
+    if reaper is not None and reaper.pid != os.getpid():
+        processes.stop_group(reaper, REAPER_GRACE)
+
+
+def _stop_levels(state: RunState) -> list[list[ServiceRecord]]:
+    """The services in reverse dependency order: the highest level first."""
+    levels = sorted({record.level for record in state.services.values()}, reverse=True)
+    return [[r for r in state.services.values() if r.level == level] for level in levels]
+
+
+def stop_service(record: ServiceRecord, report: Teardown) -> None:
+    """Stop one service (TERM, its grace, KILL) and check its port is given back."""
+    started = time.monotonic()
+    if processes.stop_group(record.process, record.stop_timeout):
+        report.stopped.append(record.name)
+    if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
+        leak = (
+            f"port {record.port} of {record.name!r} is still held after stop, by "
+            f"{port_owner(record.port)}"
+        )
+        report.leaks[record.name] = leak
+        report.problems.append(leak)
+    report.stop_seconds[record.name] = time.monotonic() - started
+
+
+def _archive_logs(run: RunDirectory, archive: Path) -> None:
+    """Keep the run's logs at `archive/<run-id>/` after its directory goes."""
+    if run.logs.is_dir():
+        target = archive / run.run_id
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(run.logs), target)
