@@ -85,7 +85,6 @@ class Stack:
             raise RunStateError(
                 f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
             )
-        self._clear_stale_run()
         state = RunState(
             run_id=self.run_id,
             token=uuid.uuid4().hex,
@@ -94,7 +93,9 @@ class Stack:
             owner=ProcessRecord.of(os.getpid()),
             lifecycle_junit=str(lifecycle_junit) if lifecycle_junit else None,
         )
-        self.run.save(state)
+        with self.run.locked():  # the claim: one exclusive step
+            self._clear_stale_run()
+            self.run.save(state)
         with sigterm_raises():
             try:
                 self._start(
@@ -118,8 +119,8 @@ class Stack:
         if not state.is_stale():
             raise RunStateError(
                 f"run {self.run_id!r} is already up ({len(state.services)} services, "
-                f"{state.backend}); use it, or take it down first: invoke services.down "
-                f"--run {self.run_id}"
+                f"{state.backend}, {state.phase}); use it, or take it down first: "
+                f"invoke services.down --run {self.run_id}"
             )
         report = self._teardown(state)
         if report.owed:

@@ -7,11 +7,15 @@ evidence harness accepts that a process or database is its own.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,11 +146,21 @@ def _process(data: dict[str, Any] | None) -> ProcessRecord | None:
     return ProcessRecord(data["pid"], data["started"], tuple(data["cmdline"]))
 
 
+_held = threading.local()  # the runs directories whose lock this thread holds
+
+
 class RunDirectory:
-    """The files of one run: state.json, logs/, and whatever its back end keeps there."""
+    """The files of one run: state.json, logs/, and whatever its back end keeps there.
+
+    Claiming a run, saving its state and removing it happen under one lock on the runs
+    directory (`locked`), and a save or removal only ever touches the state of its own
+    token: two `up`s of one run never both win, and a late teardown of a stale run never
+    deletes or overwrites the run that replaced it.
+    """
 
     def __init__(self, runs_dir: Path, run_id: str) -> None:
         self.run_id = check_run_id(run_id)
+        self.runs_dir = runs_dir
         self.path = runs_dir / run_id
 
     @property
@@ -175,8 +189,46 @@ class RunDirectory:
                 "run is left, then delete the file"
             ) from None
 
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the exclusive lock of the runs directory (re-entrant within a thread)."""
+        held: set[Path] = _held.__dict__.setdefault("paths", set())
+        if self.runs_dir in held:
+            yield
+            return
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.runs_dir, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.add(self.runs_dir)
+            try:
+                yield
+            finally:
+                held.discard(self.runs_dir)
+        finally:
+            os.close(fd)  # and with it the lock
+
+    def _token_on_disk(self) -> str | None:
+        """The token of the state file as it is now; None when there is none (or it is
+        unreadable, which no claim ever leaves)."""
+        try:
+            token = json.loads(self.state_path.read_text()).get("token")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return token if isinstance(token, str) else None
+
     def save(self, state: RunState) -> None:
-        """Write the state atomically."""
+        """Write the state atomically, unless another run's state has taken its place."""
+        with self.locked():
+            on_disk = self._token_on_disk()
+            if on_disk not in (None, state.token):
+                raise RunStateError(
+                    f"run {self.run_id!r} was claimed by another command meanwhile; "
+                    "this one leaves it alone"
+                )
+            self._write(state)
+
+    def _write(self, state: RunState) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=self.path, prefix=".state-", suffix=".json")
         try:
@@ -189,9 +241,12 @@ class RunDirectory:
             Path(temporary).unlink(missing_ok=True)
             raise
 
-    def remove(self) -> None:
-        """Delete the run directory (state, logs, SQLite file) once nothing of it is left."""
-        shutil.rmtree(self.path, ignore_errors=True)
+    def remove(self, token: str) -> None:
+        """Delete the run directory (state, logs, SQLite file) once nothing of it is left,
+        unless another run (another token) has claimed it meanwhile."""
+        with self.locked():
+            if self._token_on_disk() in (None, token):
+                shutil.rmtree(self.path, ignore_errors=True)
 
 
 def list_runs(runs_dir: Path) -> list[str]:

@@ -74,7 +74,7 @@ def take_down(
             run.save(state)
         else:
             _archive_logs(run, archive)
-            run.remove()
+            run.remove(state.token)
     return report
 
 

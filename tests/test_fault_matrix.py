@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import harness.stack
 from conftest import app_command, take_down_leftover_runs
 from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE, database_name
-from harness.exceptions import BackendUnavailableError
+from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.ports import is_port_free, unbound_port
 from harness.stack import Stack, clean_stale_runs
 from harness.state import RunState
@@ -226,4 +227,42 @@ def test_a_database_that_cannot_be_dropped_stays_recorded_until_it_is(
     assert stack.down().ok
 
     assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- claiming a run ---------------------------------------------------------------------
+
+
+def race_ups(config: HarnessConfig, run_id: str, contenders: int) -> tuple[list, list]:
+    """`contenders` threads calling `up` of one run at once: (states won, errors lost)."""
+    barrier = threading.Barrier(contenders)
+    won: list[RunState] = []
+    lost: list[BaseException] = []
+
+    def up() -> None:
+        barrier.wait()
+        try:
+            won.append(Stack(config, run_id).up("sqlite", auto_ports=True))
+        except RunStateError as exc:
+            lost.append(exc)
+
+    threads = [threading.Thread(target=up) for _ in range(contenders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won, lost
+
+
+def test_concurrent_ups_of_one_run_have_exactly_one_winner_and_orphan_nothing(make_case):
+    case = make_case({"api": {"command": app_command()}})
+    for _ in range(3):
+        won, lost = race_ups(case.config, "contested", 4)
+        for state in won:
+            case.watch(state)
+            assert Stack(case.config, "contested").down().ok
+
+        assert len(won) == 1, f"{len(won)} ups of one run all won"
+        assert len(lost) == 3 and all("already up" in str(exc) for exc in lost)
+        assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
