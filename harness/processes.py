@@ -89,8 +89,10 @@ def spawn(
     log_path: Path,
     cwd: Path,
     user: str | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start `command` as the leader of a new session, output appended to `log_path`."""
+    """Start `command` as the leader of a new session, output appended to `log_path`;
+    `pass_fds` stay open in it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
@@ -104,6 +106,7 @@ def spawn(
             user=user,
             group=user,
             extra_groups=[] if user else None,
+            pass_fds=tuple(pass_fds),
         )
 
 

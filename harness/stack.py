@@ -28,6 +28,7 @@ from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
 from harness.ports import HOST, PortReservations, is_port_free, port_owner
 from harness.processes import ProcessRecord
+from harness.reaper import start_reaper
 from harness.signals import sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 from harness.teardown import Teardown, stop_service, take_down
@@ -70,21 +71,26 @@ class Stack:
         auto_ports: bool = False,
         coverage: bool = False,
         detach: bool = False,
+        owner_pid: int | None = None,
+        reaper: bool = True,
         database_only: bool = False,
         lifecycle_junit: Path | None = None,
     ) -> RunState:
         """Provision the database, migrate, start every service healthy; or leave nothing.
 
-        With `detach`, the run outlives this process (as after `invoke services.up`);
-        otherwise the run counts as stale as soon as this process dies. With
-        `database_only`, the run is an empty database and nothing else (what the migration
-        checks make their own databases beside). With `lifecycle_junit`, a failed start
-        and, later, `down` write the run's lifecycle suite there.
+        The run belongs to `owner_pid` (default: this process; `invoke services.up` gives
+        its parent, the Nox session or shell): when that process dies, however, the run's
+        reaper takes the run down (with `reaper=False` it is only stale, for the next
+        command to take down). With `detach` it belongs to nobody and lasts until `down`.
+        With `database_only`, the run is an empty database and nothing else (what the
+        migration checks make their own databases beside). With `lifecycle_junit`, a failed
+        start and, later, `down` write the run's lifecycle suite there.
         """
         if backend not in self.config.backends:
             raise RunStateError(
                 f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
             )
+        owner = None if detach else ProcessRecord.of(owner_pid or os.getpid())
         state = RunState(
             run_id=self.run_id,
             token=uuid.uuid4().hex,
@@ -98,6 +104,16 @@ class Stack:
             self.run.save(state)
         with sigterm_raises():
             try:
+                if owner is not None and reaper:
+                    state.reaper = start_reaper(
+                        self.config.run_dir,
+                        self.run_id,
+                        state.token,
+                        owner,
+                        self.run.logs / "reaper.log",
+                        self.config.root,
+                    )
+                    self.run.save(state)
                 self._start(
                     state, auto_ports=auto_ports, coverage=coverage, database_only=database_only
                 )
@@ -107,8 +123,7 @@ class Stack:
                     write_lifecycle(lifecycle_junit, state, teardown, exc)
                 raise
         state.phase = "up"
-        if detach:
-            state.owner = None
+        state.owner = owner
         self.run.save(state)
         return state
 

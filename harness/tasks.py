@@ -99,6 +99,8 @@ _COMMON_HELP = {
         "db": "back end: sqlite or postgres",
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
+        "keep": "keep the run up after the process that ran this command (the Nox session "
+        "or shell) ends; by default the run's reaper then takes it down",
         "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
         "(on a failed start, and at services.down)",
     }
@@ -110,17 +112,20 @@ def up(
     run: str | None = None,
     auto_ports: bool = False,
     coverage: bool = False,
+    keep: bool = False,
     lifecycle_junit: str | None = None,
     config: str = "pyproject.toml",
 ) -> None:
-    """Start every service of the run, healthy, on the chosen back end."""
+    """Start every service of the run, healthy, on the chosen back end; the run belongs to
+    the process that ran this command and goes down when it ends (unless --keep)."""
     stack = _stack(run, config)
     started = time.perf_counter()
     state = stack.up(
         db,
         auto_ports=auto_ports,
         coverage=coverage,
-        detach=True,
+        detach=keep,
+        owner_pid=os.getppid(),
         lifecycle_junit=Path(lifecycle_junit) if lifecycle_junit else None,
     )
     print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")

@@ -10,13 +10,18 @@ were never harness's are untouched.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,10 +35,12 @@ from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE, database_name
 from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.ports import is_port_free, unbound_port
+from harness.processes import ProcessRecord, wait_exited
 from harness.stack import Stack, clean_stale_runs
 from harness.state import RunState
 
 MARKER = "HARNESS_FAULT_CASE"
+OWNER = Path(__file__).parent / "fixtures" / "owner.py"
 PRECIOUS = "precious_not_harness"
 API = {"api": {"command": app_command(), "database": True}}
 
@@ -265,4 +272,109 @@ def test_concurrent_ups_of_one_run_have_exactly_one_winner_and_orphan_nothing(ma
         assert len(won) == 1, f"{len(won)} ups of one run all won"
         assert len(lost) == 3 and all("already up" in str(exc) for exc in lost)
         assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- owners that die: the reaper, and the next command ----------------------------------
+
+
+def write_project(case: Case, services: dict[str, dict[str, Any]]) -> Path:
+    """tasks.py and a pyproject.toml with `services` in the case's root, for `invoke`."""
+    root = case.config.root
+    (root / "tasks.py").write_text("from harness.tasks import namespace\n")
+    lines = ["[tool.harness]", "stop_timeout = 2"]
+    for name, table in services.items():
+        lines.append(f"[tool.harness.services.{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+    (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def wait_gone(record: ProcessRecord | None) -> None:
+    """Wait (generously: this waits on the process, not on the clock) for it to exit."""
+    assert record is not None
+    with contextlib.suppress(psutil.NoSuchProcess):
+        assert wait_exited(psutil.Process(record.pid), timeout=120)
+
+
+def wait_for_line(path: Path, text: str) -> None:
+    for _ in range(6000):
+        if path.exists() and text in path.read_text():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{text!r} never appeared in {path}")
+
+
+SERVICES = {"api": {"command": app_command()}}
+FAKE_NOX = (
+    "import subprocess, sys, time\n"
+    "result = subprocess.run([sys.executable, '-m', 'invoke', 'services.up', '--run', 'nox',"
+    " '--auto-ports'], capture_output=True)\n"
+    "print('up' if result.returncode == 0 else 'failed', flush=True)\n"
+    "time.sleep(600)\n"
+)
+
+
+@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM to its group"])
+def test_a_killed_nox_session_is_followed_by_its_runs_reaper(make_case, kill):
+    case = make_case(SERVICES)
+    project = write_project(case, SERVICES)
+    nox = subprocess.Popen(
+        [sys.executable, "-c", FAKE_NOX],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert nox.stdout is not None and nox.stdout.readline().strip() == "up"
+    state = case.watch(Stack(case.config, "nox").run.load())
+    assert state.owner is not None and state.owner.pid == nox.pid
+    assert all(record.process.matches() for record in state.services.values())
+
+    if kill == "SIGKILL":
+        nox.kill()
+    else:
+        os.killpg(nox.pid, signal.SIGTERM)
+    nox.wait()
+    wait_gone(state.reaper)
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_killed_test_process_that_owns_its_stack_is_followed_by_the_reaper(make_case):
+    case = make_case(SERVICES)
+    table = json.dumps({"services": SERVICES})
+    owner = subprocess.Popen(
+        [sys.executable, str(OWNER), str(case.config.root), "own", "sqlite", table, "--reaper"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None and owner.stdout.readline().strip() == "up"
+    state = case.watch(Stack(case.config, "own").run.load())
+
+    owner.kill()
+    owner.wait()
+    wait_gone(state.reaper)
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_down_killed_mid_teardown_is_finished_by_the_next_ports_clean(make_case):
+    services = {"api": {"command": app_command("term-twice"), "stop_timeout": 600}}
+    case = make_case(services)
+    project = write_project(case, services)
+    state = case.watch(Stack(case.config, "half").up("sqlite", auto_ports=True, detach=True))
+    down = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "services.down", "--run", "half"], cwd=project
+    )
+    wait_for_line(Path(state.services["api"].log_path), "ignoring it once")
+
+    down.kill()  # mid-teardown: the service is still in its grace period
+    down.wait()
+    reports = clean_stale_runs(case.config)
+
+    assert [report.run_id for report in reports] == ["half"]
+    assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
