@@ -1,7 +1,7 @@
 """One process harness starts: spawn it in its own process group, wait for health, stop it.
 
-A process is only ever signalled when its pid, start time and command line all still match
-what harness recorded (`ProcessRecord.matches`), so a recycled pid is never touched.
+A process is only ever signalled when its pid and start time still match what harness
+recorded (`ProcessRecord.matches`), so a recycled pid is never touched.
 """
 
 from __future__ import annotations
@@ -28,10 +28,13 @@ CMDLINE_WAIT = 2.0
 
 @dataclass(frozen=True)
 class ProcessRecord:
-    """What identifies a process across pid reuse: pid, start time, command line.
+    """What identifies a process across pid reuse: pid and start time (and, for messages,
+    the command line it was started with).
 
     The start time is seconds since boot, not since the epoch: the epoch-based value
     shifts whenever the wall clock is stepped, and would then disown our own processes.
+    It is fixed at fork, so it also survives an `exec` (`sh -c '… && exec uvicorn …'`),
+    which changes the command line: identity never hangs on the command line.
     """
 
     pid: int
@@ -60,14 +63,16 @@ class ProcessRecord:
         return time.clock_gettime(time.CLOCK_BOOTTIME) - self.started
 
     def matches(self) -> bool:
-        """True while the recorded process is still the one running under this pid."""
+        """True while the recorded process is still the one running under this pid.
+
+        A record without a command line was never a complete one, and matches nothing.
+        """
         try:
             process = psutil.Process(self.pid)
             return (
                 bool(self.cmdline)
                 and process.status() != psutil.STATUS_ZOMBIE
                 and abs(_started(process) - self.started) < 1e-6
-                and tuple(process.cmdline()) == self.cmdline
             )
         except psutil.Error:
             return False

@@ -30,7 +30,7 @@ import psycopg
 import pytest
 
 import harness.stack
-from conftest import app_command, take_down_leftover_runs
+from conftest import APP, app_command, take_down_leftover_runs
 from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE, database_name
 from harness.exceptions import BackendUnavailableError, RunStateError
@@ -376,5 +376,28 @@ def test_a_down_killed_mid_teardown_is_finished_by_the_next_ports_clean(make_cas
     reports = clean_stale_runs(case.config)
 
     assert [report.run_id for report in reports] == ["half"]
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+def test_a_command_that_execs_keeps_its_identity_for_status_restart_and_down(make_case):
+    wrapper = "sleep 0.3 && exec {python} " + str(APP) + " --port {port}"
+    case = make_case({"api": {"command": ["sh", "-c", wrapper]}})
+    stack = Stack(case.config, "execs")
+    state = case.watch(stack.up("sqlite", auto_ports=True, detach=True))
+    # the record holds the command line read at spawn (sh's); the exec then replaces it
+
+    assert [(row.running, row.healthy) for row in stack.status()] == [(True, True)]
+    assert not stack.run.load().is_stale()
+    assert clean_stale_runs(case.config) == []  # a live run is never cleaned away
+    restarted = stack.restart("api")
+    assert restarted.port == state.services["api"].port
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert report.stopped == ["api"]
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
