@@ -109,6 +109,7 @@ def _provision_on_cluster(
         database.cluster_data_dir = str(cluster.data_root)
         database.cluster_port = cluster.port
         database.display_url = service_url(database, config)
+        run.cluster_data_path.write_text(str(cluster.data_root))  # for a salvage
         record(database)
 
     cluster = pgcluster.start_cluster(

@@ -31,7 +31,7 @@ from harness.processes import ProcessRecord
 from harness.reaper import start_reaper
 from harness.signals import sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
-from harness.teardown import Teardown, stop_service, take_down
+from harness.teardown import Teardown, salvage, stop_service, take_down
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
@@ -128,6 +128,11 @@ class Stack:
         return state
 
     def _clear_stale_run(self) -> None:
+        if self.run.left_unreadable():
+            raise RunStateError(
+                f"run {self.run_id!r}: {self.run.path} holds no readable state file; take "
+                f"it down first with invoke services.down --run {self.run_id}"
+            )
         if not self.run.exists():
             return
         state = self.run.load()
@@ -351,7 +356,13 @@ class Stack:
     # -- down -----------------------------------------------------------------------------
 
     def down(self) -> Teardown:
-        """Stop every recorded service, drop the run's database, free its ports."""
+        """Stop every recorded service, drop the run's database, free its ports.
+
+        A run whose state file is unreadable (or was deleted) is salvaged instead.
+        """
+        salvaged = self._salvage()
+        if salvaged is not None:
+            return salvaged
         state = self.run.load()
         state.phase = "stopping"
         state.owner = ProcessRecord.of(os.getpid())  # if this dies, the run is stale again
@@ -360,6 +371,12 @@ class Stack:
         if state.lifecycle_junit:
             write_lifecycle(Path(state.lifecycle_junit), state, teardown, None)
         return teardown
+
+    def _salvage(self) -> Teardown | None:
+        """Take the run down from what it left, if its state file is unreadable or gone."""
+        if not self.run.left_unreadable():
+            return None
+        return salvage(self.run, self.reservations, self.config.run_dir / "logs")
 
     def _teardown(self, state: RunState) -> Teardown:
         return take_down(self.run, self.reservations, self.config.run_dir / "logs", state)
@@ -411,15 +428,19 @@ class Stack:
 
 
 def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:
-    """Take down every run whose owner died or whose processes are all gone; free stale ports."""
+    """Take down every run whose owner died or whose processes are all gone, salvage every
+    run whose state file is unreadable or gone; free stale ports."""
     reports = []
     for run_id in list_runs(config.run_dir / "runs"):
         stack = Stack(config, run_id)
+        salvaged = stack._salvage()
+        if salvaged is not None:
+            reports.append(salvaged)
+            continue
         try:
             state = stack.run.load()
-        except RunStateError as exc:
-            reports.append(Teardown(run_id, problems=[str(exc)]))
-            continue
+        except RunStateError:
+            continue  # taken down meanwhile
         if state.is_stale():
             reports.append(stack._teardown(state))
     PortReservations.under(config.run_dir).clean_stale()

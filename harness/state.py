@@ -175,6 +175,27 @@ class RunDirectory:
     def created_databases(self) -> CreatedDatabases:
         return CreatedDatabases(self.path / "databases")
 
+    @property
+    def token_path(self) -> Path:
+        """The run's token on its own, for when the state file cannot be read."""
+        return self.path / "token"
+
+    @property
+    def cluster_data_path(self) -> Path:
+        """Where the run's throwaway cluster keeps its data, on its own likewise."""
+        return self.path / "cluster-data"
+
+    def left_unreadable(self) -> bool:
+        """True when the run's directory is there but no state can be read from it (a
+        file damaged or deleted by hand): only `salvage` can take such a run down."""
+        if not self.path.is_dir():
+            return False
+        try:
+            self.load()
+        except RunStateError:
+            return True
+        return False
+
     def exists(self) -> bool:
         return self.state_path.exists()
 
@@ -185,8 +206,9 @@ class RunDirectory:
             raise RunStateError(f"run {self.run_id!r} is not up (no {self.state_path})") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise RunStateError(
-                f"{self.state_path}: unreadable state file ({exc}); check no process of this "
-                "run is left, then delete the file"
+                f"{self.state_path}: unreadable state file ({exc}); take the run down with "
+                f"invoke services.down --run {self.run_id} (it stops what carries the run's "
+                "token, drops the databases it recorded and frees its ports)"
             ) from None
 
     @contextlib.contextmanager
@@ -230,6 +252,8 @@ class RunDirectory:
 
     def _write(self, state: RunState) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
+        if not self.token_path.exists():
+            self.token_path.write_text(state.token)
         fd, temporary = tempfile.mkstemp(dir=self.path, prefix=".state-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as file:
@@ -250,7 +274,7 @@ class RunDirectory:
 
 
 def list_runs(runs_dir: Path) -> list[str]:
-    """Run ids that have a state file."""
+    """Run ids that have a directory (a state file, or what is left of one)."""
     if not runs_dir.is_dir():
         return []
-    return sorted(path.parent.name for path in runs_dir.glob("*/state.json"))
+    return sorted(path.name for path in runs_dir.iterdir() if path.is_dir())

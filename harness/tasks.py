@@ -62,6 +62,8 @@ def _stack(run: str | None, config: str) -> Stack:
 def _print_teardown(report: Teardown) -> None:
     stopped = ", ".join(report.stopped) or "nothing was running"
     print(f"run {report.run_id!r} down: stopped {stopped}")
+    for note in report.notes:
+        print(f"  note: {note}")
     for problem in report.problems:
         print(f"  problem: {problem}", file=sys.stderr)
 
@@ -140,7 +142,7 @@ def up(
 def down(c: Context, run: str | None = None, config: str = "pyproject.toml") -> None:
     """Stop the run's services, drop its database, free its ports."""
     stack = _stack(run, config)
-    if not stack.run.exists():
+    if not stack.run.path.is_dir():
         print(f"run {stack.run_id!r} is not up; nothing to do")
         return
     report = stack.down()

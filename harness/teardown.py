@@ -36,6 +36,7 @@ class Teardown:
     stop_seconds: dict[str, float] = field(default_factory=dict)
     leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
     owed: bool = False  # the run still owes something, so its state file was kept
+    notes: list[str] = field(default_factory=list)  # what the user should know, not failures
 
     @property
     def ok(self) -> bool:
@@ -75,6 +76,56 @@ def take_down(
         else:
             _archive_logs(run, archive)
             run.remove(state.token)
+    return report
+
+
+def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) -> Teardown | None:
+    """Take down a run whose state file is unreadable or gone, from what else it left:
+    the processes carrying its token (killed), its cluster's data, the databases its ledger
+    recorded, its port reservations and its directory.
+
+    When the ledger's databases cannot be dropped yet, a readable state file owing them
+    replaces the unreadable one, so a plain `down` finishes the job. None when the run
+    turned out readable, or gone, once the lock was held.
+    """
+    report = Teardown(run.run_id)
+    report.notes.append(
+        f"{run.state_path} was unreadable or missing; cleaned from what else the run left"
+    )
+    with signals_deferred(), run.locked():
+        if not run.left_unreadable():  # taken down, or still being written, meanwhile
+            return None
+        token = run.token_path.read_text().strip() if run.token_path.exists() else None
+        if token is None:
+            report.notes.append("no token file either: no process of the run could be looked for")
+        else:
+            killed = processes.kill_tagged(token)
+            report.notes.append(f"killed {len(killed)} process(es) carrying the run's token")
+        if run.cluster_data_path.exists():
+            data_root = Path(run.cluster_data_path.read_text().strip())
+            if data_root.name.startswith("harness-"):  # only ever a directory harness made
+                shutil.rmtree(data_root, ignore_errors=True)
+        elif run.created_databases.names():
+            owing = RunState(
+                run_id=run.run_id,
+                token=token or "salvaged",
+                backend="postgres",
+                phase="stopping",
+                owner=None,
+                database=databases.DatabaseRecord(
+                    "postgres",
+                    run.created_databases.names()[0],
+                    "",
+                    ledger=str(run.created_databases.directory),
+                ),
+            )
+            run.state_path.unlink(missing_ok=True)
+            finished = take_down(run, reservations, archive, owing)
+            finished.notes[:0] = report.notes
+            return finished
+        reservations.release_all(run.run_id)
+        _archive_logs(run, archive)
+        shutil.rmtree(run.path, ignore_errors=True)
     return report
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -37,12 +38,16 @@ from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.ports import is_port_free, unbound_port
 from harness.processes import ProcessRecord, wait_exited
 from harness.stack import Stack, clean_stale_runs
-from harness.state import RunState
+from harness.state import RunDirectory, RunState
 
 MARKER = "HARNESS_FAULT_CASE"
 OWNER = Path(__file__).parent / "fixtures" / "owner.py"
 PRECIOUS = "precious_not_harness"
 API = {"api": {"command": app_command(), "database": True}}
+TWO = {
+    "alpha": {"command": app_command("healthy", "--name", "alpha")},
+    "beta": {"command": app_command("healthy", "--name", "beta"), "depends_on": ["alpha"]},
+}
 
 
 @dataclass(frozen=True)
@@ -399,5 +404,53 @@ def test_a_command_that_execs_keeps_its_identity_for_status_restart_and_down(mak
 
     assert report.ok, report.problems
     assert report.stopped == ["api"]
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- a state file that cannot be read ---------------------------------------------------
+
+
+def damage(run: RunDirectory, how: str) -> None:
+    if how == "corrupted":
+        run.state_path.write_text('{"run_id": "half a state')
+    else:
+        run.state_path.unlink()  # what the old advice said to do
+
+
+@pytest.mark.parametrize("how", ["corrupted", "deleted"])
+@pytest.mark.parametrize("cleaner", ["down", "ports.clean"])
+def test_a_run_whose_state_file_is_unreadable_has_one_path_that_cleans(make_case, how, cleaner):
+    case = make_case(TWO)
+    stack = Stack(case.config, "damaged")
+    case.watch(stack.up("sqlite", auto_ports=True))
+    damage(stack.run, how)
+
+    with pytest.raises(RunStateError, match=re.escape("invoke services.down --run damaged")):
+        Stack(case.config, "damaged").up("sqlite", auto_ports=True)
+    if cleaner == "down":
+        report = stack.down()
+    else:
+        [report] = clean_stale_runs(case.config)
+
+    assert report.ok, report.problems
+    assert "killed 3 process(es) carrying the run's token" in report.notes  # 2 + the reaper
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
+    make_case, no_server_url
+):
+    case = make_case(API)
+    stack = Stack(case.config, "damaged-pg")
+    state = case.watch(stack.up("postgres", auto_ports=True))
+    assert state.database is not None and state.database.cluster_data_dir is not None
+    damage(stack.run, "corrupted")
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert not Path(state.database.cluster_data_dir).exists()
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
