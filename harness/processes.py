@@ -173,12 +173,13 @@ def stop_group(
     record: ProcessRecord,
     grace: float,
     signals: Sequence[int] = (signal.SIGTERM,),
+    hurry: threading.Event | None = None,
 ) -> bool:
     """Send each of `signals` to the recorded process group in turn, then SIGKILL.
 
-    The first signal gets `grace` seconds, each later one a second. Returns False (and
-    signals nothing) when the pid no longer belongs to the recorded process: it already
-    ended, or the pid was reused by another program.
+    The first signal gets `grace` seconds, each later one a second; once `hurry` is set,
+    none waits any longer. Returns False (and signals nothing) when the pid no longer
+    belongs to the recorded process: it already ended, or the pid was reused.
     """
     if not record.matches():
         return False
@@ -186,7 +187,7 @@ def stop_group(
     for index, signal_number in enumerate(signals):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(record.pid, signal_number)
-        if wait_exited(process, timeout=grace if index == 0 else 1.0):
+        if wait_exited(process, timeout=grace if index == 0 else 1.0, hurry=hurry):
             break
     # The group id outlives its leader while members remain, and Linux does not hand
     # out a pid still in use as a group id, so this reaches only our stragglers.
@@ -196,13 +197,15 @@ def stop_group(
     return True
 
 
-def wait_exited(process: psutil.Process, timeout: float) -> bool:
+def wait_exited(
+    process: psutil.Process, timeout: float, hurry: threading.Event | None = None
+) -> bool:
     """Wait until `process` has exited; True if it did within `timeout` seconds.
 
     A zombie counts as exited. A service started by an earlier `invoke services.up` is
     not our child, so its zombie waits for init to reap it, which some init processes
     do only every few seconds; psutil's wait would sit out the whole grace period.
-    Our own children are reaped here.
+    Our own children are reaped here. Once `hurry` is set it stops waiting.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -218,7 +221,7 @@ def wait_exited(process: psutil.Process, timeout: float) -> bool:
                 return True
         except psutil.NoSuchProcess:
             return True
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or (hurry is not None and hurry.is_set()):
             return False
         time.sleep(0.01)
 

@@ -3,13 +3,15 @@ free its ports, and keep the record of whatever it still owes.
 
 It needs no `[tool.harness]`: each service's stop order and grace are in the state file,
 so the reaper, `ports.clean` and `down` after a config change all stop a run the way it was
-started. Signals are held meanwhile (`signals_deferred`), so a Ctrl-C cannot cut it short.
+started. Signals are held meanwhile (`signals_deferred`): a Ctrl-C cannot cut it short, it
+gets one line saying what is left, and a further one kills what is left at once.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,17 +55,19 @@ def take_down(
     no owner) so that `down` again, `up` or `ports.clean` can finish the job.
     """
     report = Teardown(run.run_id)
-    with signals_deferred():
+    left = Remaining(run.run_id, [*state.services, *(["database"] if state.database else [])])
+    with signals_deferred(left.interrupted):
         _stop_reaper(state.reaper)
         for level in _stop_levels(state):
             with ThreadPoolExecutor(max_workers=len(level)) as pool:
-                list(pool.map(stop_service, level, [report] * len(level)))
+                list(pool.map(lambda record: _stop_one(record, report, left), level))
         if state.database is not None:
             try:
                 databases.release(state.database)
             except HarnessError as exc:
                 report.problems.append(str(exc))
                 report.owed = True
+            left.done("database")
         for pid in processes.kill_tagged(state.token):
             report.problems.append(f"pid {pid} escaped its process group; killed")
         reservations.release_all(run.run_id)
@@ -142,10 +146,41 @@ def _stop_levels(state: RunState) -> list[list[ServiceRecord]]:
     return [[r for r in state.services.values() if r.level == level] for level in levels]
 
 
-def stop_service(record: ServiceRecord, report: Teardown) -> None:
-    """Stop one service (TERM, its grace, KILL) and check its port is given back."""
+class Remaining:
+    """What a teardown has still to do, so that each Ctrl-C during it gets one line: the
+    first says what it waits for, any later one kills what is left at once (`hurry`)."""
+
+    def __init__(self, run_id: str, items: list[str]) -> None:
+        self.run_id = run_id
+        self.items = items
+        self.hurry = threading.Event()
+
+    def done(self, item: str) -> None:
+        if item in self.items:
+            self.items.remove(item)
+
+    def interrupted(self, count: int) -> None:
+        left = ", ".join(self.items) or "its last files"
+        if count == 1:
+            line = f"taking run {self.run_id!r} down, waiting for: {left} (Ctrl-C again: kill now)"
+        else:
+            self.hurry.set()
+            line = f"killing what is left of run {self.run_id!r} now: {left}"
+        os.write(2, f"harness: {line}\n".encode())  # not print: this runs in a signal handler
+
+
+def _stop_one(record: ServiceRecord, report: Teardown, left: Remaining) -> None:
+    stop_service(record, report, left.hurry)
+    left.done(record.name)
+
+
+def stop_service(
+    record: ServiceRecord, report: Teardown, hurry: threading.Event | None = None
+) -> None:
+    """Stop one service (TERM, its grace or until `hurry`, KILL) and check its port is
+    given back."""
     started = time.monotonic()
-    if processes.stop_group(record.process, record.stop_timeout):
+    if processes.stop_group(record.process, record.stop_timeout, hurry=hurry):
         report.stopped.append(record.name)
     if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
         leak = (

@@ -454,3 +454,48 @@ def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
     assert not Path(state.database.cluster_data_dir).exists()
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
+
+
+# -- Ctrl-C ---------------------------------------------------------------------------
+
+
+SLEEPING_TEST = """
+import pathlib, time
+
+def test_sleeps(service_urls):
+    pathlib.Path("ready").touch()
+    time.sleep(600)
+"""
+
+
+def test_a_third_ctrl_c_during_teardown_is_one_line_and_teardown_completes(make_case):
+    services = {"api": {"command": app_command("term-twice"), "stop_timeout": 600}}
+    case = make_case(services)
+    project = write_project(case, services)
+    (project / "test_sleeps.py").write_text(SLEEPING_TEST)
+    pytest_run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "test_sleeps.py", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert pytest_run.stderr is not None
+    wait_for_line(project / "ready", "")
+    log = case.config.run_dir / "runs" / f"pytest-{pytest_run.pid}" / "logs" / "api.log"
+
+    pytest_run.send_signal(signal.SIGINT)  # 1: stops the test; teardown begins
+    wait_for_line(log, "ignoring it once")  # teardown's SIGTERM, with 600 s of grace
+    pytest_run.send_signal(signal.SIGINT)  # 2
+    second = pytest_run.stderr.readline()
+    pytest_run.send_signal(signal.SIGINT)  # 3
+    third = pytest_run.stderr.readline()
+    stdout, stderr = pytest_run.communicate(timeout=120)
+
+    assert second.startswith("harness: taking run 'pytest-") and "waiting for: api" in second
+    assert third.startswith("harness: killing what is left of run 'pytest-")
+    assert "Traceback" not in stdout + stderr
+    assert stderr.strip() == ""  # nothing more than those two lines
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
