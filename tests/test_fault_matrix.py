@@ -32,9 +32,16 @@ import pytest
 
 import harness.stack
 from conftest import APP, app_command, take_down_leftover_runs
+from harness.clones import PostgresScratch
 from harness.config import HarnessConfig, parse_config
 from harness.databases import POSTGRES_URL_VARIABLE, database_name
-from harness.exceptions import BackendUnavailableError, RunStateError
+from harness.exceptions import (
+    BackendUnavailableError,
+    HarnessError,
+    PortInUseError,
+    RunStateError,
+    ServiceStartError,
+)
 from harness.ports import is_port_free, unbound_port
 from harness.processes import ProcessRecord, wait_exited
 from harness.stack import Stack, clean_stale_runs
@@ -497,5 +504,183 @@ def test_a_third_ctrl_c_during_teardown_is_one_line_and_teardown_completes(make_
     assert third.startswith("harness: killing what is left of run 'pytest-")
     assert "Traceback" not in stdout + stderr
     assert stderr.strip() == ""  # nothing more than those two lines
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- the cases that held before: kept so they keep holding ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("exit", "it exited during start"), ("never-healthy", "not healthy after 1 s")],
+)
+def test_a_service_that_fails_to_start_leaves_nothing(make_case, mode, expected):
+    case = make_case(
+        {
+            "alpha": {"command": app_command("healthy", "--name", "alpha")},
+            "broken": {"command": app_command(mode), "depends_on": ["alpha"], "start_timeout": 1},
+        }
+    )
+
+    with pytest.raises(ServiceStartError, match=expected):
+        Stack(case.config, "fails").up("sqlite", auto_ports=True)
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_service_that_ignores_sigterm_is_killed_and_leaves_nothing(make_case):
+    case = make_case({"stubborn": {"command": app_command("ignore-term"), "stop_timeout": 0.5}})
+    stack = Stack(case.config, "stubborn")
+    case.watch(stack.up("sqlite", auto_ports=True))
+
+    assert stack.down().ok
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_grandchild_that_escaped_its_group_is_found_by_the_token(make_case):
+    case = make_case({"leaky": {"command": app_command("grandchild")}})
+    stack = Stack(case.config, "leaky")
+    case.watch(stack.up("sqlite", auto_ports=True))
+
+    report = stack.down()
+
+    assert any("escaped its process group" in problem for problem in report.problems)
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_port_held_by_a_foreign_program_is_refused_and_that_program_left_alone(make_case):
+    port = unbound_port()
+    holder = subprocess.Popen(
+        [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert "listening" in holder.stdout.readline() + holder.stdout.readline()
+        case = make_case({"api": {"command": app_command(), "port": port}})
+
+        with pytest.raises(PortInUseError, match=f"pid {holder.pid}"):
+            Stack(case.config, "held").up("sqlite")
+
+        assert holder.poll() is None
+        assert case.leftovers() == Leftovers()
+        assert case.foreign_untouched()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("cleaner", ["up", "down", "ports.clean"])
+def test_an_owner_killed_without_its_reaper_is_cleaned_by_the_next_command(make_case, cleaner):
+    case = make_case(TWO)
+    table = json.dumps({"services": TWO})
+    owner = subprocess.Popen(
+        [sys.executable, str(OWNER), str(case.config.root), "crashed", "sqlite", table],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None and owner.stdout.readline().strip() == "up"
+    case.watch(Stack(case.config, "crashed").run.load())
+    owner.kill()
+    owner.wait()
+
+    stack = Stack(case.config, "crashed")
+    if cleaner == "up":
+        case.watch(stack.up("sqlite", auto_ports=True))
+        assert stack.down().ok
+    elif cleaner == "down":
+        assert stack.down().ok
+    else:
+        assert [report.run_id for report in clean_stale_runs(case.config)] == ["crashed"]
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+@pytest.mark.parametrize("interrupt", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_services_up_stops_what_it_started(make_case, interrupt):
+    services = {
+        "alpha": {"command": app_command("healthy", "--name", "alpha")},
+        "slow": {"command": app_command("never-healthy"), "depends_on": ["alpha"]},
+    }
+    case = make_case(services, start_timeout=600)
+    project = write_project(case, services)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "services.up", "--run", "cut", "--auto-ports"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    log = case.config.run_dir / "runs" / "cut" / "logs" / "slow.log"
+    wait_for_line(log, "listening on")  # alpha is up, slow is being waited for
+
+    up.send_signal(interrupt)
+    _, stderr = up.communicate(timeout=120)
+
+    assert up.returncode == 130
+    assert stderr.strip() == "harness: interrupted; everything this command started was stopped"
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_three_runs_side_by_side_share_nothing_and_leave_nothing(make_case):
+    case = make_case(TWO)
+    states = [
+        case.watch(Stack(case.config, f"side-{n}").up("sqlite", auto_ports=True)) for n in range(3)
+    ]
+    ports = [{record.port for record in state.services.values()} for state in states]
+    assert len(set().union(*ports)) == 6
+
+    for n in range(3):
+        assert Stack(case.config, f"side-{n}").down().ok
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_recycled_pid_in_the_state_file_is_never_signalled(make_case):
+    case = make_case(TWO)
+    stack = Stack(case.config, "recycled")
+    state = case.watch(stack.up("sqlite", auto_ports=True, detach=True))
+    alpha = state.services["alpha"].process
+    state.services["alpha"].process = ProcessRecord(case.bystander.pid, alpha.started, ("x",))
+    stack.run.save(state)
+
+    report = stack.down()
+
+    assert f"pid {alpha.pid} escaped its process group; killed" in report.problems
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()  # the bystander had the pid; its start time differs
+
+
+def test_clones_a_crashed_test_left_are_dropped_at_down_and_only_they(make_case, pg_server):
+    case = make_case(API, server=pg_server)
+    stack = Stack(case.config, "clones")
+    state = case.watch(stack.up("postgres", auto_ports=True))
+    assert state.database is not None
+    scratch = PostgresScratch(case.config, state.database, tag="gw0")
+    scratch.create()
+    scratch.create()  # and no close(): the test process "crashed"
+
+    assert stack.down().ok
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+@pytest.mark.filterwarnings("ignore:Revision 0001-gone referenced")
+def test_a_migration_that_fails_during_up_leaves_no_database(make_case, pg_server):
+    broken = Path(__file__).parent / "fixtures" / "migrations" / "orphan"
+    case = make_case({"api": {**API["api"], "migrations": str(broken)}}, server=pg_server)
+
+    with pytest.raises(HarnessError):
+        Stack(case.config, "bad-history").up("postgres", auto_ports=True)
+
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
