@@ -466,6 +466,19 @@ def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
 # -- Ctrl-C ---------------------------------------------------------------------------
 
 
+def interruptible(module_args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """`python -m MODULE ARGS` with Ctrl-C (SIGINT) at its default, as in a terminal (a
+    background job of a non-interactive shell would ignore it), its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", *module_args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 SLEEPING_TEST = """
 import pathlib, time
 
@@ -480,13 +493,8 @@ def test_a_third_ctrl_c_during_teardown_is_one_line_and_teardown_completes(make_
     case = make_case(services)
     project = write_project(case, services)
     (project / "test_sleeps.py").write_text(SLEEPING_TEST)
-    pytest_run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "test_sleeps.py", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    pytest_run = interruptible(
+        ["pytest", "test_sleeps.py", "-q", "-p", "no:cacheprovider"], project
     )
     assert pytest_run.stderr is not None
     wait_for_line(project / "ready", "")
@@ -609,14 +617,7 @@ def test_an_interrupted_services_up_stops_what_it_started(make_case, interrupt):
     }
     case = make_case(services, start_timeout=600)
     project = write_project(case, services)
-    up = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "services.up", "--run", "cut", "--auto-ports"],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    up = interruptible(["invoke", "services.up", "--run", "cut", "--auto-ports"], project)
     log = case.config.run_dir / "runs" / "cut" / "logs" / "slow.log"
     wait_for_line(log, "listening on")  # alpha is up, slow is being waited for
 
