@@ -153,7 +153,7 @@ def main() -> None:
         f"{'back end':<13} {'cycle':>4} {'up':>8} {'down':>8} "
         + " ".join(f"{n:>8}" for n in FIGURES)
     )
-    results = {}
+    results: dict[str, dict[str, Any]] = {}
     for backend in args.backend or BACKENDS:
         rows = soak(config, backend, args.cycles, marker)
         results[backend] = {"cycles": rows, "growth": growth(rows)}
