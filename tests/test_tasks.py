@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import app_command, invoke
+from conftest import app_command, assert_nothing_left, invoke
+from harness.state import RunDirectory
 
 ROOT = Path(__file__).parents[1]
 
@@ -105,3 +108,22 @@ def test_migrations_check_prints_each_check_and_exits_1_on_a_defect(tmp_path, mo
     assert not (tmp_path / ".harness" / "runs").exists() or not any(
         (tmp_path / ".harness" / "runs").iterdir()
     )
+
+
+def test_up_with_keep_outlives_the_process_that_ran_it(project):
+    shell = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m invoke services.up --run kept --auto-ports --keep"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.returncode == 0, shell.stderr
+    try:
+        state = RunDirectory(project / ".harness" / "runs", "kept").load()
+        assert state.owner is None and state.reaper is None
+        assert invoke(project, "services.status", "--run", "kept").returncode == 0
+    finally:
+        down = invoke(project, "services.down", "--run", "kept")
+    assert down.returncode == 0, down.stderr
+    assert_nothing_left(state)
