@@ -685,3 +685,35 @@ def test_a_migration_that_fails_during_up_leaves_no_database(make_case, pg_serve
 
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
+
+
+def test_a_service_killed_while_the_run_is_up_is_reported_and_down_still_cleans(make_case):
+    case = make_case(TWO)
+    stack = Stack(case.config, "lost-one")
+    state = case.watch(stack.up("sqlite", auto_ports=True))
+    beta = psutil.Process(state.services["beta"].process.pid)
+    beta.kill()
+    wait_exited(beta, timeout=120)
+
+    rows = {row.name: row for row in stack.status()}
+    assert not rows["beta"].running and rows["alpha"].healthy
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert report.stopped == ["alpha"]  # beta was already gone: nothing of it to stop
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+@pytest.mark.parametrize("bad", ["unknown back end", "no PostgreSQL binaries"])
+def test_a_run_refused_for_bad_input_leaves_nothing(make_case, no_server_url, tmp_path, bad):
+    empty = tmp_path / "no-postgres-here"
+    empty.mkdir()
+    case = make_case(API, postgres={"bin_dir": str(empty)})
+    backend = "mysql" if bad == "unknown back end" else "postgres"
+
+    with pytest.raises(HarnessError):
+        Stack(case.config, "refused").up(backend, auto_ports=True)
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
