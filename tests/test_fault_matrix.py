@@ -520,14 +520,18 @@ def test_a_third_ctrl_c_during_teardown_is_one_line_and_teardown_completes(make_
 
 
 @pytest.mark.parametrize(
-    ("mode", "expected"),
-    [("exit", "it exited during start"), ("never-healthy", "not healthy after 1 s")],
+    ("mode", "timeout", "expected"),
+    [("exit", 600, "it exited during start"), ("never-healthy", 1, "not healthy after 1 s")],
 )
-def test_a_service_that_fails_to_start_leaves_nothing(make_case, mode, expected):
+def test_a_service_that_fails_to_start_leaves_nothing(make_case, mode, timeout, expected):
     case = make_case(
         {
             "alpha": {"command": app_command("healthy", "--name", "alpha")},
-            "broken": {"command": app_command(mode), "depends_on": ["alpha"], "start_timeout": 1},
+            "broken": {
+                "command": app_command(mode),
+                "depends_on": ["alpha"],
+                "start_timeout": timeout,
+            },
         }
     )
 
@@ -609,7 +613,7 @@ def test_an_owner_killed_without_its_reaper_is_cleaned_by_the_next_command(make_
     assert case.foreign_untouched()
 
 
-@pytest.mark.parametrize("interrupt", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("interrupt", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_services_up_stops_what_it_started(make_case, interrupt):
     services = {
         "alpha": {"command": app_command("healthy", "--name", "alpha")},
