@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psutil
 
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
@@ -90,7 +91,7 @@ class Stack:
             raise RunStateError(
                 f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
             )
-        owner = None if detach else ProcessRecord.of(owner_pid or os.getpid())
+        owner = None if detach else self._owner(owner_pid or os.getpid())
         state = RunState(
             run_id=self.run_id,
             token=uuid.uuid4().hex,
@@ -126,6 +127,15 @@ class Stack:
         state.owner = owner
         self.run.save(state)
         return state
+
+    def _owner(self, pid: int) -> ProcessRecord:
+        try:
+            return ProcessRecord.of(pid)
+        except psutil.NoSuchProcess:
+            raise RunStateError(
+                f"run {self.run_id!r}: its owner (pid {pid}) has already exited; nothing "
+                "would take the run down (services.up --keep makes a run nobody's)"
+            ) from None
 
     def _clear_stale_run(self) -> None:
         if self.run.left_unreadable():

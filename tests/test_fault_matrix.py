@@ -721,3 +721,25 @@ def test_a_run_refused_for_bad_input_leaves_nothing(make_case, no_server_url, tm
 
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
+
+
+def test_an_unreadable_state_on_a_server_drops_the_ledgers_databases_once_it_can(
+    make_case, pg_server, monkeypatch
+):
+    case = make_case(API, server=pg_server)
+    stack = Stack(case.config, "damaged-url")
+    state = case.watch(stack.up("postgres", auto_ports=True))
+    assert state.database is not None
+    PostgresScratch(case.config, state.database, tag="gw0").create()  # a clone left behind
+    damage(stack.run, "corrupted")
+    monkeypatch.delenv(POSTGRES_URL_VARIABLE)
+
+    first = stack.down()
+
+    assert first.owed and not first.ok
+    assert len(case.leftovers().databases) == 2  # the run's and the clone, still recorded
+    assert stack.run.load().phase == "stopping"  # a readable state owing them now
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, pg_server.url)
+    assert stack.down().ok
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
