@@ -110,13 +110,17 @@ class Case:
     bystander: subprocess.Popen[bytes]
     server: Server | None = None
     ports: set[int] = field(default_factory=set)
+    clusters: list[ProcessRecord] = field(default_factory=list)
     databases_before: set[str] = field(default_factory=set)
 
     def watch(self, state: RunState) -> RunState:
-        """Remember the ports of `state`, to check they are free at the end."""
+        """Remember the ports and cluster of `state`, to check they are gone at the end
+        (a postmaster's children overwrite their environment: the marker misses them)."""
         self.ports |= {record.port for record in state.services.values()}
-        if state.database is not None and state.database.cluster_port is not None:
-            self.ports.add(state.database.cluster_port)
+        if state.database is not None and state.database.cluster is not None:
+            self.clusters.append(state.database.cluster)
+            if state.database.cluster_port is not None:
+                self.ports.add(state.database.cluster_port)
         return state
 
     def leftovers(self) -> Leftovers:
@@ -124,7 +128,10 @@ class Case:
         reservations = self.config.run_dir / "ports"
         databases = self.server.databases() - self.databases_before if self.server else set()
         return Leftovers(
-            processes=len(marked_processes(self.marker)),
+            processes=len(
+                {process.pid for process in marked_processes(self.marker)}
+                | {cluster.pid for cluster in self.clusters if cluster.matches()}
+            ),
             listening=sum(not is_port_free(port) for port in self.ports),
             run_dirs=len([p for p in runs.iterdir() if p.is_dir()]) if runs.is_dir() else 0,
             reservations=len(list(reservations.iterdir())) if reservations.is_dir() else 0,
@@ -327,7 +334,7 @@ FAKE_NOX = (
 )
 
 
-@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM to its group"])
+@pytest.mark.parametrize("kill", ["SIGKILL", "SIGTERM", "SIGTERM to its group"])
 def test_a_killed_nox_session_is_followed_by_its_runs_reaper(make_case, kill):
     case = make_case(SERVICES)
     project = write_project(case, SERVICES)
@@ -345,6 +352,8 @@ def test_a_killed_nox_session_is_followed_by_its_runs_reaper(make_case, kill):
 
     if kill == "SIGKILL":
         nox.kill()
+    elif kill == "SIGTERM":
+        nox.terminate()
     else:
         os.killpg(nox.pid, signal.SIGTERM)
     nox.wait()
