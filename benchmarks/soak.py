@@ -30,7 +30,7 @@ import psutil
 import psycopg
 
 from harness.config import HarnessConfig, load_config
-from harness.databases import POSTGRES_URL_VARIABLE
+from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
 from harness.pgcluster import TMPFS
 from harness.stack import Stack
 
@@ -93,7 +93,7 @@ def server_url(config: HarnessConfig, backend: str) -> Iterator[str | None]:
     stack = Stack(config, "soak-server")
     state = stack.up("postgres", database_only=True, detach=True)
     assert state.database is not None
-    url = f"postgresql://postgres@127.0.0.1:{state.database.cluster_port}/postgres"
+    url = admin_conninfo(state.database)
     os.environ[POSTGRES_URL_VARIABLE] = url
     try:
         yield url

@@ -34,7 +34,7 @@ import harness.stack
 from conftest import APP, app_command, take_down_leftover_runs
 from harness.clones import PostgresScratch
 from harness.config import HarnessConfig, parse_config
-from harness.databases import POSTGRES_URL_VARIABLE, database_name
+from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo, database_name
 from harness.exceptions import (
     BackendUnavailableError,
     HarnessError,
@@ -92,7 +92,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         state = stack.up("postgres", database_only=True, detach=True)
         assert state.database is not None
-        server = Server(f"postgresql://postgres@127.0.0.1:{state.database.cluster_port}/postgres")
+        server = Server(admin_conninfo(state.database))
         server.execute(f"CREATE DATABASE {PRECIOUS}")
         yield server
     finally:
