@@ -61,7 +61,8 @@ def _stack(run: str | None, config: str) -> Stack:
 
 def _print_teardown(report: Teardown) -> None:
     stopped = ", ".join(report.stopped) or "nothing was running"
-    print(f"run {report.run_id!r} down: stopped {stopped}")
+    state = "stopped, still owing what is below" if report.owed else "down"
+    print(f"run {report.run_id!r} {state}: stopped {stopped}")
     for note in report.notes:
         print(f"  note: {note}")
     for problem in report.problems:
