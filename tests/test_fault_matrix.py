@@ -752,3 +752,27 @@ def test_an_unreadable_state_on_a_server_drops_the_ledgers_databases_once_it_can
     assert stack.down().ok
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
+
+
+def test_concurrent_services_up_commands_of_one_run_have_exactly_one_winner(make_case):
+    case = make_case(SERVICES)
+    project = write_project(case, SERVICES)
+    ups = [
+        subprocess.Popen(
+            [sys.executable, "-m", "invoke", "services.up", "--run", "contested", "--auto-ports"],
+            cwd=project,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [(up.wait(timeout=120), up.communicate()[1]) for up in ups]
+    stack = Stack(case.config, "contested")
+    case.watch(stack.run.load())
+
+    assert sorted(code for code, _ in results) == [0, 1, 1]
+    assert all("already up" in stderr for code, stderr in results if code == 1)
+    assert stack.down().ok
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
