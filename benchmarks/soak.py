@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,32 +27,18 @@ from typing import Any
 
 import psutil
 import psycopg
+from lifecycle import timed_cycle  # benchmarks/lifecycle.py, beside this script
 
 from harness.config import HarnessConfig, load_config
 from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
 from harness.pgcluster import TMPFS
+from harness.processes import processes_carrying
 from harness.stack import Stack
 
 ROOT = Path(__file__).parents[1]
 MARKER = "HARNESS_SOAK"
 BACKENDS = ("sqlite", "postgres", "postgres-url")
 FIGURES = ("fds", "threads", "rss_mb", "processes", "run_dirs", "reservations", "databases")
-
-
-def marked_processes(marker: str) -> int:
-    """Living processes (this one aside) whose environment carries the soak's marker."""
-    count = 0
-    for process in psutil.process_iter():
-        try:
-            if (
-                process.pid != os.getpid()
-                and process.status() != psutil.STATUS_ZOMBIE
-                and process.environ().get(MARKER) == marker
-            ):
-                count += 1
-        except psutil.Error:
-            continue
-    return count
 
 
 def entries(directory: Path) -> int:
@@ -75,7 +60,7 @@ def sample(config: HarnessConfig, marker: str, url: str | None, run_prefix: str)
         "fds": entries(Path("/proc/self/fd")),
         "threads": threading.active_count(),
         "rss_mb": me.memory_info().rss / 2**20,
-        "processes": marked_processes(marker),
+        "processes": len(processes_carrying(MARKER, marker)),
         "run_dirs": entries(config.run_dir / "runs"),
         "reservations": entries(config.run_dir / "ports"),
         "databases": databases_on(url, run_prefix),
@@ -109,15 +94,7 @@ def soak(config: HarnessConfig, backend: str, cycles: int, marker: str) -> list[
     with server_url(config, backend) as url:
         db = "sqlite" if backend == "sqlite" else "postgres"
         for number in range(cycles + 1):
-            stack = Stack(config, run_id)
-            started = time.perf_counter()
-            stack.up(db, auto_ports=True)
-            up = time.perf_counter() - started
-            started = time.perf_counter()
-            report = stack.down()
-            down = time.perf_counter() - started
-            if not report.ok:
-                raise SystemExit(f"{backend} cycle {number}: teardown problems {report.problems}")
+            up, down = timed_cycle(config, db, run_id)
             if number == 0:
                 continue  # warm-up: imports, bytecode, the initdb cache
             row = {"cycle": number, "up_s": up, "down_s": down}

@@ -226,15 +226,24 @@ def wait_exited(
         time.sleep(0.01)
 
 
-def tagged_processes(token: str) -> list[psutil.Process]:
-    """Processes whose environment carries this run's token (escaped grandchildren included),
-    this one aside."""
+def processes_carrying(variable: str, value: str) -> list[psutil.Process]:
+    """Living processes (this one aside) whose environment has `variable` set to `value`.
+
+    A zombie's environment cannot be read, so zombies are never among them; nor are
+    PostgreSQL's backends, which overwrite theirs (they end with their postmaster).
+    """
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if process.pid != os.getpid() and process.environ().get(RUN_TOKEN_VARIABLE) == token:
+            if process.pid != os.getpid() and process.environ().get(variable) == value:
                 found.append(process)
     return found
+
+
+def tagged_processes(token: str) -> list[psutil.Process]:
+    """Processes whose environment carries this run's token (escaped grandchildren included),
+    this one aside."""
+    return processes_carrying(RUN_TOKEN_VARIABLE, token)
 
 
 def kill_tagged(token: str) -> list[int]:

@@ -43,7 +43,7 @@ from harness.exceptions import (
     ServiceStartError,
 )
 from harness.ports import is_port_free, unbound_port
-from harness.processes import ProcessRecord, wait_exited
+from harness.processes import ProcessRecord, processes_carrying, wait_exited
 from harness.stack import Stack, clean_stale_runs
 from harness.state import RunDirectory, RunState
 
@@ -146,19 +146,7 @@ class Case:
 
 
 def marked_processes(marker: str) -> list[psutil.Process]:
-    """Living processes (this one aside) whose environment carries `marker`."""
-    found = []
-    for process in psutil.process_iter():
-        try:
-            if (
-                process.pid != os.getpid()
-                and process.status() != psutil.STATUS_ZOMBIE
-                and process.environ().get(MARKER) == marker
-            ):
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
+    return processes_carrying(MARKER, marker)
 
 
 @pytest.fixture
