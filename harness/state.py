@@ -277,4 +277,6 @@ def list_runs(runs_dir: Path) -> list[str]:
     """Run ids that have a directory (a state file, or what is left of one)."""
     if not runs_dir.is_dir():
         return []
-    return sorted(path.name for path in runs_dir.iterdir() if path.is_dir())
+    return sorted(
+        path.name for path in runs_dir.iterdir() if path.is_dir() and _RUN_ID.fullmatch(path.name)
+    )
