@@ -1,9 +1,9 @@
 """Databases harness makes and drops on the run's back end: empty, or copies of another.
 
 On PostgreSQL a copy is `CREATE DATABASE … TEMPLATE` on the run's server, on SQLite a copy
-of the file. PostgreSQL databases are named after the run's (`<run database>_<tag><n>`), so
-they are the run's: dropped by their owner, and by `services.down` if a test crashed before
-it could.
+of the file. PostgreSQL databases are named after the run's (`<run database>_<tag><n>`) and,
+once created, written to the run's ledger: dropped by their owner, and by `services.down`
+if a test crashed before it could. Their name alone never makes a database the run's.
 
 Two users: `DatabaseTemplate` (a fresh migrated database per test, cloned from one
 template) and the migration checker (a snapshot of the database at every revision).
@@ -89,6 +89,7 @@ class PostgresScratch:
         self._config = config
         self._record = record
         self._conninfo = databases.admin_conninfo(record)
+        self._ledger = databases.run_ledger(record)
         self._prefix = f"{record.name}_{re.sub(r'[^a-z0-9]', '', tag.lower())[:4]}"
         self._numbers = itertools.count(1)
         self._made: set[str] = set()
@@ -101,21 +102,27 @@ class PostgresScratch:
             template = self._name(copy_of)
             # an env.py that leaves its pool open would make the copy fail
             databases.end_sessions(self._conninfo, template)
+        databases.create_database(
+            self._conninfo, name, self._where, template=template, ledger=self._ledger
+        )
         self._made.add(name)
-        databases.create_database(self._conninfo, name, self._where, template=template)
         return databases.service_url(self._record, self._config, name)
 
     def drop(self, url: str) -> None:
         name = self._name(url)
         if name not in self._made:
             raise ValueError(f"refusing to drop {name!r}: not a database this object made")
-        databases.drop_database(self._conninfo, name)
-        self._made.discard(name)
+        self._drop(name)
 
     def close(self) -> None:
         for name in sorted(self._made):
-            databases.drop_database(self._conninfo, name)
-        self._made.clear()
+            self._drop(name)
+
+    def _drop(self, name: str) -> None:
+        databases.drop_database(self._conninfo, name)
+        self._made.discard(name)
+        if self._ledger is not None:
+            self._ledger.discard(name)
 
     @staticmethod
     def _name(url: str) -> str:

@@ -4,8 +4,10 @@
 - postgres: a database named for the run on the server in HARNESS_POSTGRES_URL, or on a
   throwaway cluster from the local binaries (`harness.pgcluster`).
 
-A database is only ever dropped when the run's state file recorded it as created by
-harness; its name always starts with `harness_` and carries the run id.
+A PostgreSQL database is only ever dropped when the run's ledger (`CreatedDatabases`)
+recorded it, which happens only after its CREATE succeeded: a database that merely has a
+name like the run's, or that existed before a CREATE failed, is never touched. Its name
+always starts with `harness_` and carries the run id.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from harness import pgcluster
 from harness.config import HarnessConfig
 from harness.exceptions import BackendUnavailableError, RunStateError
-from harness.state import DatabaseRecord, RunDirectory
+from harness.state import CreatedDatabases, DatabaseRecord, RunDirectory
 
 POSTGRES_URL_VARIABLE = "HARNESS_POSTGRES_URL"
 SQLITE_FILE = "database.sqlite3"
@@ -65,7 +67,12 @@ def provision(
         database = DatabaseRecord(backend="sqlite", name=str(path), display_url=f"sqlite:///{path}")
         record(database)
         return database
-    database = DatabaseRecord("postgres", database_name(run.run_id, token), "")
+    database = DatabaseRecord(
+        "postgres",
+        database_name(run.run_id, token),
+        "",
+        ledger=str(run.created_databases.directory),
+    )
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if server_url:
         _provision_on_server(database, server_url, config, record)
@@ -83,7 +90,9 @@ def _provision_on_server(
     admin = _parse_server_url(server_url)
     database.display_url = mask_url(service_url(database, config))
     record(database)
-    create_database(_conninfo(admin), database.name, where=mask_url(server_url))
+    create_database(
+        _conninfo(admin), database.name, mask_url(server_url), ledger=run_ledger(database)
+    )
 
 
 def _provision_on_cluster(
@@ -101,6 +110,7 @@ def _provision_on_cluster(
         database.cluster_data_dir = str(cluster.data_root)
         database.cluster_port = cluster.port
         database.display_url = service_url(database, config)
+        run.cluster_data_path.write_text(str(cluster.data_root))  # for a salvage
         record(database)
 
     cluster = pgcluster.start_cluster(
@@ -112,7 +122,17 @@ def _provision_on_cluster(
         env,
         remember_cluster,
     )
-    create_database(cluster.admin_conninfo(), database.name, where="the throwaway cluster")
+    create_database(
+        cluster.admin_conninfo(),
+        database.name,
+        "the throwaway cluster",
+        ledger=run_ledger(database),
+    )
+
+
+def run_ledger(record: DatabaseRecord) -> CreatedDatabases | None:
+    """The ledger of the databases the run created (None in a state from before ledgers)."""
+    return CreatedDatabases(Path(record.ledger)) if record.ledger else None
 
 
 def service_url(record: DatabaseRecord, config: HarnessConfig, name: str | None = None) -> str:
@@ -194,25 +214,42 @@ def remove_sqlite_file(path: Path) -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def release(record: DatabaseRecord, config: HarnessConfig) -> None:
-    """Drop the run's database (or stop its throwaway cluster); only what harness made."""
+def release(record: DatabaseRecord) -> None:
+    """Drop what the run created (or stop its throwaway cluster, and so all of it).
+
+    Each database leaves the ledger only once dropped: when the server cannot be reached
+    this raises with the rest still recorded, for a later `services.down` to finish.
+    """
     if record.backend == "sqlite":
         remove_sqlite_file(Path(record.name))
         return
-    if not record.name.startswith("harness_"):
-        raise RunStateError(f"refusing to drop {record.name!r}: not a database harness created")
     if record.cluster is not None:
         pgcluster.stop_cluster(record.cluster, Path(record.cluster_data_dir or ""))
         return
+    ledger = run_ledger(record)
+    owed = ledger.names() if ledger else []
+    if not owed:
+        return
+    assert ledger is not None
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not server_url:
         raise RunStateError(
-            f"cannot drop database {record.name!r}: {POSTGRES_URL_VARIABLE} is not set in this "
-            "shell; set it to the server the run used and run services.down again"
+            f"cannot drop database(s) {owed} yet: {POSTGRES_URL_VARIABLE} is not set in this "
+            "shell; the run keeps them recorded: set it to the server the run used and run "
+            "services.down again"
         )
     conninfo = _conninfo(_parse_server_url(server_url))
-    for name in [record.name, *_clones_of(conninfo, record.name)]:
-        drop_database(conninfo, name)
+    for name in owed:
+        if not name.startswith("harness_"):
+            raise RunStateError(f"refusing to drop {name!r}: not a name harness gives")
+        try:
+            drop_database(conninfo, name)
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(
+                f"cannot drop database(s) {ledger.names()} yet: {exc}; the run keeps them "
+                "recorded: run services.down again once the server is back"
+            ) from None
+        ledger.discard(name)
 
 
 def _parse_server_url(url: str) -> URL:
@@ -246,17 +283,18 @@ def _admin_connection(conninfo: str, where: str) -> psycopg.Connection:
         ) from None
 
 
-def _clones_of(conninfo: str, name: str) -> list[str]:
-    """Databases cloned from the run's (`<name>_...`) that a crashed test left behind."""
-    with _admin_connection(conninfo, mask_url(conninfo)) as connection:
-        rows = connection.execute(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (f"{name}_",)
-        ).fetchall()
-    return [row[0] for row in rows]
+def create_database(
+    conninfo: str,
+    name: str,
+    where: str,
+    template: str | None = None,
+    ledger: CreatedDatabases | None = None,
+) -> None:
+    """CREATE DATABASE `name` (a copy of `template` when given); one-line error on failure.
 
-
-def create_database(conninfo: str, name: str, where: str, template: str | None = None) -> None:
-    """CREATE DATABASE `name` (a copy of `template` when given); one-line error on failure."""
+    Only once it succeeded is `name` written to `ledger`: a name already taken stays its
+    owner's.
+    """
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template is not None:
         statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
@@ -272,6 +310,8 @@ def create_database(conninfo: str, name: str, where: str, template: str | None =
             raise BackendUnavailableError(
                 f"cannot create database {name!r} at {where}: {str(exc).strip()}{hint}"
             ) from None
+    if ledger is not None:
+        ledger.add(name)
 
 
 def end_sessions(conninfo: str, name: str) -> None:

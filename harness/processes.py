@@ -1,7 +1,7 @@
 """One process harness starts: spawn it in its own process group, wait for health, stop it.
 
-A process is only ever signalled when its pid, start time and command line all still match
-what harness recorded (`ProcessRecord.matches`), so a recycled pid is never touched.
+A process is only ever signalled when its pid and start time still match what harness
+recorded (`ProcessRecord.matches`), so a recycled pid is never touched.
 """
 
 from __future__ import annotations
@@ -32,10 +32,13 @@ _TRANSIENT_CLIENT_ERRORS = {408, 425, 429}
 
 @dataclass(frozen=True)
 class ProcessRecord:
-    """What identifies a process across pid reuse: pid, start time, command line.
+    """What identifies a process across pid reuse: pid and start time (and, for messages,
+    the command line it was started with).
 
     The start time is seconds since boot, not since the epoch: the epoch-based value
     shifts whenever the wall clock is stepped, and would then disown our own processes.
+    It is fixed at fork, so it also survives an `exec` (`sh -c '… && exec uvicorn …'`),
+    which changes the command line: identity never hangs on the command line.
     """
 
     pid: int
@@ -64,14 +67,16 @@ class ProcessRecord:
         return time.clock_gettime(time.CLOCK_BOOTTIME) - self.started
 
     def matches(self) -> bool:
-        """True while the recorded process is still the one running under this pid."""
+        """True while the recorded process is still the one running under this pid.
+
+        A record without a command line was never a complete one, and matches nothing.
+        """
         try:
             process = psutil.Process(self.pid)
             return (
                 bool(self.cmdline)
                 and process.status() != psutil.STATUS_ZOMBIE
                 and abs(_started(process) - self.started) < 1e-6
-                and tuple(process.cmdline()) == self.cmdline
             )
         except psutil.Error:
             return False
@@ -93,8 +98,10 @@ def spawn(
     log_path: Path,
     cwd: Path,
     user: str | None = None,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start `command` as the leader of a new session, output appended to `log_path`."""
+    """Start `command` as the leader of a new session, output appended to `log_path`;
+    `pass_fds` stay open in it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
@@ -108,6 +115,7 @@ def spawn(
             user=user,
             group=user,
             extra_groups=[] if user else None,
+            pass_fds=tuple(pass_fds),
         )
 
 
@@ -231,12 +239,13 @@ def stop_group(
     record: ProcessRecord,
     grace: float,
     signals: Sequence[int] = (signal.SIGTERM,),
+    hurry: threading.Event | None = None,
 ) -> bool:
     """Send each of `signals` to the recorded process group in turn, then SIGKILL.
 
-    The first signal gets `grace` seconds, each later one a second. Returns False (and
-    signals nothing) when the pid no longer belongs to the recorded process: it already
-    ended, or the pid was reused by another program.
+    The first signal gets `grace` seconds, each later one a second; once `hurry` is set,
+    none waits any longer. Returns False (and signals nothing) when the pid no longer
+    belongs to the recorded process: it already ended, or the pid was reused.
     """
     if not record.matches():
         return False
@@ -244,7 +253,7 @@ def stop_group(
     for index, signal_number in enumerate(signals):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(record.pid, signal_number)
-        if wait_exited(process, timeout=grace if index == 0 else 1.0):
+        if wait_exited(process, timeout=grace if index == 0 else 1.0, hurry=hurry):
             break
     # The group id outlives its leader while members remain, and Linux does not hand
     # out a pid still in use as a group id, so this reaches only our stragglers.
@@ -254,13 +263,15 @@ def stop_group(
     return True
 
 
-def wait_exited(process: psutil.Process, timeout: float) -> bool:
+def wait_exited(
+    process: psutil.Process, timeout: float, hurry: threading.Event | None = None
+) -> bool:
     """Wait until `process` has exited; True if it did within `timeout` seconds.
 
     A zombie counts as exited. A service started by an earlier `invoke services.up` is
     not our child, so its zombie waits for init to reap it, which some init processes
     do only every few seconds; psutil's wait would sit out the whole grace period.
-    Our own children are reaped here.
+    Our own children are reaped here. Once `hurry` is set it stops waiting.
     """
     deadline = time.monotonic() + timeout
     while True:
@@ -276,19 +287,29 @@ def wait_exited(process: psutil.Process, timeout: float) -> bool:
                 return True
         except psutil.NoSuchProcess:
             return True
-        if time.monotonic() >= deadline:
+        if time.monotonic() >= deadline or (hurry is not None and hurry.is_set()):
             return False
         time.sleep(0.01)
 
 
-def tagged_processes(token: str) -> list[psutil.Process]:
-    """Processes whose environment carries this run's token (escaped grandchildren included)."""
+def processes_carrying(variable: str, value: str) -> list[psutil.Process]:
+    """Living processes (this one aside) whose environment has `variable` set to `value`.
+
+    A zombie's environment cannot be read, so zombies are never among them; nor are
+    PostgreSQL's backends, which overwrite theirs (they end with their postmaster).
+    """
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
-            if process.environ().get(RUN_TOKEN_VARIABLE) == token:
+            if process.pid != os.getpid() and process.environ().get(variable) == value:
                 found.append(process)
     return found
+
+
+def tagged_processes(token: str) -> list[psutil.Process]:
+    """Processes whose environment carries this run's token (escaped grandchildren included),
+    this one aside."""
+    return processes_carrying(RUN_TOKEN_VARIABLE, token)
 
 
 def kill_tagged(token: str) -> list[int]:

@@ -13,9 +13,14 @@ from harness.exceptions import RunStateError
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 
 
+def is_run_id(name: str) -> bool:
+    """Whether `name` could name a run (a directory under runs/ that is one)."""
+    return _RUN_ID.fullmatch(name) is not None
+
+
 def check_run_id(run_id: str) -> str:
     """A run id is a directory and a database name part: letters, digits, '_', '.', '-'."""
-    if not _RUN_ID.fullmatch(run_id):
+    if not is_run_id(run_id):
         raise RunStateError(
             f"run id {run_id!r}: use 1-63 letters, digits, '_', '.' or '-', starting with a "
             "letter or digit"

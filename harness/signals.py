@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 
@@ -31,8 +31,14 @@ def sigterm_raises() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while tearing down, so a second Ctrl-C cannot leave a mess."""
+def signals_deferred(on_signal: Callable[[int], None] | None = None) -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while tearing down, so no Ctrl-C can leave a mess.
+
+    Each signal that arrives meanwhile calls `on_signal` with how many have so far (it
+    says what is left, or hurries the teardown on); none is raised afterwards: the
+    teardown was the last thing to do, and an exception out of it would only be a
+    traceback (in pytest's session finish, say) over work that completed.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -40,6 +46,8 @@ def signals_deferred() -> Iterator[None]:
 
     def remember(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
+        if on_signal is not None:
+            on_signal(len(received))
 
     previous = {s: signal.signal(s, remember) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -47,5 +55,3 @@ def signals_deferred() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if received:
-        raise KeyboardInterrupt(f"signal {received[0]} during teardown")

@@ -9,50 +9,35 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import psutil
 
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
 from harness.coverage_config import write_coverage_settings
-from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
+from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
-from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
+from harness.ports import HOST, PortReservations, is_port_free, port_owner
 from harness.processes import ProcessRecord
+from harness.reaper import start_reaper
 from harness.run_records import ReportsLayout
-from harness.signals import signals_deferred, sigterm_raises
+from harness.signals import sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
+from harness.teardown import Teardown, salvage, stop_service, take_down
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
-PORT_RELEASE_TIMEOUT = 5.0
-
-
-@dataclass
-class Teardown:
-    """What taking a run down did, and what it could not do."""
-
-    run_id: str
-    stopped: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    stop_seconds: dict[str, float] = field(default_factory=dict)
-    leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
-    notices: list[str] = field(default_factory=list)  # worth saying, but nothing went wrong
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
 
 
 @dataclass
@@ -89,22 +74,26 @@ class Stack:
         auto_ports: bool = False,
         coverage: bool = False,
         detach: bool = False,
+        owner_pid: int | None = None,
+        reaper: bool = True,
         database_only: bool = False,
         lifecycle_junit: Path | None = None,
     ) -> RunState:
         """Provision the database, migrate, start every service healthy; or leave nothing.
 
-        With `detach`, the run outlives this process (as after `invoke services.up`);
-        otherwise the run counts as stale as soon as this process dies. With
-        `database_only`, the run is an empty database and nothing else (what the migration
-        checks make their own databases beside). With `lifecycle_junit`, a failed start
-        and, later, `down` write the run's lifecycle suite there.
+        The run belongs to `owner_pid` (default: this process; `invoke services.up` gives
+        its parent, the Nox session or shell): when that process dies, however, the run's
+        reaper takes the run down (with `reaper=False` it is only stale, for the next
+        command to take down). With `detach` it belongs to nobody and lasts until `down`.
+        With `database_only`, the run is an empty database and nothing else (what the
+        migration checks make their own databases beside). With `lifecycle_junit`, a failed
+        start and, later, `down` write the run's lifecycle suite there.
         """
         if backend not in self.config.backends:
             raise RunStateError(
                 f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
             )
-        self._clear_stale_run()
+        owner = None if detach else self._owner(owner_pid or os.getpid())
         state = RunState(
             run_id=self.run_id,
             token=uuid.uuid4().hex,
@@ -113,9 +102,21 @@ class Stack:
             owner=ProcessRecord.of(os.getpid()),
             lifecycle_junit=str(lifecycle_junit) if lifecycle_junit else None,
         )
-        self.run.save(state)
+        with self.run.locked():  # the claim: one exclusive step
+            self._clear_stale_run()
+            self.run.save(state)
         with sigterm_raises():
             try:
+                if owner is not None and reaper:
+                    state.reaper = start_reaper(
+                        self.config.run_dir,
+                        self.run_id,
+                        state.token,
+                        owner,
+                        self.run.logs / "reaper.log",
+                        self.config.root,
+                    )
+                    self.run.save(state)
                 self._start(
                     state, auto_ports=auto_ports, coverage=coverage, database_only=database_only
                 )
@@ -125,22 +126,39 @@ class Stack:
                     write_lifecycle(lifecycle_junit, state, teardown, exc)
                 raise
         state.phase = "up"
-        if detach:
-            state.owner = None
+        state.owner = owner
         self.run.save(state)
         return state
 
+    def _owner(self, pid: int) -> ProcessRecord:
+        try:
+            return ProcessRecord.of(pid)
+        except psutil.NoSuchProcess:
+            raise RunStateError(
+                f"run {self.run_id!r}: its owner (pid {pid}) has already exited; nothing "
+                "would take the run down (services.up --keep makes a run nobody's)"
+            ) from None
+
     def _clear_stale_run(self) -> None:
+        if self.run.left_unreadable():
+            raise RunStateError(
+                f"run {self.run_id!r}: {self.run.path} holds no readable state file; take "
+                f"it down first with invoke services.down --run {self.run_id}"
+            )
         if not self.run.exists():
             return
         state = self.run.load()
         if not state.is_stale():
             raise RunStateError(
                 f"run {self.run_id!r} is already up ({len(state.services)} services, "
-                f"{state.backend}); use it, or take it down first: invoke services.down "
-                f"--run {self.run_id}"
+                f"{state.backend}, {state.phase}); use it, or take it down first: "
+                f"invoke services.down --run {self.run_id}"
             )
-        self._teardown(state)
+        report = self._teardown(state)
+        if report.owed:
+            raise RunStateError(
+                f"run {self.run_id!r} was left behind and still owes: " + "; ".join(report.problems)
+            )
 
     def _start(
         self, state: RunState, *, auto_ports: bool, coverage: bool, database_only: bool
@@ -169,9 +187,10 @@ class Stack:
         if any(service.database for service in self.config.services.values()):
             started = databases.activity(database)
             database.transactions_at_start = started.transactions if started else None
+            database.users = [n for n, s in self.config.services.items() if s.database]
             self.run.save(state)
-        for level in self.config.start_order():
-            self._start_level(state, level, ports, base_env, database_url)
+        for number, level in enumerate(self.config.start_order()):
+            self._start_level(state, number, level, ports, base_env, database_url)
 
     def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
         """Configured ports first, so a free port found for another service is never one
@@ -241,6 +260,7 @@ class Stack:
     def _start_level(
         self,
         state: RunState,
+        number: int,
         level: list[str],
         ports: dict[str, int],
         base_env: dict[str, str],
@@ -261,6 +281,7 @@ class Stack:
                     service.start_timeout,
                 )
             spawned[name] = self._spawn(state, service, ports[name], env)
+            state.services[name].level = number
         self.run.save(state)
         spawned_at = time.monotonic()
         cancelled = threading.Event()
@@ -318,6 +339,7 @@ class Stack:
             url=f"http://{HOST}:{port}",
             log_path=str(log_path),
             started_at=datetime.now(UTC).isoformat(),
+            stop_timeout=service.stop_timeout,
         )
 
     @staticmethod
@@ -361,7 +383,7 @@ class Stack:
     def stop_instance(self, record: ServiceRecord) -> None:
         """Stop an instance `start_instance` started and give its port back."""
         report = Teardown(self.run_id)
-        self._stop_service(record, report)
+        stop_service(record, report)
         self.reservations.release(record.port, self.run_id)
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
@@ -369,86 +391,30 @@ class Stack:
     # -- down -----------------------------------------------------------------------------
 
     def down(self) -> Teardown:
-        """Stop every recorded service, drop the run's database, free its ports."""
+        """Stop every recorded service, drop the run's database, free its ports.
+
+        A run whose state file is unreadable (or was deleted) is salvaged instead.
+        """
+        salvaged = self._salvage()
+        if salvaged is not None:
+            return salvaged
         state = self.run.load()
         state.phase = "stopping"
+        state.owner = ProcessRecord.of(os.getpid())  # if this dies, the run is stale again
         self.run.save(state)
         teardown = self._teardown(state)
         if state.lifecycle_junit:
             write_lifecycle(Path(state.lifecycle_junit), state, teardown, None)
         return teardown
 
-    def _teardown(self, state: RunState) -> Teardown:
-        report = Teardown(self.run_id)
-        with signals_deferred():
-            at_down = self._database_activity(state)
-            for level in self._stop_levels(state):
-                with ThreadPoolExecutor(max_workers=len(level)) as pool:
-                    records = [state.services[name] for name in level]
-                    list(pool.map(self._stop_service, records, [report] * len(records)))
-            if state.database is not None:
-                if databases.never_used(state.database, at_down):
-                    report.notices.append(self._unused_database_notice(state))
-                try:
-                    databases.release(state.database, self.config)
-                except HarnessError as exc:
-                    report.problems.append(str(exc))
-            for pid in processes.kill_tagged(state.token):
-                report.problems.append(f"pid {pid} escaped its process group; killed")
-            self.reservations.release_all(self.run_id)
-            self._archive_logs()
-            self.run.remove()
-        return report
-
-    def _database_activity(self, state: RunState) -> databases.DatabaseActivity | None:
-        """The run database's activity while the services of a run that was up still run;
-        None when there is nothing to judge (a failed start, SQLite, a server gone)."""
-        database = state.database
-        if state.phase == "starting" or database is None or database.transactions_at_start is None:
+    def _salvage(self) -> Teardown | None:
+        """Take the run down from what it left, if its state file is unreadable or gone."""
+        if not self.run.left_unreadable():
             return None
-        try:
-            return databases.activity(database)
-        except HarnessError:
-            return None  # a notice is best-effort; releasing the database reports the server
+        return salvage(self.run, self.reservations, self.config.run_dir / "logs")
 
-    def _unused_database_notice(self, state: RunState) -> str:
-        assert state.database is not None
-        users = [name for name, s in self.config.services.items() if s.database]
-        return (
-            f"no service used the run's database {state.database.name} while it ran (no "
-            f"connection, no transaction); {', '.join(users)} set database = true: do they "
-            "read DATABASE_URL, or settings of their own (a POSTGRES_* host, a .env file)?"
-        )
-
-    def _stop_levels(self, state: RunState) -> list[list[str]]:
-        """Reverse dependency order, each level stopped in parallel; unknown services first."""
-        levels = [[n for n in level if n in state.services] for level in self.config.start_order()]
-        known = {name for level in levels for name in level}
-        levels.append([name for name in state.services if name not in known])
-        return [level for level in reversed(levels) if level]
-
-    def _stop_service(self, record: ServiceRecord, report: Teardown) -> None:
-        service = self.config.services.get(record.name)
-        grace = service.stop_timeout if service else 5.0
-        started = time.monotonic()
-        if processes.stop_group(record.process, grace):
-            report.stopped.append(record.name)
-        if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
-            leak = (
-                f"port {record.port} of {record.name!r} is still held after stop, by "
-                f"{port_owner(record.port)}"
-            )
-            report.leaks[record.name] = leak
-            report.problems.append(leak)
-        report.stop_seconds[record.name] = time.monotonic() - started
-
-    def _archive_logs(self) -> None:
-        """Keep the run's logs at `<run_dir>/logs/<run-id>/` after its directory goes."""
-        if self.run.logs.is_dir():
-            target = self.config.run_dir / "logs" / self.run_id
-            shutil.rmtree(target, ignore_errors=True)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(self.run.logs), target)
+    def _teardown(self, state: RunState) -> Teardown:
+        return take_down(self.run, self.reservations, self.config.run_dir / "logs", state)
 
     # -- status and restart -----------------------------------------------------------------
 
@@ -486,25 +452,30 @@ class Stack:
                 f"no service {name!r} in run {self.run_id!r}; services: {sorted(state.services)}"
             )
         report = Teardown(self.run_id)
-        self._stop_service(state.services[name], report)
+        record = state.services[name]
+        stop_service(record, report)
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
         base_env, database_url = self._wiring(state)
-        self._start_level(state, [name], {name: state.services[name].port}, base_env, database_url)
+        self._start_level(state, record.level, [name], {name: record.port}, base_env, database_url)
         self.run.save(state)
         return state.services[name]
 
 
 def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:
-    """Take down every run whose owner died or whose processes are all gone; free stale ports."""
+    """Take down every run whose owner died or whose processes are all gone, salvage every
+    run whose state file is unreadable or gone; free stale ports."""
     reports = []
     for run_id in list_runs(config.run_dir / "runs"):
         stack = Stack(config, run_id)
+        salvaged = stack._salvage()
+        if salvaged is not None:
+            reports.append(salvaged)
+            continue
         try:
             state = stack.run.load()
-        except RunStateError as exc:
-            reports.append(Teardown(run_id, problems=[str(exc)]))
-            continue
+        except RunStateError:
+            continue  # taken down meanwhile
         if state.is_stale():
             reports.append(stack._teardown(state))
     PortReservations.under(config.run_dir).clean_stale()

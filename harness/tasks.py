@@ -69,11 +69,12 @@ def _stack(run: str | None, config: str) -> Stack:
 
 def _print_teardown(report: Teardown) -> None:
     stopped = ", ".join(report.stopped) or "nothing was running"
-    print(f"run {report.run_id!r} down: stopped {stopped}")
+    state = "stopped, still owing what is below" if report.owed else "down"
+    print(f"run {report.run_id!r} {state}: stopped {stopped}")
+    for note in report.notes:
+        print(f"  note: {note}")
     for problem in report.problems:
         print(f"  problem: {problem}", file=sys.stderr)
-    for notice in report.notices:
-        print(f"  notice: {notice}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -111,6 +112,8 @@ _DB_HELP = "back end: sqlite or postgres (default: the first of [tool.harness] b
         "db": _DB_HELP,
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
+        "keep": "keep the run up after the process that ran this command (the Nox session "
+        "or shell) ends; by default the run's reaper then takes it down",
         "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
         "(on a failed start, and at services.down)",
     }
@@ -122,10 +125,12 @@ def up(
     run: str | None = None,
     auto_ports: bool = False,
     coverage: bool = False,
+    keep: bool = False,
     lifecycle_junit: str | None = None,
     config: str = "pyproject.toml",
 ) -> None:
-    """Start every service of the run, healthy, on the chosen back end."""
+    """Start every service of the run, healthy, on the chosen back end; the run belongs to
+    the process that ran this command and goes down when it ends (unless --keep)."""
     stack = _stack(run, config)
     db = db or stack.config.backends[0]
     started = time.perf_counter()
@@ -133,7 +138,8 @@ def up(
         db,
         auto_ports=auto_ports,
         coverage=coverage,
-        detach=True,
+        detach=keep,
+        owner_pid=os.getppid(),
         lifecycle_junit=Path(lifecycle_junit) if lifecycle_junit else None,
     )
     print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")
@@ -148,7 +154,7 @@ def up(
 def down(c: Context, run: str | None = None, config: str = "pyproject.toml") -> None:
     """Stop the run's services, drop its database, free its ports."""
     stack = _stack(run, config)
-    if not stack.run.exists():
+    if not stack.run.path.is_dir():
         print(f"run {stack.run_id!r} is not up; nothing to do")
         return
     report = stack.down()

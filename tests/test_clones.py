@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from conftest import app_command
 from harness.clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
 from harness.databases import POSTGRES_URL_VARIABLE
+from harness.exceptions import BackendUnavailableError
 from harness.stack import Stack
 
 HISTORY = Path(__file__).parent / "fixtures" / "history"
@@ -87,3 +88,23 @@ def test_postgres_clones_belong_to_the_run_and_down_drops_the_ones_left(
 def _databases(server: str) -> set[str]:
     with psycopg.connect(server, autocommit=True) as admin:
         return {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
+
+
+def test_a_clone_whose_name_is_taken_is_never_dropped_by_close(config, server, monkeypatch):
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    stack = Stack(config, "clone-taken")
+    state = stack.up("postgres", auto_ports=True)
+    scratch = PostgresScratch(config, state.database, tag="t")
+    taken = f"{state.database.name}_td1"  # the name the scratch's first database gets
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {taken}")
+    try:
+        with pytest.raises(BackendUnavailableError, match="already exists"):
+            scratch.create()
+        scratch.close()
+        assert taken in _databases(server)
+    finally:
+        assert stack.down().ok
+    assert taken in _databases(server)  # down drops only what the run recorded creating
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {taken}")

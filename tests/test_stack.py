@@ -495,8 +495,8 @@ def test_a_database_service_that_never_used_the_run_database_is_noticed_at_down(
 
     assert report.ok, report.problems
     if noticed:
-        [notice] = report.notices
+        [notice] = report.notes
         assert "no service used the run's database harness_db_" in notice
         assert "api set database = true: do they read DATABASE_URL" in notice
     else:
-        assert report.notices == []
+        assert report.notes == []

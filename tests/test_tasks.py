@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import app_command, invoke
+from conftest import app_command, assert_nothing_left, invoke
+from harness.databases import POSTGRES_URL_VARIABLE
+from harness.state import RunDirectory
 
 ROOT = Path(__file__).parents[1]
 
@@ -111,3 +115,49 @@ def test_migrations_check_prints_each_check_and_exits_1_on_a_defect(tmp_path, mo
     assert not (tmp_path / ".harness" / "runs").exists() or not any(
         (tmp_path / ".harness" / "runs").iterdir()
     )
+
+
+def test_up_with_keep_outlives_the_process_that_ran_it(project):
+    shell = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m invoke services.up --run kept --auto-ports --keep"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.returncode == 0, shell.stderr
+    try:
+        state = RunDirectory(project / ".harness" / "runs", "kept").load()
+        assert state.owner is None and state.reaper is None
+        assert invoke(project, "services.status", "--run", "kept").returncode == 0
+    finally:
+        down = invoke(project, "services.down", "--run", "kept")
+    assert down.returncode == 0, down.stderr
+    assert_nothing_left(state)
+
+
+def test_down_that_cannot_drop_the_database_says_so_and_down_again_finishes(
+    tmp_path, server, monkeypatch
+):
+    write_pyproject(
+        tmp_path, f"[tool.harness.services.api]\ncommand = {command_toml()}\ndatabase = true\n"
+    )
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    assert (
+        invoke(
+            tmp_path, "services.up", "--db", "postgres", "--run", "owe", "--auto-ports"
+        ).returncode
+        == 0
+    )
+    monkeypatch.delenv(POSTGRES_URL_VARIABLE)
+
+    first = invoke(tmp_path, "services.down", "--run", "owe")
+
+    assert first.returncode == 1
+    assert "run 'owe' stopped, still owing what is below: stopped api" in first.stdout
+    assert f"{POSTGRES_URL_VARIABLE} is not set in this shell" in first.stderr
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    second = invoke(tmp_path, "services.down", "--run", "owe")
+    assert second.returncode == 0, second.stderr
+    assert "run 'owe' down" in second.stdout
+    assert not (tmp_path / ".harness" / "runs" / "owe").exists()
