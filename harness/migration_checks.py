@@ -24,16 +24,21 @@ stairway is reported skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
+import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from harness import row_data, schema_snapshot
 from harness.clones import ScratchDatabases
@@ -45,6 +50,7 @@ Status = Literal["passed", "failed", "skipped"]
 DIALECTS = ("sqlite", "postgresql")
 GRAPH_CHECKS = ("heads", *(f"offline[{dialect}]" for dialect in DIALECTS))
 HEAD_CHECKS = ("upgrade", "idempotent", "models", "fresh_install")
+HARNESS_DIR = Path(__file__).parent
 
 
 @dataclass(frozen=True)
@@ -172,15 +178,19 @@ class MigrationChecker:
         self.graph = _Graph.of(history)
 
     def run(self) -> list[CheckResult]:
-        """Every planned check's result, in the order `planned` gives."""
+        """Every planned check's result, in the order `planned` gives: an exception in one
+        check is that check's failure, and the others still run."""
         self._check_graph()
         if not self.graph.orphans():  # else the revision map cannot be built
             base = self._base()
-            try:
-                self._check_head(base)
-                self._check_stairway(base)
-            finally:
-                self.scratch.drop(base)
+            if base is not None:
+                try:
+                    with self._attempt("upgrade", "checking from empty to heads"):
+                        self._check_head(base)
+                    with self._attempt("downgrade_to_base", "checking revision by revision"):
+                        self._check_stairway(base)
+                finally:
+                    self.scratch.drop(base)
         return [self.results.get(check) or self._blocked(check) for check in planned(self.history)]
 
     # -- reporting ------------------------------------------------------------------------
@@ -190,6 +200,28 @@ class MigrationChecker:
         detail = "\n".join(problems) if problems else skipped
         result = CheckResult(self.history.name, check, status, detail)
         self.results[result.id] = result
+
+    def _fail(self, check: str, problem: str) -> None:
+        """Add `problem` to `check`'s result, failing it (whatever it said before)."""
+        previous = self.results.get(f"{self.history.name}:{check}")
+        lines = [previous.detail] if previous is not None and previous.status == "failed" else []
+        self._report(check, [*lines, problem])
+
+    @contextlib.contextmanager
+    def _attempt(
+        self, check: str, doing: str, connection: Connection | None = None
+    ) -> Iterator[None]:
+        """Run the block; an exception in it (but a MigrationError: the history itself is
+        unusable) becomes `check`'s failure, naming the revision or file and line."""
+        try:
+            yield
+        except MigrationError:
+            raise
+        except Exception as exc:
+            if connection is not None:
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.rollback()
+            self._fail(check, f"{doing} raised {one_line(exc)}{self._where(exc)}")
 
     def _blocked(self, check_id: str) -> CheckResult:
         check = check_id.split(":", 1)[1]
@@ -221,49 +253,74 @@ class MigrationChecker:
                 self.history.render_sql(dialect)
                 self._report(f"offline[{dialect}]", [])
             except Exception as exc:
-                where = _failing_revision(self.history, exc)
+                where = self._where(exc)
                 self._report(
                     f"offline[{dialect}]", [f"--sql for {dialect}{where}: {one_line(exc)}"]
                 )
 
     # -- from empty to heads --------------------------------------------------------------
 
-    def _base(self) -> str:
-        """An empty database with the earlier histories at heads (and rows in their tables)."""
+    def _base(self) -> str | None:
+        """An empty database with the earlier histories at heads (and rows in their tables);
+        None, the upgrade check failed, if it cannot be made."""
         base = self.scratch.create()
         with connected(base) as connection:
+            ready = self._prepare(connection)
+        if not ready:
+            self.scratch.drop(base)
+        return base if ready else None
+
+    def _prepare(self, connection: Connection) -> bool:
+        doing = "running env.py"
+        try:
             for history in self.before:
+                doing = f"applying {history.name}, which comes before {self.history.name},"
                 history.upgrade(connection)
                 connection.commit()
+            doing = "running env.py"
             row_data.generate(connection, self.numbers)
             self.ignore = frozenset({self.history.version_table(connection)})
-        return base
+        except MigrationError:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.rollback()
+            self._fail("upgrade", f"{doing} raised {one_line(exc)}{self._where(exc)}")
+            return False
+        return True
 
     def _check_head(self, base: str) -> None:
         head = self.scratch.create(copy_of=base)
         try:
             with connected(head) as connection:
-                if not self._upgrade_from_empty(connection):
+                upgraded = self._upgrade_from_empty(connection)
+                if upgraded is None:
                     return
-                upgraded = self._state(connection, rows=False)
-                self._check_idempotent(connection, upgraded)
-                self._check_models(connection, base)
-            self._check_fresh_install(base, upgraded)
+                with self._attempt("idempotent", "a second upgrade to heads", connection):
+                    self._check_idempotent(connection, upgraded)
+                with self._attempt("models", "comparing with the models", connection):
+                    self._check_models(connection, base)
+            with self._attempt("fresh_install", "create_all + stamp"):
+                self._check_fresh_install(base, upgraded)
         finally:
             self.scratch.drop(head)
 
-    def _upgrade_from_empty(self, connection: Connection) -> bool:
+    def _upgrade_from_empty(self, connection: Connection) -> _State | None:
+        """The state at heads, upgraded from empty; None (reported) if that fails."""
         try:
             self.history.upgrade(connection)
             connection.commit()
+            upgraded = self._state(connection, rows=False)
         except MigrationError:
             raise
         except Exception as exc:
-            where = _failing_revision(self.history, exc)
+            with contextlib.suppress(SQLAlchemyError):
+                connection.rollback()
+            where = self._where(exc)
             self._report("upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}"])
-            return False
+            return None
         self._report("upgrade", [])
-        return True
+        return upgraded
 
     def _check_idempotent(self, connection: Connection, upgraded: _State) -> None:
         with writes_recorded(connection) as writes:
@@ -338,7 +395,8 @@ class MigrationChecker:
                     waiting[parent] -= 1
                     if waiting[parent] == 0 and kept.get(parent):
                         self.scratch.drop(kept.pop(parent) or "")
-            self._check_downgrade_to_base(base, kept)
+            with self._attempt("downgrade_to_base", "downgrading to base"):
+                self._check_downgrade_to_base(base, kept)
         finally:
             for url in kept.values():
                 if url:
@@ -357,45 +415,64 @@ class MigrationChecker:
         if len(parents) == 1:
             return kept[parents[0]], False
         merged = self.scratch.create(copy_of=kept[parents[0]])
-        with connected(merged) as connection:
+        joined = False
+        with (
+            self._attempt(f"stairway[{revision}]", "bringing its parents together"),
+            connected(merged) as connection,
+        ):
             for parent in parents[1:]:
                 self.history.upgrade(connection, parent)
-        return merged, True
+            joined = True
+        if joined:
+            return merged, True
+        self.scratch.drop(merged)
+        return None, False
 
     def _step(self, revision: str, below: str) -> str | None:
-        """Stairway and data checks of `revision`; the kept database at it, rows added."""
+        """Stairway and data checks of `revision` on a copy of `below`; the database kept at
+        `revision` for its children (rows added), or None if `revision` cannot be applied."""
         work = self.scratch.create(copy_of=below)
-        with connected(work) as connection:
-            before = self._state(connection)
-            try:
-                self.history.upgrade(connection, revision)
-                connection.commit()
-            except MigrationError:
-                raise
-            except Exception as exc:
-                connection.rollback()
-                rows = sum(len(rows) for rows in before.rows.values())
-                over = f" over {rows} existing rows" if rows else ""
-                self._report(
-                    f"stairway[{revision}]",
-                    [f"upgrade to {revision} failed{over}: {one_line(exc)}"],
-                )
-                self.scratch.drop(work)
-                return None
-            upgraded = self._state(connection)
-            declared = self._declared_changes(revision)
-            data = row_data.compare(before.rows, upgraded.rows, declared)
-            data += row_data.untouched(before.rows, upgraded.rows, declared)
-            stairway, round_trip = self._down_and_up(
-                connection, revision, before, upgraded, declared
+        outcome = "again"  # if the checks raise, start again from below for the children
+        with (
+            self._attempt(f"stairway[{revision}]", f"checking {revision}"),
+            connected(work) as connection,
+        ):
+            outcome = self._step_on(connection, revision)
+        if outcome == "kept":
+            return work
+        self.scratch.drop(work)  # only now: on PostgreSQL a database in use cannot be dropped
+        return self._recovered(revision, below) if outcome == "again" else None
+
+    def _step_on(self, connection: Connection, revision: str) -> str:
+        """ "kept" (the connection's database is at `revision`, rows added), "failed" (the
+        upgrade to it failed) or "again" (it is not in the state the upgrade left)."""
+        before = self._state(connection)
+        try:
+            self.history.upgrade(connection, revision)
+            connection.commit()
+        except MigrationError:
+            raise
+        except Exception as exc:
+            connection.rollback()
+            rows = sum(len(rows) for rows in before.rows.values())
+            over = f" over {rows} existing rows" if rows else ""
+            where = self._where(exc)
+            self._report(
+                f"stairway[{revision}]",
+                [f"upgrade to {revision} failed{over}{where}: {one_line(exc)}"],
             )
-            self._report(f"data[{revision}]", data + round_trip)
-            self._report(*stairway)
-            if stairway[1]:  # the round trip failed; start again from below for the children
-                self.scratch.drop(work)
-                return self._recovered(revision, below)
-            self._add_rows(connection, revision)
-        return work
+            return "failed"
+        upgraded = self._state(connection)
+        declared = self._declared_changes(revision)
+        data = row_data.compare(before.rows, upgraded.rows, declared)
+        data += row_data.untouched(before.rows, upgraded.rows, declared)
+        stairway, round_trip = self._down_and_up(connection, revision, before, upgraded, declared)
+        self._report(f"data[{revision}]", data + round_trip)
+        self._report(*stairway)
+        if stairway[1]:
+            return "again"
+        self._add_rows(connection, revision)
+        return "kept"
 
     def _down_and_up(
         self,
@@ -432,6 +509,8 @@ class MigrationChecker:
         try:
             self.history.upgrade(connection, revision)
             connection.commit()
+        except MigrationError:
+            raise
         except Exception as exc:
             connection.rollback()
             return (
@@ -461,12 +540,9 @@ class MigrationChecker:
         return work
 
     def _add_rows(self, connection: Connection, revision: str) -> None:
-        problems = row_data.generate(connection, self.numbers, self.ignore)
+        for problem in row_data.generate(connection, self.numbers, self.ignore):
+            self._fail(f"data[{revision}]", f"at {revision}: {problem}")
         connection.commit()
-        if problems:
-            previous = self.results[f"{self.history.name}:data[{revision}]"]
-            lines = [previous.detail] if previous.status == "failed" else []
-            self._report(f"data[{revision}]", lines + [f"at {revision}: {p}" for p in problems])
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
         if self.history.minimum_downgrade:
@@ -486,8 +562,10 @@ class MigrationChecker:
                 try:
                     self.history.downgrade(connection, "base")
                     connection.commit()
+                except MigrationError:
+                    raise
                 except Exception as exc:
-                    where = _failing_revision(self.history, exc)
+                    where = self._where(exc)
                     self._report(
                         "downgrade_to_base", [f"downgrade to base failed{where}: {one_line(exc)}"]
                     )
@@ -512,6 +590,9 @@ class MigrationChecker:
             versions,
             row_data.dump(connection, self.ignore) if rows else {},
         )
+
+    def _where(self, exc: BaseException) -> str:
+        return _where((self.history, *self.before), exc)
 
     def _tables_of(self, url: str) -> set[str]:
         with connected(url) as connection:
@@ -545,13 +626,31 @@ def _state_differences(
     return [f"{what}: {change}" for change in changes]
 
 
-def _failing_revision(history: History, exc: BaseException) -> str:
-    """` in revision R (path:line)` when the traceback passes through a revision's file."""
-    paths = {script.path: script.revision for script in history.scripts}
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename in paths:
-            return f" in revision {paths[frame.filename]} (line {frame.lineno})"
+def _where(histories: tuple[History, ...], exc: BaseException) -> str:
+    """` in revision R (file:line)` when the traceback passes through a revision of one of
+    `histories`, else ` at file:line` of the innermost frame in the project's own code."""
+    revisions = {script.path: script.revision for h in histories for script in h.scripts}
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if frame.filename in revisions:
+            return f" in revision {revisions[frame.filename]} ({_shown(frame)})"
+    for frame in reversed(frames):
+        if _is_project_code(frame.filename):
+            return f" at {_shown(frame)}"
     return ""
+
+
+def _is_project_code(filename: str) -> bool:
+    """Not the interpreter's, an installed library's, or harness's own."""
+    path = Path(filename)
+    outside = {Path(sys.prefix), Path(sys.base_prefix), HARNESS_DIR}
+    return path.is_absolute() and not any(path.is_relative_to(top) for top in outside)
+
+
+def _shown(frame: traceback.FrameSummary) -> str:
+    """file:line, the file relative to the working directory when it is below it."""
+    relative = os.path.relpath(frame.filename)
+    return f"{frame.filename if relative.startswith('..') else relative}:{frame.lineno}"
 
 
 def _server_defaults_differ(

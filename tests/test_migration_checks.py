@@ -12,11 +12,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import app_command
+from conftest import app_command, invoke
 from harness.clones import PostgresScratch, SQLiteScratch
 from harness.config import parse_config
 from harness.exceptions import ConfigError, MigrationError
-from harness.migration_checks import MigrationChecker, histories, planned
+from harness.migration_checks import MigrationChecker, check_all, histories, planned
 from harness.migrations import History
 from harness.stack import Stack
 
@@ -43,6 +43,7 @@ DEFECTS = [
     ("irreversible", {"stairway[0002]", "downgrade_to_base"}, "NotImplementedError"),
     ("not_null_without_default", {"stairway[0002]"}, "failed over 2 existing rows"),
     ("orphan", {"heads"}, "names down revision 0001-gone"),
+    ("noop_downgrade", {"stairway[0002]"}, "leaves a trace: index items.ix_items_price"),
 ]
 
 
@@ -126,6 +127,45 @@ def test_a_declared_change_that_changes_nothing_is_reported(tmp_path):
     }
 
 
+def test_an_env_py_that_raises_fails_the_upgrade_naming_its_line_and_blocks_the_rest(
+    tmp_path,
+):
+    results = MigrationChecker(history("env_raises"), SQLiteScratch(tmp_path)).run()
+
+    assert [result.id for result in results] == planned(history("env_raises"))
+    found = failures(results)
+    assert set(found) == {"upgrade"}
+    assert "running env.py raised RuntimeError: env.py needs settings" in found["upgrade"]
+    assert "env_raises/env.py:8" in found["upgrade"]
+    blocked = {r.check: r.detail for r in results if r.status == "skipped"}
+    assert blocked["stairway[0001]"] == "not run: blocked by upgrade"
+    assert {"heads", "offline[sqlite]"} <= {r.check for r in results if r.status == "passed"}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_create_all_failing_is_the_fresh_install_check_failure_and_the_rest_still_runs(
+    tmp_path,
+):
+    results = MigrationChecker(history("create_all_fails"), SQLiteScratch(tmp_path)).run()
+
+    found = failures(results)
+    assert "create_all + stamp raised NoReferencedTableError" in found["fresh_install"]
+    passed = {result.check for result in results if result.status == "passed"}
+    assert {"upgrade", "idempotent", "stairway[0001]", "downgrade_to_base"} <= passed
+
+
+def test_an_earlier_history_that_fails_fails_the_upgrade_of_the_next_naming_it(tmp_path):
+    results = check_all(
+        [history("env_raises"), history("leftover_column")], SQLiteScratch(tmp_path)
+    )
+
+    later = {r.check: r for r in results if r.history == "leftover_column"}
+    assert later["upgrade"].status == "failed"
+    assert "applying env_raises, which comes before leftover_column," in later["upgrade"].detail
+    assert later["heads"].status == "passed"
+    assert later["stairway[0002]"].detail == "not run: blocked by upgrade"
+
+
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory):
     """A database-only run on a throwaway PostgreSQL cluster."""
@@ -148,6 +188,7 @@ def _databases(record) -> set[str]:
     ("name", "checks", "says"),
     [
         ("clean", set(), ""),
+        ("noop_downgrade", {"stairway[0002]"}, "index items.ix_items_price: only after"),
         (
             "enum_left_behind",
             {"stairway[0002]", "downgrade_to_base"},
@@ -165,3 +206,25 @@ def test_on_postgresql_enum_types_left_behind_are_caught(postgres, name, checks,
     assert set(found) == checks
     assert all(says in detail for detail in found.values()), found
     assert _databases(record) == before  # every scratch database dropped
+
+
+def test_a_no_op_downgrade_on_postgresql_is_a_verdict_naming_the_revision_not_a_traceback(
+    tmp_path, monkeypatch
+):
+    """`invoke migrations.check --db postgres` as a user runs it: the round trip's database
+    is dropped only once the checker's connection to it is closed."""
+    (tmp_path / "tasks.py").write_text("from harness.tasks import namespace\n")
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.harness]\nstop_timeout = 2\n[tool.harness.services.api]\n"
+        f'command = ["x", "{{port}}"]\ndatabase = true\n'
+        f'migrations = "{FIXTURES / "noop_downgrade"}"\n'
+    )
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURES.parents[1]))  # the history imports fixtures
+
+    result = invoke(tmp_path, "migrations.check", "--db", "postgres")
+
+    assert result.returncode == 1, result.stderr
+    assert "FAILED   api:stairway[0002]" in result.stdout
+    assert "downgrade of 0002 leaves a trace: index items.ix_items_price" in result.stdout
+    assert "1 failed" in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
