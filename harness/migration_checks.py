@@ -264,10 +264,13 @@ class MigrationChecker:
         """An empty database with the earlier histories at heads (and rows in their tables);
         None, the upgrade check failed, if it cannot be made."""
         base = self.scratch.create()
-        with connected(base) as connection:
-            ready = self._prepare(connection)
-        if not ready:
-            self.scratch.drop(base)
+        ready = False
+        try:
+            with connected(base) as connection:
+                ready = self._prepare(connection)
+        finally:
+            if not ready:
+                self.scratch.drop(base)
         return base if ready else None
 
     def _prepare(self, connection: Connection) -> bool:
@@ -433,11 +436,15 @@ class MigrationChecker:
         `revision` for its children (rows added), or None if `revision` cannot be applied."""
         work = self.scratch.create(copy_of=below)
         outcome = "again"  # if the checks raise, start again from below for the children
-        with (
-            self._attempt(f"stairway[{revision}]", f"checking {revision}"),
-            connected(work) as connection,
-        ):
-            outcome = self._step_on(connection, revision)
+        try:
+            with (
+                self._attempt(f"stairway[{revision}]", f"checking {revision}"),
+                connected(work) as connection,
+            ):
+                outcome = self._step_on(connection, revision)
+        except MigrationError:
+            self.scratch.drop(work)
+            raise
         if outcome == "kept":
             return work
         self.scratch.drop(work)  # only now: on PostgreSQL a database in use cannot be dropped

@@ -5,7 +5,9 @@ A `History` is what a service's `migrations` key (or a caller) points at: a scri
 or an `alembic.ini`, the import path of the metadata its models declare, and optionally the
 lowest revision it can be downgraded to. Its env.py must use the connection given in
 `config.attributes["connection"]` when there is one (Alembic's "sharing a connection"
-recipe); harness says so, naming the file, when it doesn't.
+recipe). While harness runs it so (or offline), any connection env.py tries to open itself is
+refused before it reaches a server: an env.py that builds its own URL (from environment
+variables, say) never touches the project's own databases; harness says what to change.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Connection, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.pool import NullPool
 
 from harness.config import HarnessConfig, ServiceConfig, script_location
@@ -102,12 +104,15 @@ class History:
         config = Config(output_buffer=buffer)
         config.set_main_option("script_location", str(script_location(self.location)))
         config.set_main_option("sqlalchemy.url", f"{dialect}://")
-        with EnvironmentContext(
-            config,
-            self.script,
-            fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
-            as_sql=True,
-            destination_rev="heads",
+        with (
+            EnvironmentContext(
+                config,
+                self.script,
+                fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+                as_sql=True,
+                destination_rev="heads",
+            ),
+            self._own_connections_refused(),
         ):
             self.script.run_env()
         return buffer.getvalue()
@@ -131,22 +136,45 @@ class History:
         self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         self._config.attributes["connection"] = connection
         try:
-            with EnvironmentContext(
-                self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
-            ) as environment:
+            with (
+                EnvironmentContext(
+                    self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
+                ) as environment,
+                self._own_connections_refused(),
+            ):
                 self.script.run_env()
                 context = environment.get_context()
         finally:
             del self._config.attributes["connection"]
         if context.connection is not connection:
-            raise MigrationError(
-                f"{self.script.dir}/env.py did not use the connection harness passed it: "
-                "when config.attributes['connection'] is set, env.py must call "
-                "context.configure(connection=that connection) instead of making its own "
-                "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
-                "migration commands')"
-            )
+            raise MigrationError(self._own_connection_problem())
         return context
+
+    @contextmanager
+    def _own_connections_refused(self) -> Iterator[None]:
+        """While the block runs, any new database connection, from any engine, fails before it
+        reaches a server (harness's own connection is open already)."""
+
+        def refuse(dialect: Any, _record: Any, _args: Any, _params: Any) -> None:
+            raise MigrationError(
+                f"{self._own_connection_problem()}; it tried to open a {dialect.name} "
+                "connection of its own, which harness refused before it connected"
+            )
+
+        event.listen(Engine, "do_connect", refuse)
+        try:
+            yield
+        finally:
+            event.remove(Engine, "do_connect", refuse)
+
+    def _own_connection_problem(self) -> str:
+        return (
+            f"{self.script.dir}/env.py did not use the connection harness passed it: "
+            "when config.attributes['connection'] is set, env.py must call "
+            "context.configure(connection=that connection) instead of making its own "
+            "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
+            "migration commands')"
+        )
 
 
 def import_metadata(path: str) -> MetaData:

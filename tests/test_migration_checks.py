@@ -110,6 +110,22 @@ def test_an_env_py_that_ignores_the_passed_connection_is_told_what_to_change(tmp
     assert "ignores_connection/env.py" in str(caught.value)
 
 
+def test_an_env_py_connecting_to_a_url_of_its_own_never_reaches_that_database(
+    tmp_path, monkeypatch
+):
+    own = tmp_path / "development.sqlite3"
+    monkeypatch.setenv("FIXTURE_OWN_DATABASE_URL", f"sqlite:///{own}")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    with pytest.raises(MigrationError, match="refused before it connected") as caught:
+        MigrationChecker(history("own_url_from_environment"), SQLiteScratch(scratch)).run()
+
+    assert "own_url_from_environment/env.py did not use the connection" in str(caught.value)
+    assert not own.exists()  # SQLite would have made the file on connecting
+    assert list(scratch.iterdir()) == []
+
+
 def test_a_declared_change_that_changes_nothing_is_reported(tmp_path):
     copy = tmp_path / "history"
     (copy / "versions").mkdir(parents=True)
@@ -206,6 +222,37 @@ def test_on_postgresql_enum_types_left_behind_are_caught(postgres, name, checks,
     assert set(found) == checks
     assert all(says in detail for detail in found.values()), found
     assert _databases(record) == before  # every scratch database dropped
+
+
+def test_on_postgresql_an_env_py_with_its_own_url_leaves_that_database_untouched(
+    postgres, monkeypatch
+):
+    config, record = postgres
+    own = f"{record.name}_own"
+    admin = f"host=127.0.0.1 port={record.cluster_port} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{own}"')
+    try:
+        monkeypatch.setenv(
+            "FIXTURE_OWN_DATABASE_URL",
+            f"postgresql+psycopg://postgres@127.0.0.1:{record.cluster_port}/{own}",
+        )
+        with pytest.raises(MigrationError, match="refused before it connected"):
+            MigrationChecker(
+                history("own_url_from_environment"), PostgresScratch(config, record, "o")
+            ).run()
+        with psycopg.connect(admin.replace("dbname=postgres", f"dbname={own}")) as connection:
+            tables = connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            sessions = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (own,)
+            ).fetchone()
+        assert tables == []
+        assert sessions == (1,)  # this test's own
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{own}"')
 
 
 def test_a_no_op_downgrade_on_postgresql_is_a_verdict_naming_the_revision_not_a_traceback(
