@@ -7,6 +7,8 @@ so a user can fix the table without reading harness's source.
 from __future__ import annotations
 
 import configparser
+import importlib.util
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,7 @@ _SERVICE_KEYS = {
     "openapi",
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
+PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
 _CONTRACTS_KEYS = {"dir", "base_branch"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
@@ -237,6 +240,7 @@ def _service(
     if not isinstance(database, bool):
         raise ConfigError(f"{key}.database: must be true or false")
     migrations = raw.get("migrations")
+    location = None
     if migrations is not None:
         if not isinstance(migrations, str):
             raise ConfigError(
@@ -244,8 +248,9 @@ def _service(
             )
         if not database:
             raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
-        if not (script_location(root / migrations, f"{key}.migrations") / "env.py").is_file():
-            raise ConfigError(f"{key}.migrations: no env.py in {root / migrations}")
+        location = _migrations_location(root, migrations, f"{key}.migrations")
+        if not (script_location(location, f"{key}.migrations") / "env.py").is_file():
+            raise ConfigError(f"{key}.migrations: no env.py in {location}")
     for option in ("metadata", "minimum_downgrade"):
         if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
@@ -273,7 +278,7 @@ def _service(
         health=health,
         depends_on=tuple(depends_on),
         database=database,
-        migrations=root / migrations if migrations else None,
+        migrations=location,
         start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
         stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
@@ -296,7 +301,31 @@ def script_location(location: Path, key: str = "script location") -> Path:
     if not parser.has_option("alembic", "script_location"):
         raise ConfigError(f"{key}: {location} has no [alembic] script_location")
     value = parser.get("alembic", "script_location", raw=True)
+    if PACKAGE_RESOURCE.fullmatch(value):
+        return package_directory(value, key)
     return location.parent / value.replace("%(here)s", str(location.parent))
+
+
+def _migrations_location(root: Path, value: str, key: str) -> Path:
+    """`migrations` as a path: below `root`, or inside an installed package ("pkg:dir")."""
+    if PACKAGE_RESOURCE.fullmatch(value) and not (root / value).exists():
+        return package_directory(value, key)
+    return root / value
+
+
+def package_directory(value: str, key: str) -> Path:
+    """The directory "package:path/inside" names (Alembic's package resource form)."""
+    package, _, inside = value.partition(":")
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"{key}: {value!r} names {package}, which is not an installed package "
+            "(install it, or give the directory's path)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / inside
 
 
 def _check_dependencies(services: dict[str, ServiceConfig]) -> None:

@@ -27,24 +27,21 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import re
 import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from harness import row_data, schema_snapshot
+from harness import model_comparison, row_data, schema_snapshot
 from harness.clones import ScratchDatabases
 from harness.config import HarnessConfig
 from harness.exceptions import ConfigError, MigrationError
-from harness.migrations import History, connected, one_line, writes_recorded
+from harness.migrations import EnvSettings, History, connected, one_line, writes_recorded
 
 Status = Literal["passed", "failed", "skipped"]
 DIALECTS = ("sqlite", "postgresql")
@@ -175,6 +172,7 @@ class MigrationChecker:
         self.results: dict[str, CheckResult] = {}
         self.numbers: Iterator[int] = itertools.count(1)
         self.ignore: frozenset[str] = frozenset()
+        self.settings = EnvSettings("alembic_version", {})
         self.graph = _Graph.of(history)
 
     def run(self) -> list[CheckResult]:
@@ -282,7 +280,8 @@ class MigrationChecker:
                 connection.commit()
             doing = "running env.py"
             row_data.generate(connection, self.numbers)
-            self.ignore = frozenset({self.history.version_table(connection)})
+            self.settings = self.history.settings(connection)
+            self.ignore = frozenset({self.settings.version_table})
         except MigrationError:
             raise
         except Exception as exc:
@@ -340,26 +339,9 @@ class MigrationChecker:
             self._report("models", [], skipped="no metadata declared for this history")
             return
         others = self._tables_of(base)
-
-        def include(name: str | None, kind: str, _parents: Any) -> bool:
-            return kind != "table" or name in metadata.tables or name not in others
-
-        context = MigrationContext.configure(
-            connection,
-            opts={
-                "compare_type": True,
-                "compare_server_default": _server_defaults_differ,
-                "include_name": include,
-                "version_table": next(iter(self.ignore)),
-            },
+        self._report(
+            "models", model_comparison.differences(connection, metadata, self.settings, others)
         )
-        try:
-            found = compare_metadata(context, metadata)
-        except Exception as exc:
-            connection.rollback()
-            self._report("models", [f"autogenerate failed: {one_line(exc)}"])
-            return
-        self._report("models", [f"models and migrations differ: {_describe(d)}" for d in found])
 
     def _check_fresh_install(self, base: str, upgraded: _State) -> None:
         metadata = self.history.metadata
@@ -658,49 +640,3 @@ def _shown(frame: traceback.FrameSummary) -> str:
     """file:line, the file relative to the working directory when it is below it."""
     relative = os.path.relpath(frame.filename)
     return f"{frame.filename if relative.startswith('..') else relative}:{frame.lineno}"
-
-
-def _server_defaults_differ(
-    _context: Any,
-    _inspected_column: Any,
-    _metadata_column: Any,
-    inspected: str | None,
-    _metadata_default: Any,
-    rendered: str | None,
-) -> bool:
-    """Compare defaults as text without casts and quotes: Alembic's own PostgreSQL comparison
-    asks the server `'[]'::json = '[]'`, which has no operator for json."""
-    return _bare_default(inspected) != _bare_default(rendered)
-
-
-def _bare_default(default: str | None) -> str | None:
-    if default is None:
-        return None
-    text = default.strip()
-    while True:
-        stripped = re.sub(r"::[\w ]+(\[\])?$", "", text).strip()
-        if stripped.startswith("(") and stripped.endswith(")"):
-            stripped = stripped[1:-1].strip()
-        if stripped == text:
-            return text.strip("'\"")
-        text = stripped
-
-
-def _describe(difference: Any) -> str:
-    """An autogenerate diff tuple (or list of them) in words."""
-    if isinstance(difference, list):
-        return "; ".join(_describe(item) for item in difference)
-    operation, *details = difference
-    if operation.startswith("modify_"):
-        _schema, table, column, _existing, database, models = details
-        what = operation.removeprefix("modify_")
-        return f"{table}.{column} {what}: {database!r} in the database, {models!r} in the models"
-    return f"{operation} " + ", ".join(_name(detail) for detail in details if detail is not None)
-
-
-def _name(value: Any) -> str:
-    table = getattr(value, "table", None)
-    name = getattr(value, "name", None)
-    if table is not None and name is not None:
-        return f"{getattr(table, 'name', table)}.{name}"
-    return str(name) if name is not None else repr(value)

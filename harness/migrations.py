@@ -46,8 +46,16 @@ class History:
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._config = Config()
-        self._config.set_main_option("script_location", str(script_location(self.location)))
+        self._config = self._new_config()
+
+    def _new_config(self, output_buffer: io.StringIO | None = None) -> Config:
+        """Alembic's Config: from the alembic.ini `location` names, if it names one (so env.py
+        finds `config.config_file_name`, `version_locations` and its other options there)."""
+        ini = str(self.location) if self.location.is_file() else None
+        config = Config(ini, output_buffer=output_buffer)
+        where = str(script_location(self.location)).replace("%", "%%")
+        config.set_main_option("script_location", where)
+        return config
 
     @classmethod
     def of(cls, service: ServiceConfig) -> History:
@@ -94,15 +102,16 @@ class History:
         """Write `target` to the version table without running anything."""
         return self._run(connection, lambda rev: self.script._stamp_revs(target, rev), target)
 
-    def version_table(self, connection: Connection) -> str:
-        """The name env.py gives the version table (Alembic creates it, running nothing)."""
-        return self._run(connection, lambda _rev: [], "heads").version_table
+    def settings(self, connection: Connection) -> EnvSettings:
+        """What env.py configures Alembic with (run on `connection`, running no revision)."""
+        chosen: dict[str, Any] = {}
+        context = self._run(connection, lambda _rev: [], "heads", chosen)
+        return EnvSettings(context.version_table, chosen)
 
     def render_sql(self, dialect: str) -> str:
         """`alembic upgrade heads --sql` for a dialect ("sqlite", "postgresql")."""
         buffer = io.StringIO()
-        config = Config(output_buffer=buffer)
-        config.set_main_option("script_location", str(script_location(self.location)))
+        config = self._new_config(output_buffer=buffer)
         config.set_main_option("sqlalchemy.url", f"{dialect}://")
         with (
             EnvironmentContext(
@@ -130,18 +139,30 @@ class History:
             self.script.run_env()
 
     def _run(
-        self, connection: Connection, steps: Callable[[Any], Any], target: str
+        self,
+        connection: Connection,
+        steps: Callable[[Any], Any],
+        target: str,
+        chosen: dict[str, Any] | None = None,
     ) -> MigrationContext:
+        """Run env.py on `connection`; the keyword arguments it passes `context.configure`
+        are put in `chosen`."""
+        kept = chosen if chosen is not None else {}
         url = connection.engine.url.render_as_string(hide_password=False)
         self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         self._config.attributes["connection"] = connection
+        environment = EnvironmentContext(
+            self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
+        )
+        configure = environment.configure
+
+        def recorded(*args: Any, **kwargs: Any) -> None:
+            kept.update(kwargs)
+            configure(*args, **kwargs)
+
+        environment.configure = recorded  # type: ignore[method-assign]
         try:
-            with (
-                EnvironmentContext(
-                    self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
-                ) as environment,
-                self._own_connections_refused(),
-            ):
+            with environment, self._own_connections_refused():
                 self.script.run_env()
                 context = environment.get_context()
         finally:
@@ -175,6 +196,15 @@ class History:
             "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
             "migration commands')"
         )
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """What a history's env.py configures Alembic with: the version table, and the keyword
+    arguments it passed `context.configure` (its own choices, defaults left out)."""
+
+    version_table: str
+    chosen: dict[str, Any]
 
 
 def import_metadata(path: str) -> MetaData:

@@ -136,7 +136,10 @@ def _row(connection: Connection, table: Table, number: int) -> dict[str, Any]:
 
 
 def _assigned_by_database(column: Column[Any], table: Table, connection: Connection) -> bool:
-    """A single integer primary key the database numbers itself (SQLite rowid, serial)."""
+    """A computed column, or a single integer primary key the database numbers itself (SQLite
+    rowid, serial)."""
+    if column.computed is not None:
+        return True
     if list(table.primary_key.columns) != [column]:
         return False
     if not isinstance(column.type, sqltypes.Integer):

@@ -90,6 +90,51 @@ def test_declared_heads_are_accepted_and_a_different_set_is_reported(tmp_path):
     assert failures(wrong.run()) == {"heads": "heads are 0002a, 0002b; declared 0002a"}
 
 
+def test_a_history_named_by_its_alembic_ini_is_read_as_alembic_reads_it(tmp_path):
+    """config_file_name is set (env.py's fileConfig works), the script directory is a package
+    resource, and both version locations are read."""
+    ini = FIXTURES / "from_ini" / "alembic.ini"
+    service = {"command": app_command(), "database": True, "migrations": str(ini)}
+    (chosen,) = histories(parse_config({"services": {"db": service}}, root=tmp_path))
+
+    results = MigrationChecker(chosen, SQLiteScratch(tmp_path)).run()
+
+    assert failures(results) == {}
+    passed = {result.check for result in results if result.status == "passed"}
+    assert {"upgrade", "stairway[0001]", "stairway[0002]", "downgrade_to_base"} <= passed
+
+
+def test_migrations_may_name_a_script_directory_inside_an_installed_package(tmp_path):
+    service = {"command": app_command(), "database": True}
+    config = parse_config(
+        {"services": {"db": {**service, "migrations": "fixtures.migrations:noop_downgrade"}}},
+        root=tmp_path,
+    )
+
+    assert config.services["db"].migrations == FIXTURES / "noop_downgrade"
+    with pytest.raises(ConfigError, match=r"nowhere\.at\.all, which is not an installed package"):
+        parse_config(
+            {"services": {"db": {**service, "migrations": "nowhere.at.all:migrations"}}},
+            root=tmp_path,
+        )
+
+
+def test_the_models_check_honours_the_env_py_include_object_and_compare_choices(tmp_path):
+    results = MigrationChecker(history("env_choices"), SQLiteScratch(tmp_path)).run()
+
+    assert {r.check: r.status for r in results}["models"] == "passed"
+    # create_all + stamp is harness's own comparison: the differences are real, and reported
+    assert set(failures(results)) == {"fresh_install"}
+    assert "table legacy: only upgraded" in failures(results)["fresh_install"]
+
+
+def test_computed_columns_are_compared_and_filled_without_a_crash(tmp_path):
+    results = MigrationChecker(history("computed"), SQLiteScratch(tmp_path)).run()
+
+    assert failures(results) == {}
+    assert {r.check: r.status for r in results}["models"] == "passed"
+
+
 def test_an_unknown_history_name_is_a_config_error_naming_the_known_ones(tmp_path):
     service = {
         "command": app_command(),
@@ -205,6 +250,7 @@ def _databases(record) -> set[str]:
     [
         ("clean", set(), ""),
         ("noop_downgrade", {"stairway[0002]"}, "index items.ix_items_price: only after"),
+        ("computed", set(), ""),
         (
             "enum_left_behind",
             {"stairway[0002]", "downgrade_to_base"},
@@ -212,7 +258,9 @@ def _databases(record) -> set[str]:
         ),
     ],
 )
-def test_on_postgresql_enum_types_left_behind_are_caught(postgres, name, checks, says):
+def test_on_postgresql_each_history_gets_its_verdicts_enum_types_left_behind_included(
+    postgres, name, checks, says
+):
     config, record = postgres
     before = _databases(record)
 
