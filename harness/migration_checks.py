@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -174,6 +175,7 @@ class MigrationChecker:
         self.ignore: frozenset[str] = frozenset()
         self.settings = EnvSettings("alembic_version", {})
         self.graph = _Graph.of(history)
+        self.cause: dict[str, str] = {}  # revision with no database -> the revision that failed
 
     def run(self) -> list[CheckResult]:
         """Every planned check's result, in the order `planned` gives: an exception in one
@@ -223,9 +225,21 @@ class MigrationChecker:
 
     def _blocked(self, check_id: str) -> CheckResult:
         check = check_id.split(":", 1)[1]
-        failed = [r.check for r in self.results.values() if r.status == "failed"]
-        reason = f"not run: blocked by {', '.join(failed)}" if failed else "not run"
+        cause = self._cause_of(check)
+        reason = f"not run: blocked by {cause}" if cause else "not run"
         return CheckResult(self.history.name, check, "skipped", reason)
+
+    def _cause_of(self, check: str) -> str | None:
+        """The failed check that kept `check` from running: for a revision's checks the
+        stairway of the revision that failed below it, else the upgrade from empty."""
+        revision = re.fullmatch(r"(?:stairway|data)\[(.+)\]", check)
+        if revision is not None and revision[1] in self.cause:
+            return f"stairway[{self.cause[revision[1]]}]"
+        heads = sorted({self.cause[h] for h in self.graph.heads() if h in self.cause})
+        if check == "downgrade_to_base" and heads:
+            return ", ".join(f"stairway[{head}]" for head in heads)
+        upgrade = self.results.get(f"{self.history.name}:upgrade")
+        return "upgrade" if upgrade is not None and upgrade.status == "failed" else None
 
     # -- graph ----------------------------------------------------------------------------
 
@@ -374,6 +388,11 @@ class MigrationChecker:
             for revision in self.graph.order():
                 below, merged = self._below(revision, base, kept)
                 kept[revision] = None if below is None else self._step(revision, below)
+                if kept[revision] is None:
+                    failed = [
+                        self.cause[p] for p in self.graph.parents[revision] if p in self.cause
+                    ]
+                    self.cause[revision] = failed[0] if failed else revision
                 if merged:
                     self.scratch.drop(below or "")
                 for parent in self.graph.parents[revision]:
@@ -487,8 +506,13 @@ class MigrationChecker:
             raise
         except Exception as exc:
             connection.rollback()
-            hint = "; if it cannot be undone, declare minimum_downgrade"
-            return (check, [f"downgrade of {revision} failed: {one_line(exc)}{hint}"], ""), []
+            hint = "; if it cannot be undone, declare minimum_downgrade" if _on_purpose(exc) else ""
+            where = self._where(exc)
+            return (
+                check,
+                [f"downgrade of {revision} failed{where}: {one_line(exc)}{hint}"],
+                "",
+            ), []
         down = self._state(connection)
         problems = _state_differences(before, down, f"downgrade of {revision} leaves a trace")
         data = [
@@ -502,11 +526,8 @@ class MigrationChecker:
             raise
         except Exception as exc:
             connection.rollback()
-            return (
-                check,
-                [*problems, f"upgrade to {revision} after its downgrade failed: {one_line(exc)}"],
-                "",
-            ), data
+            failed = f"upgrade to {revision} after its downgrade failed{self._where(exc)}"
+            return (check, [*problems, f"{failed}: {one_line(exc)}"], ""), data
         again = self._state(connection)
         problems += _state_differences(upgraded, again, "upgrade after downgrade differs")
         data += [
@@ -627,6 +648,13 @@ def _where(histories: tuple[History, ...], exc: BaseException) -> str:
         if _is_project_code(frame.filename):
             return f" at {_shown(frame)}"
     return ""
+
+
+def _on_purpose(exc: BaseException) -> bool:
+    """Raised by the project's own code (`raise NotImplementedError` in a downgrade, say), not
+    by the database or a library it called."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and _is_project_code(frames[-1].filename)
 
 
 def _is_project_code(filename: str) -> bool:

@@ -69,6 +69,30 @@ def test_a_clean_history_with_a_branch_and_a_merge_passes_every_check(tmp_path):
     assert {"models", "fresh_install", "idempotent", "downgrade_to_base"} <= set(checks)
 
 
+def test_checks_not_run_name_the_revision_that_failed_below_them_and_its_file_and_line(tmp_path):
+    results = MigrationChecker(history("upgrade_fails"), SQLiteScratch(tmp_path)).run()
+
+    found = failures(results)
+    assert set(found) == {"upgrade", "stairway[0002]"}
+    assert "in revision 0002 (" in found["stairway[0002]"]
+    assert "versions/0002_broken.py:12)" in found["stairway[0002]"]
+    skipped = {r.check: r.detail for r in results if r.status == "skipped"}
+    for check in ("data[0002]", "stairway[0003]", "data[0004]", "downgrade_to_base"):
+        assert skipped[check] == "not run: blocked by stairway[0002]"
+    assert skipped["idempotent"] == "not run: blocked by upgrade"
+
+
+def test_only_a_downgrade_that_raises_on_purpose_is_told_to_declare_it_irreversible(tmp_path):
+    broken = MigrationChecker(history("downgrade_breaks"), SQLiteScratch(tmp_path)).run()
+    on_purpose = MigrationChecker(history("irreversible"), SQLiteScratch(tmp_path)).run()
+
+    detail = failures(broken)["stairway[0002]"]
+    assert "downgrade of 0002 failed in revision 0002 (" in detail
+    assert "versions/0002_note.py:17): OperationalError" in detail
+    assert "declare" not in detail
+    assert "if it cannot be undone, declare" in failures(on_purpose)["stairway[0002]"]
+
+
 def test_a_declared_irreversible_downgrade_is_skipped_with_the_reason(tmp_path):
     results = MigrationChecker(history("irreversible", "0002"), SQLiteScratch(tmp_path)).run()
 
