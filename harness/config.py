@@ -41,6 +41,7 @@ _SERVICE_KEYS = {
     "metadata",
     "minimum_downgrade",
     "heads",
+    "irreversible",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -71,6 +72,7 @@ class ServiceConfig:
     metadata: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
+    irreversible: tuple[str, ...] = ()
 
     @property
     def url_variable(self) -> str:
@@ -254,14 +256,8 @@ def _service(
     for option in ("metadata", "minimum_downgrade"):
         if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
-    heads = raw.get("heads")
-    if heads is not None and (
-        not isinstance(heads, list)
-        or not heads
-        or not all(isinstance(h, str) for h in heads)
-        or migrations is None
-    ):
-        raise ConfigError(f"{key}.heads: must be a list of revision ids, and needs migrations set")
+    heads = _revision_list(raw, "heads", key, migrations)
+    irreversible = _revision_list(raw, "irreversible", key, migrations)
     openapi = raw.get("openapi")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
         raise ConfigError(
@@ -286,7 +282,23 @@ def _service(
         metadata=raw.get("metadata"),
         minimum_downgrade=raw.get("minimum_downgrade"),
         heads=tuple(heads) if heads else None,
+        irreversible=tuple(irreversible or ()),
     )
+
+
+def _revision_list(raw: dict[str, Any], option: str, key: str, migrations: Any) -> list[str] | None:
+    """A non-empty list of revision ids under `option`, or None when it is not set."""
+    value = raw.get(option)
+    if value is not None and (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(item, str) for item in value)
+        or migrations is None
+    ):
+        raise ConfigError(
+            f"{key}.{option}: must be a list of revision ids, and needs migrations set"
+        )
+    return value
 
 
 def script_location(location: Path, key: str = "script location") -> Path:

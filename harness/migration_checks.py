@@ -18,8 +18,8 @@ it); `MigrationChecker(...).run()` carries them out in databases it makes and dr
 
 The database at each revision is kept (a file copy or a template database) and the next
 revision starts from it, so every revision is upgraded from its parent once, not from base.
-Revisions at or below the history's `minimum_downgrade` are not stepped down: their
-stairway is reported skipped with the reason.
+Revisions the history declares `irreversible`, and those at or below its `minimum_downgrade`,
+are not stepped down: their stairway is reported skipped with the reason.
 """
 
 from __future__ import annotations
@@ -180,6 +180,7 @@ class MigrationChecker:
     def run(self) -> list[CheckResult]:
         """Every planned check's result, in the order `planned` gives: an exception in one
         check is that check's failure, and the others still run."""
+        self._check_declarations()
         self._check_graph()
         if not self.graph.orphans():  # else the revision map cannot be built
             base = self._base()
@@ -492,7 +493,9 @@ class MigrationChecker:
     ) -> tuple[tuple[str, list[str], str], list[str]]:
         """(stairway report, data problems) of stepping down from `revision` and up again."""
         check = f"stairway[{revision}]"
-        if revision in self._irreversible():
+        if revision in self.history.irreversible:
+            return (check, [], f"downgrade of {revision} declared irreversible"), []
+        if revision in self._below_floor():
             reason = (
                 f"downgrade of {revision} declared irreversible "
                 f"(minimum_downgrade = {self.history.minimum_downgrade})"
@@ -506,7 +509,7 @@ class MigrationChecker:
             raise
         except Exception as exc:
             connection.rollback()
-            hint = "; if it cannot be undone, declare minimum_downgrade" if _on_purpose(exc) else ""
+            hint = "; if it cannot be undone, declare it irreversible" if _on_purpose(exc) else ""
             where = self._where(exc)
             return (
                 check,
@@ -555,8 +558,9 @@ class MigrationChecker:
         connection.commit()
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
-        if self.history.minimum_downgrade:
-            reason = f"minimum_downgrade = {self.history.minimum_downgrade}"
+        if self.history.minimum_downgrade or self.history.irreversible:
+            floor = self.history.minimum_downgrade
+            reason = f"minimum_downgrade = {floor}" if floor else "irreversible revisions declared"
             self._report("downgrade_to_base", [], skipped=f"not run: {reason}")
             return
         heads = self.graph.heads()
@@ -608,9 +612,18 @@ class MigrationChecker:
         with connected(url) as connection:
             return set(inspect(connection).get_table_names())
 
-    def _irreversible(self) -> set[str]:
+    def _below_floor(self) -> set[str]:
         floor = self.history.minimum_downgrade
         return self.graph.ancestors_and_self(floor) if floor else set()
+
+    def _check_declarations(self) -> None:
+        """Every revision the history declares irreversible is one of its revisions."""
+        unknown = sorted(set(self.history.irreversible) - set(self.graph.parents))
+        if unknown:
+            raise MigrationError(
+                f"{self.history.name}: irreversible names {', '.join(unknown)}, not revisions "
+                f"of the history (it has {', '.join(sorted(self.graph.parents))})"
+            )
 
     def _declared_changes(self, revision: str) -> dict[str, set[str]]:
         declared = getattr(self.history.revision(revision).module, "data_changes", {})

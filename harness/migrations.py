@@ -3,11 +3,12 @@ on a connection harness passes in.
 
 A `History` is what a service's `migrations` key (or a caller) points at: a script directory
 or an `alembic.ini`, the import path of the metadata its models declare, and optionally the
-lowest revision it can be downgraded to. Its env.py must use the connection given in
-`config.attributes["connection"]` when there is one (Alembic's "sharing a connection"
-recipe). While harness runs it so (or offline), any connection env.py tries to open itself is
-refused before it reaches a server: an env.py that builds its own URL (from environment
-variables, say) never touches the project's own databases; harness says what to change.
+lowest revision it can be downgraded to and the revisions that cannot be downgraded. Its
+env.py must use the connection given in `config.attributes["connection"]` when there is one
+(Alembic's "sharing a connection" recipe). While harness runs it so (or offline), any
+connection env.py tries to open itself is refused before it reaches a server: an env.py that
+builds its own URL (from environment variables, say) never touches the project's own
+databases; harness says what to change.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class History:
     metadata_path: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
+    irreversible: tuple[str, ...] = ()
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,7 @@ class History:
             service.metadata,
             service.minimum_downgrade,
             service.heads,
+            service.irreversible,
         )
 
     @cached_property

@@ -24,11 +24,14 @@ FIXTURES = Path(__file__).parent / "fixtures" / "migrations"
 
 
 def history(
-    name: str, minimum_downgrade: str | None = None, heads: tuple[str, ...] | None = None
+    name: str,
+    minimum_downgrade: str | None = None,
+    heads: tuple[str, ...] | None = None,
+    irreversible: tuple[str, ...] = (),
 ) -> History:
     models = FIXTURES / name / "models.py"
     metadata = f"fixtures.migrations.{name}.models:metadata" if models.exists() else None
-    return History(name, FIXTURES / name, metadata, minimum_downgrade, heads)
+    return History(name, FIXTURES / name, metadata, minimum_downgrade, heads, irreversible)
 
 
 def failures(results) -> dict[str, str]:
@@ -102,6 +105,48 @@ def test_a_declared_irreversible_downgrade_is_skipped_with_the_reason(tmp_path):
     assert "stairway[0001]" in skipped  # below the floor too
     assert "minimum_downgrade = 0002" in skipped["downgrade_to_base"]
     assert "data[0002]" not in skipped  # rows are still checked on the way up
+
+
+def test_downgrades_declared_irreversible_one_by_one_still_let_a_real_bug_between_be_found(
+    tmp_path,
+):
+    undeclared = MigrationChecker(history("many_irreversible"), SQLiteScratch(tmp_path)).run()
+    declared = MigrationChecker(
+        history("many_irreversible", irreversible=("0002", "0004")), SQLiteScratch(tmp_path)
+    ).run()
+
+    assert set(failures(undeclared)) == {"stairway[0002]", "stairway[0003]", "stairway[0004]"}
+    assert set(failures(declared)) == {"stairway[0003]"}
+    assert "column items.note: only after" in failures(declared)["stairway[0003]"]
+    skipped = {result.check: result.detail for result in declared if result.status == "skipped"}
+    assert skipped["stairway[0002]"] == "downgrade of 0002 declared irreversible"
+    assert skipped["stairway[0004]"] == "downgrade of 0004 declared irreversible"
+    assert skipped["downgrade_to_base"] == "not run: irreversible revisions declared"
+    assert "stairway[0001]" not in skipped
+
+
+def test_an_irreversible_revision_the_history_does_not_have_is_an_error_naming_it(tmp_path):
+    checker = MigrationChecker(
+        history("many_irreversible", irreversible=("0002", "0099")), SQLiteScratch(tmp_path)
+    )
+
+    with pytest.raises(MigrationError, match="irreversible names 0099, not revisions of"):
+        checker.run()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_irreversible_in_the_config_reaches_the_history(tmp_path):
+    service = {
+        "command": app_command(),
+        "database": True,
+        "migrations": str(FIXTURES / "many_irreversible"),
+        "irreversible": ["0002", "0004"],
+    }
+    config = parse_config({"services": {"db": service}}, root=tmp_path)
+
+    assert [h.irreversible for h in histories(config)] == [("0002", "0004")]
+    with pytest.raises(ConfigError, match=r"db\.irreversible: must be a list of revision ids"):
+        parse_config({"services": {"db": {**service, "irreversible": "0002"}}}, root=tmp_path)
 
 
 def test_declared_heads_are_accepted_and_a_different_set_is_reported(tmp_path):
