@@ -42,6 +42,8 @@ _SERVICE_KEYS = {
     "minimum_downgrade",
     "heads",
     "irreversible",
+    "baseline",
+    "start_revision",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -73,6 +75,8 @@ class ServiceConfig:
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
     irreversible: tuple[str, ...] = ()
+    baseline: str | None = None
+    start_revision: str | None = None
 
     @property
     def url_variable(self) -> str:
@@ -253,7 +257,7 @@ def _service(
         location = _migrations_location(root, migrations, f"{key}.migrations")
         if not (script_location(location, f"{key}.migrations") / "env.py").is_file():
             raise ConfigError(f"{key}.migrations: no env.py in {location}")
-    for option in ("metadata", "minimum_downgrade"):
+    for option in ("metadata", "minimum_downgrade", "baseline", "start_revision"):
         if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
     heads = _revision_list(raw, "heads", key, migrations)
@@ -283,6 +287,8 @@ def _service(
         minimum_downgrade=raw.get("minimum_downgrade"),
         heads=tuple(heads) if heads else None,
         irreversible=tuple(irreversible or ()),
+        baseline=raw.get("baseline"),
+        start_revision=raw.get("start_revision"),
     )
 
 

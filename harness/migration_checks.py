@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from harness import model_comparison, row_data, schema_snapshot
 from harness.clones import ScratchDatabases
 from harness.config import HarnessConfig
-from harness.exceptions import ConfigError, MigrationError
+from harness.exceptions import ConfigError, HarnessError, MigrationError
 from harness.migrations import EnvSettings, History, connected, one_line, writes_recorded
 
 Status = Literal["passed", "failed", "skipped"]
@@ -49,6 +49,7 @@ DIALECTS = ("sqlite", "postgresql")
 GRAPH_CHECKS = ("heads", *(f"offline[{dialect}]" for dialect in DIALECTS))
 HEAD_CHECKS = ("upgrade", "idempotent", "models", "fresh_install")
 HARNESS_DIR = Path(__file__).parent
+MISSING_TABLE = re.compile(r'no such table|relation "[^"]+" does not exist|NoSuchTableError')
 
 
 @dataclass(frozen=True)
@@ -212,11 +213,11 @@ class MigrationChecker:
     def _attempt(
         self, check: str, doing: str, connection: Connection | None = None
     ) -> Iterator[None]:
-        """Run the block; an exception in it (but a MigrationError: the history itself is
+        """Run the block; an exception in it (but a HarnessError: the history or its config is
         unusable) becomes `check`'s failure, naming the revision or file and line."""
         try:
             yield
-        except MigrationError:
+        except HarnessError:
             raise
         except Exception as exc:
             if connection is not None:
@@ -289,15 +290,19 @@ class MigrationChecker:
     def _prepare(self, connection: Connection) -> bool:
         doing = "running env.py"
         try:
+            version_tables = set()
             for history in self.before:
                 doing = f"applying {history.name}, which comes before {self.history.name},"
-                history.upgrade(connection)
+                version_tables.add(history.upgrade(connection).version_table)
                 connection.commit()
             doing = "running env.py"
-            row_data.generate(connection, self.numbers)
             self.settings = self.history.settings(connection)
             self.ignore = frozenset({self.settings.version_table})
-        except MigrationError:
+            doing = "applying the baseline"
+            self.history.apply_baseline(connection)
+            connection.commit()
+            row_data.generate(connection, self.numbers, self.ignore | version_tables)
+        except HarnessError:
             raise
         except Exception as exc:
             with contextlib.suppress(SQLAlchemyError):
@@ -328,13 +333,15 @@ class MigrationChecker:
             self.history.upgrade(connection)
             connection.commit()
             upgraded = self._state(connection, rows=False)
-        except MigrationError:
+        except HarnessError:
             raise
         except Exception as exc:
             with contextlib.suppress(SQLAlchemyError):
                 connection.rollback()
-            where = self._where(exc)
-            self._report("upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}"])
+            where, hint = self._where(exc), self._baseline_hint(exc)
+            self._report(
+                "upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}{hint}"]
+            )
             return None
         self._report("upgrade", [])
         return upgraded
@@ -385,8 +392,16 @@ class MigrationChecker:
         waiting = {
             r: sum(r in ps for ps in self.graph.parents.values()) for r in self.graph.parents
         }
+        start = self.history.start_revision
+        before_start = self.graph.ancestors_and_self(start) if start else set()
         try:
             for revision in self.graph.order():
+                if revision in before_start:
+                    reason = f"not run: at or before start_revision {start}"
+                    self._report(f"stairway[{revision}]", [], skipped=reason)
+                    self._report(f"data[{revision}]", [], skipped=reason)
+                    kept[revision] = base if revision == start else None
+                    continue
                 below, merged = self._below(revision, base, kept)
                 kept[revision] = None if below is None else self._step(revision, below)
                 if kept[revision] is None:
@@ -398,13 +413,13 @@ class MigrationChecker:
                     self.scratch.drop(below or "")
                 for parent in self.graph.parents[revision]:
                     waiting[parent] -= 1
-                    if waiting[parent] == 0 and kept.get(parent):
+                    if waiting[parent] == 0 and kept.get(parent) not in (None, base):
                         self.scratch.drop(kept.pop(parent) or "")
             with self._attempt("downgrade_to_base", "downgrading to base"):
                 self._check_downgrade_to_base(base, kept)
         finally:
             for url in kept.values():
-                if url:
+                if url and url != base:
                     self.scratch.drop(url)
 
     def _below(
@@ -444,7 +459,7 @@ class MigrationChecker:
                 connected(work) as connection,
             ):
                 outcome = self._step_on(connection, revision)
-        except MigrationError:
+        except HarnessError:
             self.scratch.drop(work)
             raise
         if outcome == "kept":
@@ -459,16 +474,16 @@ class MigrationChecker:
         try:
             self.history.upgrade(connection, revision)
             connection.commit()
-        except MigrationError:
+        except HarnessError:
             raise
         except Exception as exc:
             connection.rollback()
             rows = sum(len(rows) for rows in before.rows.values())
             over = f" over {rows} existing rows" if rows else ""
-            where = self._where(exc)
+            where, hint = self._where(exc), self._baseline_hint(exc)
             self._report(
                 f"stairway[{revision}]",
-                [f"upgrade to {revision} failed{over}{where}: {one_line(exc)}"],
+                [f"upgrade to {revision} failed{over}{where}: {one_line(exc)}{hint}"],
             )
             return "failed"
         upgraded = self._state(connection)
@@ -505,7 +520,7 @@ class MigrationChecker:
         try:
             self.history.downgrade(connection, parents[0] if parents else "base")
             connection.commit()
-        except MigrationError:
+        except HarnessError:
             raise
         except Exception as exc:
             connection.rollback()
@@ -525,7 +540,7 @@ class MigrationChecker:
         try:
             self.history.upgrade(connection, revision)
             connection.commit()
-        except MigrationError:
+        except HarnessError:
             raise
         except Exception as exc:
             connection.rollback()
@@ -573,15 +588,17 @@ class MigrationChecker:
             with connected(top) as connection:
                 for head in heads[1:]:
                     self.history.upgrade(connection, head)
+                target = self.history.start_revision or "base"
                 try:
-                    self.history.downgrade(connection, "base")
+                    self.history.downgrade(connection, target)
                     connection.commit()
-                except MigrationError:
+                except HarnessError:
                     raise
                 except Exception as exc:
                     where = self._where(exc)
                     self._report(
-                        "downgrade_to_base", [f"downgrade to base failed{where}: {one_line(exc)}"]
+                        "downgrade_to_base",
+                        [f"downgrade to {target} failed{where}: {one_line(exc)}"],
                     )
                     return
                 end = self._state(connection, rows=False)
@@ -605,6 +622,14 @@ class MigrationChecker:
             row_data.dump(connection, self.ignore) if rows else {},
         )
 
+    def _baseline_hint(self, exc: BaseException) -> str:
+        if self.history.baseline_path is not None or not MISSING_TABLE.search(one_line(exc)):
+            return ""
+        return (
+            "; if the history expects tables made before its first revision (by create_all "
+            "or an older release), declare them as its baseline"
+        )
+
     def _where(self, exc: BaseException) -> str:
         return _where((self.history, *self.before), exc)
 
@@ -617,13 +642,16 @@ class MigrationChecker:
         return self.graph.ancestors_and_self(floor) if floor else set()
 
     def _check_declarations(self) -> None:
-        """Every revision the history declares irreversible is one of its revisions."""
-        unknown = sorted(set(self.history.irreversible) - set(self.graph.parents))
-        if unknown:
-            raise MigrationError(
-                f"{self.history.name}: irreversible names {', '.join(unknown)}, not revisions "
-                f"of the history (it has {', '.join(sorted(self.graph.parents))})"
-            )
+        """Every revision the history names (irreversible, start_revision) is one of its own."""
+        declared = {"irreversible": list(self.history.irreversible)}
+        declared["start_revision"] = [r for r in [self.history.start_revision] if r]
+        for option, revisions in declared.items():
+            unknown = sorted(set(revisions) - set(self.graph.parents))
+            if unknown:
+                raise MigrationError(
+                    f"{self.history.name}: {option} names {', '.join(unknown)}, not revisions "
+                    f"of the history (it has {', '.join(sorted(self.graph.parents))})"
+                )
 
     def _declared_changes(self, revision: str) -> dict[str, set[str]]:
         declared = getattr(self.history.revision(revision).module, "data_changes", {})

@@ -3,7 +3,8 @@ on a connection harness passes in.
 
 A `History` is what a service's `migrations` key (or a caller) points at: a script directory
 or an `alembic.ini`, the import path of the metadata its models declare, and optionally the
-lowest revision it can be downgraded to and the revisions that cannot be downgraded. Its
+lowest revision it can be downgraded to, the revisions that cannot be downgraded, and the
+baseline its first revision (or the revision it starts from) expects in the database. Its
 env.py must use the connection given in `config.attributes["connection"]` when there is one
 (Alembic's "sharing a connection" recipe). While harness runs it so (or offline), any
 connection env.py tries to open itself is refused before it reaches a server: an env.py that
@@ -45,6 +46,8 @@ class History:
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
     irreversible: tuple[str, ...] = ()
+    baseline_path: str | None = None
+    start_revision: str | None = None
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +74,8 @@ class History:
             service.minimum_downgrade,
             service.heads,
             service.irreversible,
+            service.baseline,
+            service.start_revision,
         )
 
     @cached_property
@@ -81,6 +86,23 @@ class History:
     def metadata(self) -> MetaData | None:
         """The models' metadata, imported from `module:attribute.path`."""
         return None if self.metadata_path is None else import_metadata(self.metadata_path)
+
+    def apply_baseline(self, connection: Connection) -> None:
+        """Make what the history expects before its first revision (or its `start_revision`):
+        `create_all` of the baseline's MetaData, or the baseline called with `connection`."""
+        if self.baseline_path is not None:
+            baseline = import_object(self.baseline_path, "baseline", "package.module:metadata")
+            if isinstance(baseline, MetaData):
+                baseline.create_all(connection)
+            elif callable(baseline):
+                baseline(connection)
+            else:
+                raise ConfigError(
+                    f"baseline {self.baseline_path!r}: is a {type(baseline).__name__}, not a "
+                    "MetaData or a function taking a Connection"
+                )
+        if self.start_revision is not None:
+            self.stamp(connection, self.start_revision)
 
     @cached_property
     def scripts(self) -> list[Script]:
@@ -212,19 +234,25 @@ class EnvSettings:
 
 def import_metadata(path: str) -> MetaData:
     """`package.module:Base.metadata` -> that MetaData object."""
+    value = import_object(path, "metadata", "package.module:Base.metadata")
+    if not isinstance(value, MetaData):
+        raise ConfigError(f"metadata {path!r}: is a {type(value).__name__}, not a MetaData")
+    return value
+
+
+def import_object(path: str, option: str, example: str) -> Any:
+    """`package.module:attribute.path` -> that object; a ConfigError naming `option` if not."""
     module_name, _, attributes = path.partition(":")
     if not module_name or not attributes:
-        raise ConfigError(f"metadata {path!r}: write it as 'package.module:Base.metadata'")
+        raise ConfigError(f"{option} {path!r}: write it as {example!r}")
     try:
         value: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"metadata {path!r}: cannot import {module_name}: {exc}") from exc
+        raise ConfigError(f"{option} {path!r}: cannot import {module_name}: {exc}") from exc
     for attribute in attributes.split("."):
         if not hasattr(value, attribute):
-            raise ConfigError(f"metadata {path!r}: {module_name} has no {attributes}")
+            raise ConfigError(f"{option} {path!r}: {module_name} has no {attributes}")
         value = getattr(value, attribute)
-    if not isinstance(value, MetaData):
-        raise ConfigError(f"metadata {path!r}: is a {type(value).__name__}, not a MetaData")
     return value
 
 

@@ -8,6 +8,7 @@ dropped on the way down) by none.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,11 +28,11 @@ def history(
     name: str,
     minimum_downgrade: str | None = None,
     heads: tuple[str, ...] | None = None,
-    irreversible: tuple[str, ...] = (),
+    **options: Any,
 ) -> History:
     models = FIXTURES / name / "models.py"
     metadata = f"fixtures.migrations.{name}.models:metadata" if models.exists() else None
-    return History(name, FIXTURES / name, metadata, minimum_downgrade, heads, irreversible)
+    return History(name, FIXTURES / name, metadata, minimum_downgrade, heads, **options)
 
 
 def failures(results) -> dict[str, str]:
@@ -147,6 +148,65 @@ def test_irreversible_in_the_config_reaches_the_history(tmp_path):
     assert [h.irreversible for h in histories(config)] == [("0002", "0004")]
     with pytest.raises(ConfigError, match=r"db\.irreversible: must be a list of revision ids"):
         parse_config({"services": {"db": {**service, "irreversible": "0002"}}}, root=tmp_path)
+
+
+BASELINE = "fixtures.migrations.needs_baseline.baseline"
+
+
+def test_a_history_that_needs_tables_made_before_it_is_told_to_declare_a_baseline(tmp_path):
+    results = MigrationChecker(history("needs_baseline"), SQLiteScratch(tmp_path)).run()
+
+    found = failures(results)
+    assert set(found) == {"upgrade", "stairway[0002]"}
+    assert "no such table: accounts" in found["stairway[0002]"]
+    assert all("declare them as its baseline" in detail for detail in found.values())
+
+
+@pytest.mark.parametrize("baseline", [f"{BASELINE}:metadata", f"{BASELINE}:create"])
+def test_a_declared_baseline_is_made_before_the_first_revision(tmp_path, baseline):
+    checked = history("needs_baseline", baseline_path=baseline)
+
+    results = MigrationChecker(checked, SQLiteScratch(tmp_path)).run()
+
+    assert failures(results) == {}
+    passed = {result.check for result in results if result.status == "passed"}
+    assert {"upgrade", "stairway[0002]", "data[0002]", "downgrade_to_base"} <= passed
+
+
+def test_a_start_revision_checks_only_the_revisions_after_it_over_the_baseline(tmp_path):
+    checked = history("needs_baseline", baseline_path=f"{BASELINE}:metadata", start_revision="0001")
+
+    results = MigrationChecker(checked, SQLiteScratch(tmp_path)).run()
+
+    assert failures(results) == {}
+    statuses = {result.check: (result.status, result.detail) for result in results}
+    assert statuses["stairway[0001]"] == ("skipped", "not run: at or before start_revision 0001")
+    assert statuses["stairway[0002]"][0] == "passed"
+    assert statuses["downgrade_to_base"][0] == "passed"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_baseline_that_is_neither_metadata_nor_a_function_is_an_error_naming_it(tmp_path):
+    checked = history("needs_baseline", baseline_path=f"{BASELINE}:not_a_baseline")
+
+    with pytest.raises(ConfigError, match="is a int, not a MetaData or a function"):
+        MigrationChecker(checked, SQLiteScratch(tmp_path)).run()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_baseline_and_start_revision_in_the_config_reach_the_history(tmp_path):
+    service = {
+        "command": app_command(),
+        "database": True,
+        "migrations": str(FIXTURES / "needs_baseline"),
+        "baseline": f"{BASELINE}:metadata",
+        "start_revision": "0001",
+    }
+    (found,) = histories(parse_config({"services": {"db": service}}, root=tmp_path))
+
+    assert (found.baseline_path, found.start_revision) == (f"{BASELINE}:metadata", "0001")
+    with pytest.raises(ConfigError, match=r"db\.baseline: must be a string"):
+        parse_config({"services": {"db": {**service, "baseline": 1}}}, root=tmp_path)
 
 
 def test_declared_heads_are_accepted_and_a_different_set_is_reported(tmp_path):
