@@ -44,6 +44,8 @@ _SERVICE_KEYS = {
     "irreversible",
     "baseline",
     "start_revision",
+    "data_checks",
+    "unchecked_tables",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -77,6 +79,8 @@ class ServiceConfig:
     irreversible: tuple[str, ...] = ()
     baseline: str | None = None
     start_revision: str | None = None
+    data_checks: bool = True
+    unchecked_tables: tuple[str, ...] = ()
 
     @property
     def url_variable(self) -> str:
@@ -262,6 +266,18 @@ def _service(
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
     heads = _revision_list(raw, "heads", key, migrations)
     irreversible = _revision_list(raw, "irreversible", key, migrations)
+    data_checks = raw.get("data_checks", True)
+    if not isinstance(data_checks, bool) or (not data_checks and migrations is None):
+        raise ConfigError(f"{key}.data_checks: must be true or false, and needs migrations set")
+    unchecked = raw.get("unchecked_tables", [])
+    if (
+        not isinstance(unchecked, list)
+        or not all(isinstance(t, str) for t in unchecked)
+        or (unchecked and migrations is None)
+    ):
+        raise ConfigError(
+            f"{key}.unchecked_tables: must be a list of table names, and needs migrations set"
+        )
     openapi = raw.get("openapi")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
         raise ConfigError(
@@ -289,6 +305,8 @@ def _service(
         irreversible=tuple(irreversible or ()),
         baseline=raw.get("baseline"),
         start_revision=raw.get("start_revision"),
+        data_checks=data_checks,
+        unchecked_tables=tuple(unchecked),
     )
 
 

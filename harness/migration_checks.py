@@ -173,7 +173,9 @@ class MigrationChecker:
         self.before = before
         self.results: dict[str, CheckResult] = {}
         self.numbers: Iterator[int] = itertools.count(1)
-        self.ignore: frozenset[str] = frozenset()
+        self.ignore: frozenset[str] = frozenset()  # the version table: in no snapshot
+        self.row_ignore: frozenset[str] = frozenset()  # and the tables whose rows aren't checked
+        self.notices: dict[str, list[str]] = {}  # check -> lines that do not fail it
         self.settings = EnvSettings("alembic_version", {})
         self.graph = _Graph.of(history)
         self.cause: dict[str, str] = {}  # revision with no database -> the revision that failed
@@ -193,7 +195,8 @@ class MigrationChecker:
                         self._check_stairway(base)
                 finally:
                     self.scratch.drop(base)
-        return [self.results.get(check) or self._blocked(check) for check in planned(self.history)]
+        results = [self.results.get(c) or self._blocked(c) for c in planned(self.history)]
+        return [self._with_notices(result) for result in results]
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -202,6 +205,13 @@ class MigrationChecker:
         detail = "\n".join(problems) if problems else skipped
         result = CheckResult(self.history.name, check, status, detail)
         self.results[result.id] = result
+
+    def _with_notices(self, result: CheckResult) -> CheckResult:
+        notices = self.notices.get(result.check, [])
+        if not notices:
+            return result
+        detail = "\n".join([result.detail, *notices] if result.detail else notices)
+        return CheckResult(result.history, result.check, result.status, detail)
 
     def _fail(self, check: str, problem: str) -> None:
         """Add `problem` to `check`'s result, failing it (whatever it said before)."""
@@ -298,10 +308,12 @@ class MigrationChecker:
             doing = "running env.py"
             self.settings = self.history.settings(connection)
             self.ignore = frozenset({self.settings.version_table})
+            self.row_ignore = self.ignore | set(self.history.unchecked_tables)
             doing = "applying the baseline"
             self.history.apply_baseline(connection)
             connection.commit()
-            row_data.generate(connection, self.numbers, self.ignore | version_tables)
+            if self.history.data_checks:
+                row_data.generate(connection, self.numbers, self.row_ignore | version_tables)
         except HarnessError:
             raise
         except Exception as exc:
@@ -450,7 +462,22 @@ class MigrationChecker:
 
     def _step(self, revision: str, below: str) -> str | None:
         """Stairway and data checks of `revision` on a copy of `below`; the database kept at
-        `revision` for its children (rows added), or None if `revision` cannot be applied."""
+        `revision` for its children (rows added), or None if `revision` cannot be applied.
+        An upgrade that fails over the generated rows is tried again on empty tables, so the
+        revisions after it are still checked."""
+        emptied = False
+        work, outcome = self._checked_copy(revision, below, emptied)
+        if outcome == "over rows":
+            failure = self.results[f"{self.history.name}:stairway[{revision}]"]
+            emptied = True
+            work, outcome = self._checked_copy(revision, below, emptied)
+            self._after_rows_failed(revision, failure, outcome)
+        if work is not None:
+            return work
+        return self._recovered(revision, below, emptied) if outcome == "again" else None
+
+    def _checked_copy(self, revision: str, below: str, emptied: bool) -> tuple[str | None, str]:
+        """(the copy of `below`, kept if the outcome is "kept"; the outcome of `_step_on`)."""
         work = self.scratch.create(copy_of=below)
         outcome = "again"  # if the checks raise, start again from below for the children
         try:
@@ -458,18 +485,34 @@ class MigrationChecker:
                 self._attempt(f"stairway[{revision}]", f"checking {revision}"),
                 connected(work) as connection,
             ):
+                if emptied:
+                    row_data.empty(connection, self.row_ignore)
+                    connection.commit()
                 outcome = self._step_on(connection, revision)
         except HarnessError:
             self.scratch.drop(work)
             raise
         if outcome == "kept":
-            return work
+            return work, outcome
         self.scratch.drop(work)  # only now: on PostgreSQL a database in use cannot be dropped
-        return self._recovered(revision, below) if outcome == "again" else None
+        return None, outcome
+
+    def _after_rows_failed(self, revision: str, failure: CheckResult, outcome: str) -> None:
+        """Report an upgrade that fails over the generated rows but not on empty tables."""
+        if outcome in ("failed", "over rows"):  # it fails on empty tables too
+            self.results[failure.id] = failure
+            return
+        lines = [f"{failure.detail}; on empty tables it succeeds, and the later revisions are "]
+        lines[0] += "checked from there"
+        again = self.results[failure.id]
+        self._report(f"stairway[{revision}]", lines + ([again.detail] if again.detail else []))
+        reason = f"not run: the upgrade to {revision} fails over the generated rows"
+        self._report(f"data[{revision}]", [], skipped=reason)
 
     def _step_on(self, connection: Connection, revision: str) -> str:
-        """ "kept" (the connection's database is at `revision`, rows added), "failed" (the
-        upgrade to it failed) or "again" (it is not in the state the upgrade left)."""
+        """ "kept" (the connection's database is at `revision`, rows added), "failed" or
+        "over rows" (the upgrade to it failed, over no rows or over some), or "again" (it is
+        not in the state the upgrade left)."""
         before = self._state(connection)
         try:
             self.history.upgrade(connection, revision)
@@ -478,20 +521,23 @@ class MigrationChecker:
             raise
         except Exception as exc:
             connection.rollback()
-            rows = sum(len(rows) for rows in before.rows.values())
+            rows = row_data.count(before.rows)
             over = f" over {rows} existing rows" if rows else ""
             where, hint = self._where(exc), self._baseline_hint(exc)
             self._report(
                 f"stairway[{revision}]",
                 [f"upgrade to {revision} failed{over}{where}: {one_line(exc)}{hint}"],
             )
-            return "failed"
+            return "over rows" if rows else "failed"
         upgraded = self._state(connection)
         declared = self._declared_changes(revision)
         data = row_data.compare(before.rows, upgraded.rows, declared)
         data += row_data.untouched(before.rows, upgraded.rows, declared)
         stairway, round_trip = self._down_and_up(connection, revision, before, upgraded, declared)
-        self._report(f"data[{revision}]", data + round_trip)
+        if self.history.data_checks:
+            self._report(f"data[{revision}]", data + round_trip)
+        else:
+            self._report(f"data[{revision}]", [], skipped="not run: data_checks = false")
         self._report(*stairway)
         if stairway[1]:
             return "again"
@@ -554,11 +600,14 @@ class MigrationChecker:
         ]
         return (check, problems, ""), data
 
-    def _recovered(self, revision: str, below: str) -> str | None:
-        """`revision` applied once over `below`, so its descendants can still be checked."""
+    def _recovered(self, revision: str, below: str, emptied: bool) -> str | None:
+        """`revision` applied once over `below` (its rows deleted first if `emptied`), so its
+        descendants can still be checked."""
         work = self.scratch.create(copy_of=below)
         try:
             with connected(work) as connection:
+                if emptied:
+                    row_data.empty(connection, self.row_ignore)
                 self.history.upgrade(connection, revision)
                 connection.commit()
                 self._add_rows(connection, revision)
@@ -568,8 +617,10 @@ class MigrationChecker:
         return work
 
     def _add_rows(self, connection: Connection, revision: str) -> None:
-        for problem in row_data.generate(connection, self.numbers, self.ignore):
-            self._fail(f"data[{revision}]", f"at {revision}: {problem}")
+        if not self.history.data_checks:
+            return
+        for notice in row_data.generate(connection, self.numbers, self.row_ignore):
+            self.notices.setdefault(f"data[{revision}]", []).append(f"at {revision}: {notice}")
         connection.commit()
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
@@ -619,7 +670,7 @@ class MigrationChecker:
         return _State(
             schema_snapshot.snapshot(connection, self.ignore),
             versions,
-            row_data.dump(connection, self.ignore) if rows else {},
+            row_data.dump(connection, self.row_ignore) if rows and self.history.data_checks else {},
         )
 
     def _baseline_hint(self, exc: BaseException) -> str:
@@ -654,15 +705,20 @@ class MigrationChecker:
                 )
 
     def _declared_changes(self, revision: str) -> dict[str, set[str]]:
+        """The columns (or, for "*", the rows) revision's `data_changes` says it changes."""
         declared = getattr(self.history.revision(revision).module, "data_changes", {})
         if not isinstance(declared, dict) or not all(
-            isinstance(columns, (list, tuple, set)) for columns in declared.values()
+            isinstance(columns, (list, tuple, set)) or columns == "*"
+            for columns in declared.values()
         ):
             raise MigrationError(
-                f"revision {revision}: data_changes must map table names to lists of columns, "
-                f"got {declared!r}"
+                f"revision {revision}: data_changes must map table names to lists of columns "
+                f'(or "*": any change to its rows), got {declared!r}'
             )
-        return {table: set(columns) for table, columns in declared.items()}
+        return {
+            table: {row_data.ANY_ROWS} if columns == "*" else set(columns)
+            for table, columns in declared.items()
+        }
 
 
 def _state_differences(

@@ -48,6 +48,8 @@ class History:
     irreversible: tuple[str, ...] = ()
     baseline_path: str | None = None
     start_revision: str | None = None
+    data_checks: bool = True
+    unchecked_tables: tuple[str, ...] = ()
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +78,8 @@ class History:
             service.irreversible,
             service.baseline,
             service.start_revision,
+            service.data_checks,
+            service.unchecked_tables,
         )
 
     @cached_property

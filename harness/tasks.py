@@ -314,7 +314,7 @@ def check_migrations(
             scratch.close()
     for result in results:
         print(f"{result.status.upper():<8} {result.id}")
-        for line in result.detail.splitlines() if result.status != "passed" else []:
+        for line in result.detail.splitlines():  # a passed check's: its notices
             print(f"         {line}")
     failed = [result.id for result in results if result.status == "failed"]
     counts = {status: sum(r.status == status for r in results) for status in ("passed", "skipped")}

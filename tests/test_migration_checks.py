@@ -7,6 +7,7 @@ dropped on the way down) by none.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,84 @@ def test_irreversible_in_the_config_reaches_the_history(tmp_path):
     assert [h.irreversible for h in histories(config)] == [("0002", "0004")]
     with pytest.raises(ConfigError, match=r"db\.irreversible: must be a list of revision ids"):
         parse_config({"services": {"db": {**service, "irreversible": "0002"}}}, root=tmp_path)
+
+
+GENERATED_ROWS = ["check_constraints", "fk_cycle", "composite_key", "uuid_text", "widened_key"]
+
+
+@pytest.mark.parametrize("name", GENERATED_ROWS)
+def test_generated_rows_fit_the_schema_and_raise_no_false_alarm(tmp_path, name):
+    results = MigrationChecker(history(name), SQLiteScratch(tmp_path)).run()
+
+    assert failures(results) == {}
+    assert all(r.status == "passed" for r in results if r.check.startswith(("data", "stairway")))
+
+
+def test_a_table_no_generated_row_fits_is_left_empty_with_a_notice_not_a_failure(tmp_path):
+    results = MigrationChecker(history("check_constraints"), SQLiteScratch(tmp_path)).run()
+
+    data = {r.check: r for r in results}["data[0001]"]
+    assert data.status == "passed"
+    assert data.detail == (
+        "at 0001: no rows generated in codes: IntegrityError: (sqlite3.IntegrityError) "
+        "CHECK constraint failed: ck_code"
+    )  # tickets, whose CHECK lists its values, did get rows
+
+
+def test_rows_a_revision_deletes_are_reported_unless_the_table_is_unchecked_or_declared(tmp_path):
+    def run(**options: Any) -> dict[str, str]:
+        scratch = tmp_path / str(len(list(tmp_path.iterdir())))
+        scratch.mkdir()
+        return failures(
+            MigrationChecker(history("rows_rewritten", **options), SQLiteScratch(scratch)).run()
+        )
+
+    assert run() == {
+        "data[0002]": "sessions: 2 row(s) lost, e.g. 1\n"
+        "after downgrade: sessions: 2 row(s) lost, e.g. 1"
+    }  # 0003 declares data_changes = {"items": "*"}: its purge is not reported
+    assert run(unchecked_tables=("sessions",)) == {}
+    assert run(data_checks=False) == {}
+
+
+def test_data_checks_turned_off_skip_every_data_check_with_the_reason(tmp_path):
+    results = MigrationChecker(
+        history("rows_rewritten", data_checks=False), SQLiteScratch(tmp_path)
+    ).run()
+
+    skipped = {r.check: r.detail for r in results if r.status == "skipped"}
+    assert skipped["data[0002]"] == "not run: data_checks = false"
+    assert {r.check: r.status for r in results}["stairway[0002]"] == "passed"
+
+
+def test_a_data_migration_failing_on_generated_rows_is_reported_and_later_revisions_checked(
+    tmp_path,
+):
+    results = MigrationChecker(history("data_fails_on_rows"), SQLiteScratch(tmp_path)).run()
+
+    found = failures(results)
+    assert set(found) == {"stairway[0002]", "stairway[0003]"}
+    assert "upgrade to 0002 failed over 2 existing rows" in found["stairway[0002]"]
+    assert "on empty tables it succeeds" in found["stairway[0002]"]
+    assert "column items.note: only after" in found["stairway[0003]"]  # the real bug after it
+    statuses = {r.check: r.status for r in results}
+    assert statuses["data[0002]"] == "skipped" and statuses["data[0003]"] == "passed"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_checks_and_unchecked_tables_in_the_config_reach_the_history(tmp_path):
+    service = {
+        "command": app_command(),
+        "database": True,
+        "migrations": str(FIXTURES / "rows_rewritten"),
+        "data_checks": False,
+        "unchecked_tables": ["sessions"],
+    }
+    (found,) = histories(parse_config({"services": {"db": service}}, root=tmp_path))
+
+    assert (found.data_checks, found.unchecked_tables) == (False, ("sessions",))
+    with pytest.raises(ConfigError, match=r"db\.unchecked_tables: must be a list of table"):
+        parse_config({"services": {"db": {**service, "unchecked_tables": "x"}}}, root=tmp_path)
 
 
 BASELINE = "fixtures.migrations.needs_baseline.baseline"
@@ -380,6 +459,10 @@ def _databases(record) -> set[str]:
         ("clean", set(), ""),
         ("noop_downgrade", {"stairway[0002]"}, "index items.ix_items_price: only after"),
         ("computed", set(), ""),
+        ("check_constraints", set(), ""),
+        ("composite_key", set(), ""),
+        ("uuid_text", set(), ""),
+        ("data_fails_on_rows", {"stairway[0002]", "stairway[0003]"}, "upgrade to 000"),
         (
             "enum_left_behind",
             {"stairway[0002]", "downgrade_to_base"},
@@ -432,20 +515,37 @@ def test_on_postgresql_an_env_py_with_its_own_url_leaves_that_database_untouched
             connection.execute(f'DROP DATABASE "{own}"')
 
 
-def test_a_no_op_downgrade_on_postgresql_is_a_verdict_naming_the_revision_not_a_traceback(
-    tmp_path, monkeypatch
-):
-    """`invoke migrations.check --db postgres` as a user runs it: the round trip's database
-    is dropped only once the checker's connection to it is closed."""
-    (tmp_path / "tasks.py").write_text("from harness.tasks import namespace\n")
-    (tmp_path / "pyproject.toml").write_text(
-        "[tool.harness]\nstop_timeout = 2\n[tool.harness.services.api]\n"
-        f'command = ["x", "{{port}}"]\ndatabase = true\n'
-        f'migrations = "{FIXTURES / "noop_downgrade"}"\n'
-    )
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURES.parents[1]))  # the history imports fixtures
+@pytest.fixture
+def check_with_invoke(tmp_path, monkeypatch):
+    """`invoke migrations.check --db DB` on fixture history `name`, as a user runs it."""
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURES.parents[1]))  # the histories import fixtures
 
-    result = invoke(tmp_path, "migrations.check", "--db", "postgres")
+    def check(name: str, db: str) -> subprocess.CompletedProcess[str]:
+        (tmp_path / "tasks.py").write_text("from harness.tasks import namespace\n")
+        (tmp_path / "pyproject.toml").write_text(
+            "[tool.harness]\nstop_timeout = 2\n[tool.harness.services.api]\n"
+            f'command = ["x", "{{port}}"]\ndatabase = true\nmigrations = "{FIXTURES / name}"\n'
+        )
+        return invoke(tmp_path, "migrations.check", "--db", db)
+
+    return check
+
+
+def test_the_notice_of_a_passed_check_is_printed_under_it(check_with_invoke):
+    result = check_with_invoke("check_constraints", "sqlite")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    notice = lines.index("PASSED   api:data[0001]") + 1
+    assert lines[notice].startswith("         at 0001: no rows generated in codes")
+
+
+def test_a_no_op_downgrade_on_postgresql_is_a_verdict_naming_the_revision_not_a_traceback(
+    check_with_invoke,
+):
+    """The round trip's database is dropped only once the checker's connection to it is
+    closed (else the exit commit raised AdminShutdown and every verdict was lost)."""
+    result = check_with_invoke("noop_downgrade", "postgres")
 
     assert result.returncode == 1, result.stderr
     assert "FAILED   api:stairway[0002]" in result.stdout
