@@ -30,7 +30,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -341,22 +341,15 @@ class MigrationChecker:
 
     def _upgrade_from_empty(self, connection: Connection) -> _State | None:
         """The state at heads, upgraded from empty; None (reported) if that fails."""
-        try:
-            self.history.upgrade(connection)
-            connection.commit()
-            upgraded = self._state(connection, rows=False)
-        except HarnessError:
-            raise
-        except Exception as exc:
-            with contextlib.suppress(SQLAlchemyError):
-                connection.rollback()
+        exc = _committed(connection, lambda: self.history.upgrade(connection))
+        if exc is not None:
             where, hint = self._where(exc), self._baseline_hint(exc)
             self._report(
                 "upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}{hint}"]
             )
             return None
         self._report("upgrade", [])
-        return upgraded
+        return self._state(connection, rows=False)
 
     def _check_idempotent(self, connection: Connection, upgraded: _State) -> None:
         with writes_recorded(connection) as writes:
@@ -514,13 +507,8 @@ class MigrationChecker:
         "over rows" (the upgrade to it failed, over no rows or over some), or "again" (it is
         not in the state the upgrade left)."""
         before = self._state(connection)
-        try:
-            self.history.upgrade(connection, revision)
-            connection.commit()
-        except HarnessError:
-            raise
-        except Exception as exc:
-            connection.rollback()
+        exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
+        if exc is not None:
             rows = row_data.count(before.rows)
             over = f" over {rows} existing rows" if rows else ""
             where, hint = self._where(exc), self._baseline_hint(exc)
@@ -563,13 +551,9 @@ class MigrationChecker:
             )
             return (check, [], reason), []
         parents = self.graph.parents[revision]
-        try:
-            self.history.downgrade(connection, parents[0] if parents else "base")
-            connection.commit()
-        except HarnessError:
-            raise
-        except Exception as exc:
-            connection.rollback()
+        target = parents[0] if parents else "base"
+        exc = _committed(connection, lambda: self.history.downgrade(connection, target))
+        if exc is not None:
             hint = "; if it cannot be undone, declare it irreversible" if _on_purpose(exc) else ""
             where = self._where(exc)
             return (
@@ -583,13 +567,8 @@ class MigrationChecker:
             f"after downgrade: {line}"
             for line in row_data.compare(before.rows, down.rows, declared)
         ]
-        try:
-            self.history.upgrade(connection, revision)
-            connection.commit()
-        except HarnessError:
-            raise
-        except Exception as exc:
-            connection.rollback()
+        exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
+        if exc is not None:
             failed = f"upgrade to {revision} after its downgrade failed{self._where(exc)}"
             return (check, [*problems, f"{failed}: {one_line(exc)}"], ""), data
         again = self._state(connection)
@@ -640,12 +619,8 @@ class MigrationChecker:
                 for head in heads[1:]:
                     self.history.upgrade(connection, head)
                 target = self.history.start_revision or "base"
-                try:
-                    self.history.downgrade(connection, target)
-                    connection.commit()
-                except HarnessError:
-                    raise
-                except Exception as exc:
+                exc = _committed(connection, lambda: self.history.downgrade(connection, target))
+                if exc is not None:
                     where = self._where(exc)
                     self._report(
                         "downgrade_to_base",
@@ -719,6 +694,21 @@ class MigrationChecker:
             table: {row_data.ANY_ROWS} if columns == "*" else set(columns)
             for table, columns in declared.items()
         }
+
+
+def _committed(connection: Connection, action: Callable[[], object]) -> Exception | None:
+    """Run `action` and commit; the exception it raised (rolled back), or None if it worked.
+    A HarnessError (the history itself is unusable) is raised on."""
+    try:
+        action()
+        connection.commit()
+    except HarnessError:
+        raise
+    except Exception as exc:
+        with contextlib.suppress(SQLAlchemyError):
+            connection.rollback()
+        return exc
+    return None
 
 
 def _state_differences(
