@@ -19,6 +19,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, MetaData
 from sqlalchemy import types as sqltypes
+from sqlalchemy.schema import DefaultClause
 
 from harness.migrations import EnvSettings
 
@@ -31,8 +32,8 @@ def differences(
     server_default = settings.chosen.get("compare_server_default", True)
     try:
         found = _compare(connection, metadata, settings, others, server_default)
-    except AttributeError:
-        if not callable(server_default):
+    except AttributeError as exc:
+        if not callable(server_default) or "'Computed' object has no attribute" not in str(exc):
             raise
         connection.rollback()
         found = _compare(connection, metadata, settings, others, True)
@@ -117,8 +118,17 @@ def _describe(difference: Any) -> str:
     if operation.startswith("modify_"):
         _schema, table, column, _existing, database, models = details
         what = operation.removeprefix("modify_")
-        return f"{table}.{column} {what}: {database!r} in the database, {models!r} in the models"
+        database, models = _shown(database), _shown(models)
+        return f"{table}.{column} {what}: {database} in the database, {models} in the models"
     return f"{operation} " + ", ".join(_name(detail) for detail in details if detail is not None)
+
+
+def _shown(value: Any) -> str:
+    """A compared value as a reader knows it: a server default by its SQL text."""
+    if isinstance(value, DefaultClause):
+        argument = value.arg
+        return argument if isinstance(argument, str) else str(getattr(argument, "text", argument))
+    return repr(value)
 
 
 def _name(value: Any) -> str:
