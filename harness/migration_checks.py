@@ -637,15 +637,19 @@ class MigrationChecker:
     # -- helpers --------------------------------------------------------------------------
 
     def _state(self, connection: Connection, rows: bool = True) -> _State:
+        """Schema, versions and (if `rows`) rows, read through one inspector: its cache
+        serves the schema snapshot and the row dump's reflection alike."""
+        inspector = inspect(connection)
         versions: tuple[str, ...] = ()
         for table in self.ignore:
-            if inspect(connection).has_table(table):
+            if inspector.has_table(table):
                 found = connection.execute(text(f'SELECT version_num FROM "{table}"')).scalars()
                 versions = tuple(sorted(found))
+        dumped = {}
+        if rows and self.history.data_checks:
+            dumped = row_data.dump(connection, self.row_ignore, inspector)
         return _State(
-            schema_snapshot.snapshot(connection, self.ignore),
-            versions,
-            row_data.dump(connection, self.row_ignore) if rows and self.history.data_checks else {},
+            schema_snapshot.snapshot(connection, self.ignore, inspector), versions, dumped
         )
 
     def _baseline_hint(self, exc: BaseException) -> str:

@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Connection, MetaData, Table, select
+from sqlalchemy import CheckConstraint, Column, Connection, MetaData, Table, inspect, select, text
 from sqlalchemy import types as sqltypes
+from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import IntegrityError, SAWarning, SQLAlchemyError
 
 from harness.migrations import one_line
@@ -51,23 +52,32 @@ class TableRows:
 Dump = dict[str, TableRows]
 
 
-def reflect(connection: Connection, ignore: frozenset[str]) -> list[Table]:
-    """The tables `connection` sees, parents before children (cycles broken anywhere)."""
+def reflect(
+    connection: Connection, ignore: frozenset[str], inspector: Inspector | None = None
+) -> list[Table]:
+    """The tables `connection` sees (through `inspector`, if given, and its cache), parents
+    before children (cycles broken anywhere)."""
     metadata = MetaData()
-    metadata.reflect(connection)
+    metadata.reflect(inspector or connection)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # "unresolvable cycles": rows fill them
         tables = metadata.sorted_tables
     return [table for table in tables if table.name not in ignore]
 
 
-def dump(connection: Connection, ignore: frozenset[str] = frozenset()) -> Dump:
-    """Every row of every table but `ignore`, keyed by primary key."""
+def dump(
+    connection: Connection, ignore: frozenset[str] = frozenset(), inspector: Inspector | None = None
+) -> Dump:
+    """Every row of every table but `ignore`, as the driver returns it, keyed by primary key.
+    No table is reflected: the names and keys come from `inspector` (if given, its cache)."""
+    inspector = inspector or inspect(connection)
+    quote = connection.dialect.identifier_preparer.quote
     dumped = {}
-    for table in reflect(connection, ignore):
-        key = tuple(column.name for column in table.primary_key.columns)
-        rows = [dict(row) for row in connection.execute(select(table)).mappings()]
-        dumped[table.name] = TableRows(key, _keyed(rows, key))
+    for name in inspector.get_table_names():
+        if name not in ignore:
+            key = tuple(inspector.get_pk_constraint(name)["constrained_columns"])
+            result = connection.execute(text(f"SELECT * FROM {quote(name)}")).mappings()
+            dumped[name] = TableRows(key, _keyed((dict(row) for row in result), key))
     return dumped
 
 
