@@ -307,7 +307,7 @@ def check_migrations(
         tempfile.TemporaryDirectory() as directory,
     ):
         assert state.database is not None
-        scratch = scratch_for(harness_config, state.database, "m", Path(directory))
+        scratch = scratch_for(harness_config, state.database, "m", Path(directory), tmpfs=True)
         try:
             results = check_all(chosen, scratch)
         finally:
