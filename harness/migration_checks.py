@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import SQLAlchemyError
 
 from harness import model_comparison, row_data, schema_snapshot
@@ -84,6 +85,7 @@ class _State:
     schema: schema_snapshot.Schema
     versions: tuple[str, ...]
     rows: row_data.Dump
+    inspector: Inspector | None = None  # what read it (its cache still holds the schema)
 
 
 class _Graph:
@@ -176,6 +178,7 @@ class MigrationChecker:
         self.ignore: frozenset[str] = frozenset()  # the version table: in no snapshot
         self.row_ignore: frozenset[str] = frozenset()  # and the tables whose rows aren't checked
         self.notices: dict[str, list[str]] = {}  # check -> lines that do not fail it
+        self.kept_states: dict[str, _State] = {}  # revision -> its kept database's state
         self.settings = EnvSettings("alembic_version", {})
         self.graph = _Graph.of(history)
         self.cause: dict[str, str] = {}  # revision with no database -> the revision that failed
@@ -408,7 +411,9 @@ class MigrationChecker:
                     kept[revision] = base if revision == start else None
                     continue
                 below, merged = self._below(revision, base, kept)
-                kept[revision] = None if below is None else self._step(revision, below)
+                parents = self.graph.parents[revision]
+                known = self.kept_states.get(parents[0]) if len(parents) == 1 else None
+                kept[revision] = None if below is None else self._step(revision, below, known)
                 if kept[revision] is None:
                     failed = [
                         self.cause[p] for p in self.graph.parents[revision] if p in self.cause
@@ -420,6 +425,7 @@ class MigrationChecker:
                     waiting[parent] -= 1
                     if waiting[parent] == 0 and kept.get(parent) not in (None, base):
                         self.scratch.drop(kept.pop(parent) or "")
+                        self.kept_states.pop(parent, None)
             with self._attempt("downgrade_to_base", "downgrading to base"):
                 self._check_downgrade_to_base(base, kept)
         finally:
@@ -453,23 +459,25 @@ class MigrationChecker:
         self.scratch.drop(merged)
         return None, False
 
-    def _step(self, revision: str, below: str) -> str | None:
-        """Stairway and data checks of `revision` on a copy of `below`; the database kept at
-        `revision` for its children (rows added), or None if `revision` cannot be applied.
-        An upgrade that fails over the generated rows is tried again on empty tables, so the
-        revisions after it are still checked."""
+    def _step(self, revision: str, below: str, known: _State | None) -> str | None:
+        """Stairway and data checks of `revision` on a copy of `below` (whose state is `known`,
+        if it is); the database kept at `revision` for its children (rows added), or None if
+        `revision` cannot be applied. An upgrade that fails over the generated rows is tried
+        again on empty tables, so the revisions after it are still checked."""
         emptied = False
-        work, outcome = self._checked_copy(revision, below, emptied)
+        work, outcome = self._checked_copy(revision, below, known)
         if outcome == "over rows":
             failure = self.results[f"{self.history.name}:stairway[{revision}]"]
             emptied = True
-            work, outcome = self._checked_copy(revision, below, emptied)
+            work, outcome = self._checked_copy(revision, below, None, emptied)
             self._after_rows_failed(revision, failure, outcome)
         if work is not None:
             return work
         return self._recovered(revision, below, emptied) if outcome == "again" else None
 
-    def _checked_copy(self, revision: str, below: str, emptied: bool) -> tuple[str | None, str]:
+    def _checked_copy(
+        self, revision: str, below: str, known: _State | None, emptied: bool = False
+    ) -> tuple[str | None, str]:
         """(the copy of `below`, kept if the outcome is "kept"; the outcome of `_step_on`)."""
         work = self.scratch.create(copy_of=below)
         outcome = "again"  # if the checks raise, start again from below for the children
@@ -481,7 +489,7 @@ class MigrationChecker:
                 if emptied:
                     row_data.empty(connection, self.row_ignore)
                     connection.commit()
-                outcome = self._step_on(connection, revision)
+                outcome = self._step_on(connection, revision, known)
         except HarnessError:
             self.scratch.drop(work)
             raise
@@ -502,11 +510,11 @@ class MigrationChecker:
         reason = f"not run: the upgrade to {revision} fails over the generated rows"
         self._report(f"data[{revision}]", [], skipped=reason)
 
-    def _step_on(self, connection: Connection, revision: str) -> str:
+    def _step_on(self, connection: Connection, revision: str, known: _State | None) -> str:
         """ "kept" (the connection's database is at `revision`, rows added), "failed" or
         "over rows" (the upgrade to it failed, over no rows or over some), or "again" (it is
-        not in the state the upgrade left)."""
-        before = self._state(connection)
+        not in the state the upgrade left). `known`: the state it starts in, if known."""
+        before = known or self._state(connection)
         exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
         if exc is not None:
             rows = row_data.count(before.rows)
@@ -521,7 +529,9 @@ class MigrationChecker:
         declared = self._declared_changes(revision)
         data = row_data.compare(before.rows, upgraded.rows, declared)
         data += row_data.untouched(before.rows, upgraded.rows, declared)
-        stairway, round_trip = self._down_and_up(connection, revision, before, upgraded, declared)
+        stairway, round_trip, final = self._down_and_up(
+            connection, revision, before, upgraded, declared
+        )
         if self.history.data_checks:
             self._report(f"data[{revision}]", data + round_trip)
         else:
@@ -529,7 +539,7 @@ class MigrationChecker:
         self._report(*stairway)
         if stairway[1]:
             return "again"
-        self._add_rows(connection, revision)
+        self._add_rows(connection, revision, final)
         return "kept"
 
     def _down_and_up(
@@ -539,28 +549,26 @@ class MigrationChecker:
         before: _State,
         upgraded: _State,
         declared: dict[str, set[str]],
-    ) -> tuple[tuple[str, list[str], str], list[str]]:
-        """(stairway report, data problems) of stepping down from `revision` and up again."""
+    ) -> tuple[tuple[str, list[str], str], list[str], _State]:
+        """(stairway report, data problems, the state it leaves) of stepping down from
+        `revision` and up again."""
         check = f"stairway[{revision}]"
         if revision in self.history.irreversible:
-            return (check, [], f"downgrade of {revision} declared irreversible"), []
+            return (check, [], f"downgrade of {revision} declared irreversible"), [], upgraded
         if revision in self._below_floor():
             reason = (
                 f"downgrade of {revision} declared irreversible "
                 f"(minimum_downgrade = {self.history.minimum_downgrade})"
             )
-            return (check, [], reason), []
+            return (check, [], reason), [], upgraded
         parents = self.graph.parents[revision]
         target = parents[0] if parents else "base"
         exc = _committed(connection, lambda: self.history.downgrade(connection, target))
         if exc is not None:
             hint = "; if it cannot be undone, declare it irreversible" if _on_purpose(exc) else ""
             where = self._where(exc)
-            return (
-                check,
-                [f"downgrade of {revision} failed{where}: {one_line(exc)}{hint}"],
-                "",
-            ), []
+            problem = f"downgrade of {revision} failed{where}: {one_line(exc)}{hint}"
+            return (check, [problem], ""), [], upgraded
         down = self._state(connection)
         problems = _state_differences(before, down, f"downgrade of {revision} leaves a trace")
         data = [
@@ -570,14 +578,14 @@ class MigrationChecker:
         exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
         if exc is not None:
             failed = f"upgrade to {revision} after its downgrade failed{self._where(exc)}"
-            return (check, [*problems, f"{failed}: {one_line(exc)}"], ""), data
+            return (check, [*problems, f"{failed}: {one_line(exc)}"], ""), data, down
         again = self._state(connection)
         problems += _state_differences(upgraded, again, "upgrade after downgrade differs")
         data += [
             f"after down and up again: {line}"
             for line in row_data.compare(upgraded.rows, again.rows, {})
         ]
-        return (check, problems, ""), data
+        return (check, problems, ""), data, again
 
     def _recovered(self, revision: str, below: str, emptied: bool) -> str | None:
         """`revision` applied once over `below` (its rows deleted first if `emptied`), so its
@@ -589,18 +597,23 @@ class MigrationChecker:
                     row_data.empty(connection, self.row_ignore)
                 self.history.upgrade(connection, revision)
                 connection.commit()
-                self._add_rows(connection, revision)
+                self._add_rows(connection, revision, None)
         except Exception:
             self.scratch.drop(work)
             return None
         return work
 
-    def _add_rows(self, connection: Connection, revision: str) -> None:
-        if not self.history.data_checks:
-            return
-        for notice in row_data.generate(connection, self.numbers, self.row_ignore):
-            self.notices.setdefault(f"data[{revision}]", []).append(f"at {revision}: {notice}")
-        connection.commit()
+    def _add_rows(self, connection: Connection, revision: str, state: _State | None) -> None:
+        """Rows into the database kept at `revision`; with its `state` known (read by an
+        inspector whose cache still holds the schema), the state its children start from."""
+        inspector = state.inspector if state else None
+        if self.history.data_checks:
+            for notice in row_data.generate(connection, self.numbers, self.row_ignore, inspector):
+                self.notices.setdefault(f"data[{revision}]", []).append(f"at {revision}: {notice}")
+            connection.commit()
+        if state is not None:  # adding rows changes no schema: only the rows are read again
+            rows = row_data.dump(connection, self.row_ignore, inspector) if state.rows else {}
+            self.kept_states[revision] = _State(state.schema, state.versions, rows)
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
         if self.history.minimum_downgrade or self.history.irreversible:
@@ -649,7 +662,10 @@ class MigrationChecker:
         if rows and self.history.data_checks:
             dumped = row_data.dump(connection, self.row_ignore, inspector)
         return _State(
-            schema_snapshot.snapshot(connection, self.ignore, inspector), versions, dumped
+            schema_snapshot.snapshot(connection, self.ignore, inspector),
+            versions,
+            dumped,
+            inspector,
         )
 
     def _baseline_hint(self, exc: BaseException) -> str:

@@ -82,11 +82,14 @@ def dump(
 
 
 def generate(
-    connection: Connection, numbers: Iterator[int], ignore: frozenset[str] = frozenset()
+    connection: Connection,
+    numbers: Iterator[int],
+    ignore: frozenset[str] = frozenset(),
+    inspector: Inspector | None = None,
 ) -> list[str]:
     """Insert ROWS_PER_TABLE rows into each table; a notice per table it could not fill."""
     notices = []
-    for table in reflect(connection, ignore):
+    for table in reflect(connection, ignore, inspector):
         for _ in range(ROWS_PER_TABLE):
             problem = _insert(connection, table, numbers)
             if problem:
