@@ -505,11 +505,7 @@ def test_on_postgresql_an_env_py_with_its_own_url_leaves_that_database_untouched
             tables = connection.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
-            sessions = connection.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (own,)
-            ).fetchone()
-        assert tables == []
-        assert sessions == (1,)  # this test's own
+        assert tables == []  # no version table: env.py never reached it
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE "{own}"')
