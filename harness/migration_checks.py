@@ -26,30 +26,26 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import re
-import sys
-import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import SQLAlchemyError
 
-from harness import model_comparison, row_data, schema_snapshot
+from harness import failure_site, model_comparison, row_data, schema_snapshot
 from harness.clones import ScratchDatabases
 from harness.config import HarnessConfig
 from harness.exceptions import ConfigError, HarnessError, MigrationError
 from harness.migrations import EnvSettings, History, connected, one_line, writes_recorded
+from harness.revision_graph import RevisionGraph
 
 Status = Literal["passed", "failed", "skipped"]
 DIALECTS = ("sqlite", "postgresql")
 GRAPH_CHECKS = ("heads", *(f"offline[{dialect}]" for dialect in DIALECTS))
 HEAD_CHECKS = ("upgrade", "idempotent", "models", "fresh_install")
-HARNESS_DIR = Path(__file__).parent
 MISSING_TABLE = re.compile(r'no such table|relation "[^"]+" does not exist|NoSuchTableError')
 
 
@@ -69,7 +65,7 @@ class CheckResult:
 
 def planned(history: History) -> list[str]:
     """The ids of the checks `MigrationChecker.run` reports for `history`, in order."""
-    graph = _Graph.of(history)
+    graph = RevisionGraph.of(history)
     revisions = graph.order() if not graph.orphans() else []
     per_revision = [
         f"{kind}[{revision}]" for revision in revisions for kind in ("stairway", "data")
@@ -86,57 +82,6 @@ class _State:
     versions: tuple[str, ...]
     rows: row_data.Dump
     inspector: Inspector | None = None  # what read it (its cache still holds the schema)
-
-
-class _Graph:
-    """The revisions of a history and who their parents are, read from the scripts alone."""
-
-    def __init__(self, parents: dict[str, tuple[str, ...]]) -> None:
-        self.parents = parents
-
-    @classmethod
-    def of(cls, history: History) -> _Graph:
-        parents = {}
-        for script in history.scripts:
-            down = script.down_revision
-            parents[script.revision] = () if down is None else tuple(_as_list(down))
-        return cls(parents)
-
-    def orphans(self) -> list[str]:
-        """A line per revision naming a down revision that is not in the history."""
-        return [
-            f"revision {revision} names down revision {parent}, which is not in the history"
-            for revision, parents in sorted(self.parents.items())
-            for parent in parents
-            if parent not in self.parents
-        ]
-
-    def heads(self) -> list[str]:
-        children = {parent for parents in self.parents.values() for parent in parents}
-        return sorted(revision for revision in self.parents if revision not in children)
-
-    def order(self) -> list[str]:
-        """Parents before children; siblings by id."""
-        done: list[str] = []
-        pending = sorted(self.parents)
-        while pending:
-            ready = [r for r in pending if all(p in done for p in self.parents[r])]
-            done += ready
-            pending = [r for r in pending if r not in ready]
-        return done
-
-    def ancestors_and_self(self, revision: str) -> set[str]:
-        found, todo = set(), [revision]
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo += self.parents.get(current, ())
-        return found
-
-
-def _as_list(value: str | tuple[str, ...] | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
 
 
 def histories(config: HarnessConfig, names: list[str] | None = None) -> list[History]:
@@ -180,7 +125,7 @@ class MigrationChecker:
         self.notices: dict[str, list[str]] = {}  # check -> lines that do not fail it
         self.kept_states: dict[str, _State] = {}  # revision -> its kept database's state
         self.settings = EnvSettings("alembic_version", {})
-        self.graph = _Graph.of(history)
+        self.graph = RevisionGraph.of(history)
         self.cause: dict[str, str] = {}  # revision with no database -> the revision that failed
 
     def run(self) -> list[CheckResult]:
@@ -565,7 +510,11 @@ class MigrationChecker:
         target = parents[0] if parents else "base"
         exc = _committed(connection, lambda: self.history.downgrade(connection, target))
         if exc is not None:
-            hint = "; if it cannot be undone, declare it irreversible" if _on_purpose(exc) else ""
+            hint = (
+                "; if it cannot be undone, declare it irreversible"
+                if failure_site.on_purpose(exc)
+                else ""
+            )
             where = self._where(exc)
             problem = f"downgrade of {revision} failed{where}: {one_line(exc)}{hint}"
             return (check, [problem], ""), [], upgraded
@@ -677,7 +626,7 @@ class MigrationChecker:
         )
 
     def _where(self, exc: BaseException) -> str:
-        return _where((self.history, *self.before), exc)
+        return failure_site.where((self.history, *self.before), exc)
 
     def _tables_of(self, url: str) -> set[str]:
         with connected(url) as connection:
@@ -741,37 +690,3 @@ def _state_differences(
             f"version table {list(before.versions)} {first}, {list(after.versions)} {second}"
         )
     return [f"{what}: {change}" for change in changes]
-
-
-def _where(histories: tuple[History, ...], exc: BaseException) -> str:
-    """` in revision R (file:line)` when the traceback passes through a revision of one of
-    `histories`, else ` at file:line` of the innermost frame in the project's own code."""
-    revisions = {script.path: script.revision for h in histories for script in h.scripts}
-    frames = traceback.extract_tb(exc.__traceback__)
-    for frame in reversed(frames):
-        if frame.filename in revisions:
-            return f" in revision {revisions[frame.filename]} ({_shown(frame)})"
-    for frame in reversed(frames):
-        if _is_project_code(frame.filename):
-            return f" at {_shown(frame)}"
-    return ""
-
-
-def _on_purpose(exc: BaseException) -> bool:
-    """Raised by the project's own code (`raise NotImplementedError` in a downgrade, say), not
-    by the database or a library it called."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and _is_project_code(frames[-1].filename)
-
-
-def _is_project_code(filename: str) -> bool:
-    """Not the interpreter's, an installed library's, or harness's own."""
-    path = Path(filename)
-    outside = {Path(sys.prefix), Path(sys.base_prefix), HARNESS_DIR}
-    return path.is_absolute() and not any(path.is_relative_to(top) for top in outside)
-
-
-def _shown(frame: traceback.FrameSummary) -> str:
-    """file:line, the file relative to the working directory when it is below it."""
-    relative = os.path.relpath(frame.filename)
-    return f"{frame.filename if relative.startswith('..') else relative}:{frame.lineno}"
