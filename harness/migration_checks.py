@@ -18,8 +18,11 @@ it); `MigrationChecker(...).run()` carries them out in databases it makes and dr
 
 The database at each revision is kept (a file copy or a template database) and the next
 revision starts from it, so every revision is upgraded from its parent once, not from base.
-Revisions the history declares `irreversible`, and those at or below its `minimum_downgrade`,
-are not stepped down: their stairway is reported skipped with the reason.
+Every check gets a verdict: an exception in one is its failure (naming the revision or file
+and line) and the others still run; one that cannot run names the failure that blocked it.
+The history's baseline (and start revision) is made before its first revision. Revisions it
+declares `irreversible`, and those at or below its `minimum_downgrade`, are not stepped down:
+their stairway is reported skipped with the reason.
 """
 
 from __future__ import annotations
