@@ -459,6 +459,8 @@ def _databases(record) -> set[str]:
         ("clean", set(), ""),
         ("noop_downgrade", {"stairway[0002]"}, "index items.ix_items_price: only after"),
         ("computed", set(), ""),
+        ("needs_baseline", {"upgrade", "stairway[0002]"}, "declare them as its baseline"),
+        ("widened_key", set(), ""),
         ("check_constraints", set(), ""),
         ("composite_key", set(), ""),
         ("uuid_text", set(), ""),
