@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from harness.exceptions import HarnessError
+from harness.run_ids import session_run_id
 
 
 class PlanError(HarnessError):
@@ -36,11 +37,9 @@ def plan(
         db = (session.get("call_spec") or {}).get("db", "")
         count = shards.get(session["name"], 1)
         for group in range(1, count + 1):
-            run = "-".join(filter(None, [session["name"], db]))
-            posargs = ""
-            if count > 1:
-                run += f"-{group}of{count}"
-                posargs = f"--splits {count} --group {group}"
+            sharded = count > 1
+            run = session_run_id(session["name"], db, (group, count) if sharded else None)
+            posargs = f"--splits {count} --group {group}" if sharded else ""
             jobs.append(
                 {
                     "title": run,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
 
 _TOP_KEYS = {
     "run_dir",
+    "pythonpath",
     "start_timeout",
     "stop_timeout",
     "backends",
@@ -50,10 +52,14 @@ _SERVICE_KEYS = {
     "stop_timeout",
     "env",
     "openapi",
+    "framework_statuses",
+    "contract_gaps",
+    "generated_examples",
+    "prestart",
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
-_CONTRACTS_KEYS = {"dir", "base_branch"}
+_CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
 
@@ -81,6 +87,10 @@ class ServiceConfig:
     start_revision: str | None = None
     data_checks: bool = True
     unchecked_tables: tuple[str, ...] = ()
+    framework_statuses: tuple[int, ...] = ()
+    contract_gaps: dict[str, str] = field(default_factory=dict)
+    generated_examples: int | None = None
+    prestart: tuple[tuple[str, ...], ...] = ()
 
     @property
     def url_variable(self) -> str:
@@ -98,10 +108,13 @@ class PostgresConfig:
 
 @dataclass(frozen=True)
 class ContractsConfig:
-    """Where the checked-in contracts live and which branch breaking changes are judged against."""
+    """Where the checked-in contracts live, which branch breaking changes are judged against,
+    and the generated tests' seed and examples per operation."""
 
     dir: Path
     base_branch: str = "main"
+    seed: int = 20261121
+    examples: int = 10
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,14 @@ class HarnessConfig:
     contracts: ContractsConfig
     perf: PerfConfig
     reports: ReportsConfig
+    pythonpath: tuple[Path, ...] = ()
+
+    def make_importable(self) -> None:
+        """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
+        imports in harness's process as it does in its services, started from the root."""
+        for directory in reversed(self.pythonpath):
+            if str(directory) not in sys.path:
+                sys.path.insert(0, str(directory))
 
     def under_contract(self) -> list[ServiceConfig]:
         """The services that publish an OpenAPI document, so have a checked-in contract."""
@@ -213,6 +234,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         contracts=_contracts(table.get("contracts", {}), root),
         perf=_perf(table.get("perf", {}), root),
         reports=_reports(table.get("reports", {}), root),
+        pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
     )
 
 
@@ -287,6 +309,23 @@ def _service(
     env = raw.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise ConfigError(f"{key}.env: must be a table of strings")
+    for option in ("framework_statuses", "contract_gaps", "generated_examples"):
+        if option in raw and openapi is None:
+            raise ConfigError(f"{key}.{option}: needs openapi set (the service has no contract)")
+    framework_statuses = raw.get("framework_statuses", [])
+    if not isinstance(framework_statuses, list) or not all(
+        _is_int(code) and 100 <= code <= 599 for code in framework_statuses
+    ):
+        raise ConfigError(
+            f"{key}.framework_statuses: must be a list of HTTP statuses the framework answers "
+            f"on any operation, e.g. [405, 422], got {framework_statuses!r}"
+        )
+    gaps = table_at(raw, "contract_gaps", key)
+    if not all(isinstance(reason, str) and reason.strip() for reason in gaps.values()):
+        raise ConfigError(
+            f"{key}.contract_gaps: give each check the reason the contract cannot satisfy it, "
+            'e.g. { positive_data_acceptance = "an upload must be a .docx" }'
+        )
     return ServiceConfig(
         name=name,
         command=tuple(command),
@@ -307,6 +346,10 @@ def _service(
         start_revision=raw.get("start_revision"),
         data_checks=data_checks,
         unchecked_tables=tuple(unchecked),
+        framework_statuses=tuple(framework_statuses),
+        contract_gaps=dict(gaps),
+        generated_examples=_count(raw, "generated_examples", key),
+        prestart=_prestart(raw.get("prestart", []), key),
     )
 
 
@@ -322,6 +365,31 @@ def _revision_list(raw: dict[str, Any], option: str, key: str, migrations: Any) 
         raise ConfigError(
             f"{key}.{option}: must be a list of revision ids, and needs migrations set"
         )
+    return value
+
+
+def _prestart(raw: Any, key: str) -> tuple[tuple[str, ...], ...]:
+    """One command (a list of strings) or several (a list of them), run in order."""
+    steps = [raw] if raw and all(isinstance(a, str) for a in raw) else raw
+    if not isinstance(steps, list) or not all(
+        isinstance(step, list) and step and all(isinstance(a, str) for a in step) for step in steps
+    ):
+        raise ConfigError(
+            f"{key}.prestart: must be a command or a list of commands, each a list of strings, "
+            'e.g. ["{python}", "-m", "app.seed"]'
+        )
+    return tuple(tuple(step) for step in steps)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(raw: dict[str, Any], option: str, key: str) -> int | None:
+    """A positive whole number at `option`, or None when it is not set."""
+    value = raw.get(option)
+    if value is not None and (not _is_int(value) or value < 1):
+        raise ConfigError(f"{key}.{option}: must be a whole number of at least 1, got {value!r}")
     return value
 
 
@@ -422,9 +490,14 @@ def _contracts(raw: Any, root: Path) -> ContractsConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _CONTRACTS_KEYS, key)
+    seed = raw.get("seed", ContractsConfig.seed)
+    if not _is_int(seed):
+        raise ConfigError(f"{key}.seed: must be a whole number, got {seed!r}")
     return ContractsConfig(
         dir=root / string(raw, "dir", key, "contracts"),
         base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
+        seed=seed,
+        examples=_count(raw, "examples", key) or ContractsConfig.examples,
     )
 
 
@@ -457,6 +530,17 @@ def _reports(raw: Any, root: Path) -> ReportsConfig:
         dir=root / string(raw, "dir", key, "reports"),
         fail_under={directory: float(percent) for directory, percent in gates.items()},
     )
+
+
+def _pythonpath(raw: Any, root: Path) -> tuple[Path, ...]:
+    key = "tool.harness.pythonpath"
+    if not isinstance(raw, list) or not all(isinstance(entry, str) for entry in raw):
+        raise ConfigError(f"{key}: must be a list of directories relative to {root}")
+    directories = tuple((root / entry).resolve() for entry in raw)
+    for directory in directories:
+        if not directory.is_dir():
+            raise ConfigError(f"{key}: no such directory {directory}")
+    return directories
 
 
 def _backends(raw: Any) -> tuple[Backend, ...]:

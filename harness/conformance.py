@@ -87,11 +87,22 @@ class ContractValidator:
                     f"{response.status_code}, which breaks the checked-in contract:\n  - "
                     + "\n  - ".join(problems)
                     + "\nFix the service, or change the contract on purpose "
-                    "(`invoke contracts.export`).",
+                    "(`invoke contracts.export`)."
+                    + self._status_hint(response.status_code, problems),
                     problems,
                 )
 
         return check
+
+    def _status_hint(self, status: int, problems: list[str]) -> str:
+        """How to document a status the service answers but its contract does not list."""
+        if not problems[0].startswith(f"status {status} is not documented"):
+            return ""
+        return (
+            f"\nIf {status} is meant: document it on the operation (FastAPI: "
+            f"`responses={{{status}: {{...}}}}` on the route), or, when the framework answers it "
+            f"on any operation, list it in tool.harness.services.{self.label}.framework_statuses."
+        )
 
     def _header_problems(self, response: httpx.Response, spec: dict[str, Any]) -> list[str]:
         return [

@@ -19,6 +19,8 @@ from harness.breaking import Document, Verdict, judge
 from harness.config import HarnessConfig
 from harness.exceptions import ContractError
 
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
 
 def canonical(document: Document) -> str:
     """The one text form of a document: sorted keys, two-space indent, final newline."""
@@ -36,6 +38,21 @@ def load_contract(path: Path) -> Document:
     except json.JSONDecodeError as exc:
         raise ContractError(f"{path}: not valid JSON ({exc}); re-export it") from None
     return document
+
+
+def with_framework_statuses(document: Document, statuses: tuple[int, ...]) -> Document:
+    """A copy of `document` where every operation also answers `statuses` (what the
+    framework adds on any route, e.g. FastAPI's 422), with no body promised."""
+    if not statuses:
+        return document
+    copied: Document = json.loads(json.dumps(document))
+    for item in copied.get("paths", {}).values():
+        for method, operation in item.items():
+            if method in _METHODS and isinstance(operation, dict):
+                responses = operation.setdefault("responses", {})
+                for status in statuses:
+                    responses.setdefault(str(status), {"description": "answered by the framework"})
+    return copied
 
 
 def write_contract(path: Path, document: Document) -> bool:
@@ -98,15 +115,30 @@ def base_revision(config: HarnessConfig, base: str | None) -> str:
 
 
 def contract_at(root: Path, path: Path, revision: str) -> Document | None:
-    """The contract at `path` as it was at `revision`; None when it did not exist then."""
-    relative = path.resolve().relative_to(root.resolve()).as_posix()
-    result = _git(root, "show", f"{revision}:{relative}")
-    if result.returncode != 0:
+    """The contract at `path` as it was at `revision`; None when it did not exist then.
+
+    `root` may be anywhere in its git repository (a pyproject.toml in a subdirectory): the
+    path is given to git relative to it. A lookup git cannot answer is a ContractError,
+    never "new contract, nothing to break".
+    """
+    relative = "./" + path.resolve().relative_to(root.resolve()).as_posix()
+    listed = _git(root, "ls-tree", "--name-only", revision, "--", relative)
+    if listed.returncode != 0:
+        raise ContractError(
+            f"cannot look up {relative} at {revision[:12]} in the git repository at {root}: "
+            f"{listed.stderr.strip() or 'git failed'}"
+        )
+    if not listed.stdout.strip():
         return None
+    shown = _git(root, "show", f"{revision}:{relative}")
+    if shown.returncode != 0:
+        raise ContractError(
+            f"cannot read {relative} at {revision[:12]}: {shown.stderr.strip() or 'git failed'}"
+        )
     try:
-        document: Document = json.loads(result.stdout)
+        document: Document = json.loads(shown.stdout)
     except json.JSONDecodeError as exc:
-        raise ContractError(f"{relative} at {revision} is not valid JSON: {exc}") from None
+        raise ContractError(f"{relative} at {revision[:12]} is not valid JSON: {exc}") from None
     return document
 
 

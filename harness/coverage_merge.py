@@ -31,9 +31,16 @@ class CoverageMerge:
 
 
 def merge_coverage(
-    layout: ReportsLayout, config_file: Path, fail_under: dict[str, float]
+    layout: ReportsLayout,
+    config_file: Path,
+    fail_under: dict[str, float],
+    root: Path | None = None,
 ) -> CoverageMerge:
-    """Combine `coverage/<run>/` data; write HTML, Cobertura XML and a terminal table."""
+    """Combine `coverage/<run>/` data; write HTML, Cobertura XML and a terminal table.
+
+    `root` is the project's root, where the data's relative paths start (default: the
+    config file's directory).
+    """
     result = CoverageMerge(gates=dict(fail_under))
     runs = sorted(path for path in layout.coverage_dir.glob("*") if path.is_dir())
     if not any(path.glob(".coverage*") for path in runs):
@@ -42,7 +49,7 @@ def merge_coverage(
     layout.combined_coverage.unlink(missing_ok=True)
     measured = _reporting_coverage(layout.combined_coverage, config_file)
     # relative paths in the data (relative_files) are relative to the project's root
-    with contextlib.chdir(config_file.parent):
+    with contextlib.chdir(root or config_file.parent):
         return _combine_and_gate(measured, runs, layout, result, fail_under)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -147,6 +148,44 @@ def _server_url(record: DatabaseRecord) -> URL:
             "is not set in this shell; set it to the server the run used"
         )
     return _parse_server_url(server_url).set(database=record.name)
+
+
+@dataclass(frozen=True)
+class DatabaseActivity:
+    """What PostgreSQL's statistics say clients did on a database."""
+
+    connections: int  # open now
+    transactions: int  # committed and rolled back since the statistics began
+
+
+def activity(record: DatabaseRecord) -> DatabaseActivity | None:
+    """The run database's activity, asked on the server's `postgres` database (so the
+    asking adds none); None on SQLite, which keeps no such statistics."""
+    if record.backend != "postgres":
+        return None
+    with _admin_connection(admin_conninfo(record), record.display_url) as connection:
+        row = connection.execute(
+            "SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = %(name)s), "
+            "xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %(name)s",
+            {"name": record.name},
+        ).fetchone()
+    return DatabaseActivity(int(row[0]), int(row[1])) if row else None
+
+
+def never_used(record: DatabaseRecord, at_down: DatabaseActivity | None) -> bool:
+    """True when no client worked on the run's database since the services started: none
+    connected at `down` and no transaction was counted since `transactions_at_start`."""
+    if at_down is None or record.transactions_at_start is None:
+        return False
+    try:
+        after = activity(record)
+    except BackendUnavailableError:
+        return False
+    return (
+        at_down.connections == 0
+        and after is not None
+        and after.transactions == record.transactions_at_start
+    )
 
 
 def remove_sqlite_file(path: Path) -> None:

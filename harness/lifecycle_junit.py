@@ -44,7 +44,7 @@ def lifecycle_suite(
             if name in teardown.leaks:
                 case.add_failure_info(teardown.leaks[name])
             cases.append(case)
-        case = TestCase("teardown", classname)
+        case = TestCase("teardown", classname, stderr="\n".join(teardown.notices) or None)
         others = [p for p in teardown.problems if p not in teardown.leaks.values()]
         if others:
             case.add_failure_info("; ".join(others))

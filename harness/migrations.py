@@ -131,6 +131,10 @@ class History:
         """Write `target` to the version table without running anything."""
         return self._run(connection, lambda rev: self.script._stamp_revs(target, rev), target)
 
+    def version_table(self, connection: Connection) -> str:
+        """The name env.py gives the version table (run on `connection`, running nothing)."""
+        return self.settings(connection).version_table
+
     def settings(self, connection: Connection) -> EnvSettings:
         """What env.py configures Alembic with (run on `connection`, running no revision)."""
         chosen: dict[str, Any] = {}
@@ -156,16 +160,25 @@ class History:
         return buffer.getvalue()
 
     def upgrade_url(self, url: str) -> None:
-        """Apply every revision to the database at `url`, letting env.py connect itself
-        (how services are migrated; any env.py that reads `sqlalchemy.url` works)."""
+        """Apply every revision to the database at `url` (how services are migrated).
+
+        env.py gets both a connection to it in `config.attributes["connection"]` (the
+        documented recipe) and the URL as `sqlalchemy.url`; one that connects by itself
+        with that URL works too.
+        """
         self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-        with EnvironmentContext(
-            self._config,
-            self.script,
-            fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
-            destination_rev="heads",
-        ):
-            self.script.run_env()
+        with connected(url) as connection:
+            self._config.attributes["connection"] = connection
+            try:
+                with EnvironmentContext(
+                    self._config,
+                    self.script,
+                    fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+                    destination_rev="heads",
+                ):
+                    self.script.run_env()
+            finally:
+                del self._config.attributes["connection"]
 
     def _run(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import threading
@@ -24,6 +25,9 @@ from harness.exceptions import ServiceStartError
 RUN_TOKEN_VARIABLE = "HARNESS_RUN_TOKEN"
 LOG_TAIL_LINES = 20
 CMDLINE_WAIT = 2.0
+# answers in a row that say the health path itself is wrong (not "not ready yet")
+STEADY_CLIENT_ERRORS = 5
+_TRANSIENT_CLIENT_ERRORS = {408, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,48 @@ def spawn(
         )
 
 
+def run_step(
+    name: str,
+    command: Sequence[str],
+    env: dict[str, str],
+    log_path: Path,
+    cwd: Path,
+    timeout: float,
+) -> None:
+    """Run one of service `name`'s one-off steps (seed data, an admin user) to its end in a
+    process group of its own, output appended to the service's log; ServiceStartError
+    when it cannot run, fails, or is still running after `timeout` seconds (then killed)."""
+    label = shlex.join(command)
+    try:
+        process = spawn(command, env, log_path, cwd)
+    except OSError as exc:
+        raise ServiceStartError(
+            name,
+            f"cannot run its prestart step {command[0]!r}: {exc.strerror}; check "
+            f"tool.harness.services.{name}.prestart",
+        ) from None
+    try:
+        exit_code: int | None = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        exit_code = None
+    finally:
+        if process.poll() is None:  # timed out, or we were interrupted
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if exit_code is None:
+        raise ServiceStartError(
+            name,
+            f"its prestart step `{label}` still ran after {timeout:g} s",
+            None,
+            log_tail(log_path),
+        )
+    if exit_code != 0:
+        raise ServiceStartError(
+            name, f"its prestart step `{label}` failed", exit_code, log_tail(log_path)
+        )
+
+
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     """The last lines of a log file, or '' when there is none."""
     try:
@@ -129,12 +175,15 @@ def wait_healthy(
 ) -> None:
     """Poll `url` (10 ms, backing off to 50 ms; at most 1 s a request) until it answers 200.
 
-    Fails fast with `ServiceStartError` when the process exits, and at the deadline;
-    returns early once `cancelled` is set (another service failed, or we were interrupted).
+    Fails fast with `ServiceStartError` when the process exits, when the path answers the
+    same client error (404, 401, …) several times in a row (a wrong health path, which no
+    waiting mends), and at the deadline; returns early once `cancelled` is set (another
+    service failed, or we were interrupted).
     """
     deadline = time.monotonic() + timeout
     delay = 0.01
     last_problem = "no answer yet"
+    client_errors: list[int] = []
     with httpx.Client(trust_env=False) as client:
         while not cancelled.is_set():
             exit_code = process.poll()
@@ -155,10 +204,27 @@ def wait_healthy(
                 if response.status_code == 200:
                     return
                 last_problem = f"last answer: HTTP {response.status_code}"
+                client_errors = _steady_client_errors(client_errors, response.status_code)
+                if len(client_errors) == STEADY_CLIENT_ERRORS:
+                    raise ServiceStartError(
+                        name,
+                        f"its health path answers HTTP {response.status_code} "
+                        f"({STEADY_CLIENT_ERRORS} times in a row) at {url}; set "
+                        f"tool.harness.services.{name}.health to a path that answers 200 "
+                        "when the service is ready",
+                        log_tail=log_tail(log_path),
+                    )
             except httpx.TransportError as exc:
                 last_problem = f"last error: {exc.__class__.__name__}"
             cancelled.wait(min(delay, max(deadline - time.monotonic(), 0)))
             delay = min(delay * 1.5, 0.05)
+
+
+def _steady_client_errors(seen: list[int], status: int) -> list[int]:
+    """The run of identical client errors so far, `status` included."""
+    if not 400 <= status < 500 or status in _TRANSIENT_CLIENT_ERRORS:
+        return []
+    return [*seen, status] if seen and seen[-1] == status else [status]
 
 
 def stop_group(

@@ -20,7 +20,7 @@ from harness.config import HarnessConfig
 from harness.exceptions import ConfigError, HarnessError
 from harness.migration_checks import CheckResult, MigrationChecker, histories, planned
 from harness.migrations import History
-from harness.pytest_plugin import attached_run, harness_config_of
+from harness.pytest_plugin import attached_run, chosen_backend, harness_config_of
 from harness.signals import sigterm_raises
 from harness.stack import Stack
 from harness.state import DatabaseRecord
@@ -92,7 +92,7 @@ def migration_database(
         return
     stack = Stack(harness_config, options.harness_run or f"pytest-migrations-{os.getpid()}")
     with sigterm_raises():
-        state = stack.up(options.harness_db, database_only=True)
+        state = stack.up(chosen_backend(request.config, harness_config), database_only=True)
         try:
             assert state.database is not None
             yield state.database

@@ -27,7 +27,7 @@ from harness.config import HarnessConfig
 from harness.exceptions import ConfigError
 from harness.perf_results import PerfResults, ScenarioResult
 from harness.perf_scenarios import PerfPlan, load_plan
-from harness.pytest_plugin import RunningStack, attached_run, harness_config_of
+from harness.pytest_plugin import RunningStack, attached_run, chosen_backend, harness_config_of
 from harness.regression import Comparison
 from harness.stack import Stack
 
@@ -77,7 +77,7 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
     config = harness_config_of(pytest_config)
     options = pytest_config.option
     attached = attached_run(config, options.harness_run)
-    backend = attached.backend if attached else options.harness_db
+    backend = attached.backend if attached else chosen_backend(pytest_config, config)
     try:
         plan = load_plan(config)
         scenarios = plan.select(options.perf_scenario)

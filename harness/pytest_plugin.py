@@ -27,12 +27,13 @@ import pytest
 from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.conformance import ContractValidator
-from harness.contracts import base_revision, load_contract
+from harness.contracts import base_revision, load_contract, with_framework_statuses
 from harness.exceptions import ContractError, RunStateError
 from harness.faults import FaultProxy
 from harness.signals import sigterm_raises
 from harness.stack import Stack
 from harness.state import DatabaseRecord, RunState, ServiceRecord
+from harness.suites import SUITES, SUITES_DIR, suite_files
 
 RUN_VARIABLE = "HARNESS_RUN"
 DB_VARIABLE = "HARNESS_DB"
@@ -101,9 +102,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--harness-db",
-        default=os.environ.get(DB_VARIABLE, "sqlite"),
+        default=os.environ.get(DB_VARIABLE),
         choices=BACKENDS,
-        help=f"back end when harness starts the stack (${DB_VARIABLE})",
+        help=f"back end when harness starts the stack (${DB_VARIABLE}; default: the first "
+        "of [tool.harness] backends)",
+    )
+    group.addoption(
+        "--harness-suite",
+        action="append",
+        default=[],
+        choices=sorted(SUITES),
+        help="also run a suite harness ships (repeatable): contracts (drift, breaking-change "
+        "and generated tests of every contract), migrations (every history's checks), perf "
+        "(the scenarios' budgets and baseline); with no test path given, only the suites run",
     )
     group.addoption(
         "--harness-config",
@@ -120,6 +131,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 _CONFIG_KEY = pytest.StashKey[HarnessConfig]()
+_collecting: list[pytest.Config] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Add the asked-for shipped suites to what this session collects."""
+    _collecting[:] = [config]
+    suites = [path for name in config.option.harness_suite for path in suite_files(name)]
+    if not suites:
+        return
+    given = config.args_source == pytest.Config.ArgsSource.ARGS
+    config.args = [*(config.args if given else []), *(p for p in suites if p not in config.args)]
+
+
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    """A shipped suite's tests keep one id wherever harness is installed:
+    `harness/suites/contracts.py::test_drift[records]`."""
+    if module_path.parent != SUITES_DIR:
+        return None
+    nodeid = f"harness/suites/{module_path.name}"
+    return pytest.Module.from_parent(parent, path=module_path, nodeid=nodeid)
+
+
+def collecting_config() -> HarnessConfig:
+    """`[tool.harness]` of the pytest session collecting now (for the shipped suites, whose
+    tests are made at import from the config)."""
+    if not _collecting:
+        raise RuntimeError("harness's suites are collected by pytest with the harness plugin")
+    return harness_config_of(_collecting[0])
+
+
+def chosen_backend(pytest_config: pytest.Config, harness_config: HarnessConfig) -> str:
+    """The back end a stack this session brings up runs on: --harness-db / $HARNESS_DB,
+    else the first of `backends`."""
+    return pytest_config.option.harness_db or harness_config.backends[0]
 
 
 def harness_config_of(pytest_config: pytest.Config) -> HarnessConfig:
@@ -127,6 +175,7 @@ def harness_config_of(pytest_config: pytest.Config) -> HarnessConfig:
     if _CONFIG_KEY not in pytest_config.stash:
         path = pytest_config.option.harness_config or pytest_config.rootpath / "pyproject.toml"
         pytest_config.stash[_CONFIG_KEY] = load_config(path)
+        pytest_config.stash[_CONFIG_KEY].make_importable()
     return pytest_config.stash[_CONFIG_KEY]
 
 
@@ -160,6 +209,7 @@ def contract_validators(
             document = load_contract(harness_config.contract_path(service.name))
         except ContractError:
             continue  # the drift gate reports the missing contract
+        document = with_framework_statuses(document, service.framework_statuses)
         validators[service.name] = ContractValidator(document, service.name)
     yield validators
     for name, validator in validators.items():
@@ -180,7 +230,7 @@ def harness_stack(
         return
     stack = Stack(harness_config, options.harness_run or f"pytest-{os.getpid()}")
     with sigterm_raises():
-        state = stack.up(options.harness_db, auto_ports=True)
+        state = stack.up(chosen_backend(request.config, harness_config), auto_ports=True)
         try:
             yield _recorded(RunningStack.from_state(state), record_testsuite_property)
         finally:

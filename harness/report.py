@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness import summary
 from harness.config import HarnessConfig
+from harness.coverage_config import write_coverage_settings
 from harness.coverage_merge import CoverageMerge, merge_coverage
 from harness.junit_merge import JUnitMerge, merge_junit
 from harness.run_records import ReportsLayout
@@ -34,13 +35,14 @@ class Report:
         return [*self.problems, *self.coverage.failures, *self.coverage.problems]
 
 
-def build(config: HarnessConfig, config_file: Path) -> Report:
+def build(config: HarnessConfig) -> Report:
     layout = ReportsLayout(config.reports.dir)
     records, problems = layout.records()
     junit = merge_junit(layout, records)
     junit.write(layout.merged_junit)
     problems += junit.problems
-    coverage = merge_coverage(layout, config_file, config.reports.fail_under)
+    settings = write_coverage_settings(config, layout.coverage_settings)
+    coverage = merge_coverage(layout, settings, config.reports.fail_under, config.root)
     # only back ends whose perf package ran this time: an older report would tell of old code
     perf_runs = {r.db for r in records.values() if r.package == config.perf.dir.name and r.db}
     perf_reports = [layout.perf_dir / f"{db}.md" for db in sorted(perf_runs)]

@@ -17,7 +17,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from harness.state import check_run_id
+from harness.run_ids import check_run_id
 
 
 def _python() -> str:
@@ -77,6 +77,7 @@ class ReportsLayout:
         self.coverage_xml = root / "coverage.xml"
         self.coverage_html = root / "coverage-html"
         self.combined_coverage = self.coverage_dir / ".coverage"
+        self.coverage_settings = self.coverage_dir / "harness.coveragerc"
         self.perf_dir = root / "perf"
 
     def junit(self, run_id: str) -> Path:

@@ -24,11 +24,13 @@ import httpx
 
 from harness import databases, processes
 from harness.config import HarnessConfig, ServiceConfig
+from harness.coverage_config import write_coverage_settings
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
 from harness.lifecycle_junit import write_lifecycle
 from harness.migrations import migrate_all
 from harness.ports import HOST, PortReservations, is_port_free, port_owner, wait_until_free
 from harness.processes import ProcessRecord
+from harness.run_records import ReportsLayout
 from harness.signals import signals_deferred, sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 
@@ -46,6 +48,7 @@ class Teardown:
     problems: list[str] = field(default_factory=list)
     stop_seconds: dict[str, float] = field(default_factory=dict)
     leaks: dict[str, str] = field(default_factory=dict)  # service -> what it left behind
+    notices: list[str] = field(default_factory=list)  # worth saying, but nothing went wrong
 
     @property
     def ok(self) -> bool:
@@ -163,6 +166,10 @@ class Stack:
             return
         database_url = databases.service_url(database, self.config)
         migrate_all(self.config, database_url)
+        if any(service.database for service in self.config.services.values()):
+            started = databases.activity(database)
+            database.transactions_at_start = started.transactions if started else None
+            self.run.save(state)
         for level in self.config.start_order():
             self._start_level(state, level, ports, base_env, database_url)
 
@@ -205,12 +212,16 @@ class Stack:
                 processes.RUN_TOKEN_VARIABLE: state.token,
                 RUN_ID_VARIABLE: self.run_id,
                 "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": os.pathsep.join(
+                    [*map(str, self.config.pythonpath), *filter(None, [env.get("PYTHONPATH")])]
+                ),
             }
         )
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
         if coverage:
-            env.setdefault(COVERAGE_VARIABLE, str(self.config.root / "pyproject.toml"))
+            settings = ReportsLayout(self.config.reports.dir).coverage_settings
+            env.setdefault(COVERAGE_VARIABLE, str(write_coverage_settings(self.config, settings)))
         return env
 
     def _wiring(self, state: RunState) -> tuple[dict[str, str], str]:
@@ -240,6 +251,15 @@ class Stack:
         for name in level:
             service = self.config.services[name]
             env = self._service_env(service, base_env, ports[name], database_url)
+            for step in service.prestart:
+                processes.run_step(
+                    name,
+                    self._command(step, ports[name]),
+                    env,
+                    self.run.logs / f"{name}.log",
+                    self.config.root,
+                    service.start_timeout,
+                )
             spawned[name] = self._spawn(state, service, ports[name], env)
         self.run.save(state)
         spawned_at = time.monotonic()
@@ -281,10 +301,7 @@ class Stack:
 
         The record keeps the service's name, so stopping it uses the service's grace period.
         """
-        command = [
-            arg.replace("{port}", str(port)).replace("{python}", sys.executable)
-            for arg in service.command
-        ]
+        command = self._command(service.command, port)
         log_path = self.run.logs / f"{label}.log"
         try:
             process = processes.spawn(command, env, log_path, cwd=self.config.root)
@@ -302,6 +319,14 @@ class Stack:
             log_path=str(log_path),
             started_at=datetime.now(UTC).isoformat(),
         )
+
+    @staticmethod
+    def _command(arguments: tuple[str, ...], port: int) -> list[str]:
+        """`arguments` with `{port}` and `{python}` (the interpreter running harness) filled."""
+        return [
+            argument.replace("{port}", str(port)).replace("{python}", sys.executable)
+            for argument in arguments
+        ]
 
     # -- extra instances ------------------------------------------------------------------
 
@@ -356,11 +381,14 @@ class Stack:
     def _teardown(self, state: RunState) -> Teardown:
         report = Teardown(self.run_id)
         with signals_deferred():
+            at_down = self._database_activity(state)
             for level in self._stop_levels(state):
                 with ThreadPoolExecutor(max_workers=len(level)) as pool:
                     records = [state.services[name] for name in level]
                     list(pool.map(self._stop_service, records, [report] * len(records)))
             if state.database is not None:
+                if databases.never_used(state.database, at_down):
+                    report.notices.append(self._unused_database_notice(state))
                 try:
                     databases.release(state.database, self.config)
                 except HarnessError as exc:
@@ -371,6 +399,26 @@ class Stack:
             self._archive_logs()
             self.run.remove()
         return report
+
+    def _database_activity(self, state: RunState) -> databases.DatabaseActivity | None:
+        """The run database's activity while the services of a run that was up still run;
+        None when there is nothing to judge (a failed start, SQLite, a server gone)."""
+        database = state.database
+        if state.phase == "starting" or database is None or database.transactions_at_start is None:
+            return None
+        try:
+            return databases.activity(database)
+        except HarnessError:
+            return None  # a notice is best-effort; releasing the database reports the server
+
+    def _unused_database_notice(self, state: RunState) -> str:
+        assert state.database is not None
+        users = [name for name, s in self.config.services.items() if s.database]
+        return (
+            f"no service used the run's database {state.database.name} while it ran (no "
+            f"connection, no transaction); {', '.join(users)} set database = true: do they "
+            "read DATABASE_URL, or settings of their own (a POSTGRES_* host, a .env file)?"
+        )
 
     def _stop_levels(self, state: RunState) -> list[list[str]]:
         """Reverse dependency order, each level stopped in parallel; unknown services first."""

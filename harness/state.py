@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -19,19 +18,9 @@ from typing import Any, Literal
 
 from harness.exceptions import RunStateError
 from harness.processes import ProcessRecord
+from harness.run_ids import check_run_id
 
 Phase = Literal["starting", "up", "stopping"]
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
-
-
-def check_run_id(run_id: str) -> str:
-    """A run id is a directory and a database name part: letters, digits, '_', '.', '-'."""
-    if not _RUN_ID.fullmatch(run_id):
-        raise RunStateError(
-            f"run id {run_id!r}: use 1-63 letters, digits, '_', '.' or '-', starting with a "
-            "letter or digit"
-        )
-    return run_id
 
 
 @dataclass
@@ -57,6 +46,8 @@ class DatabaseRecord:
     cluster: ProcessRecord | None = None
     cluster_data_dir: str | None = None
     cluster_port: int | None = None
+    # PostgreSQL's transaction count on it once migrated, before any service started
+    transactions_at_start: int | None = None
 
 
 @dataclass

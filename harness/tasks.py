@@ -22,6 +22,7 @@ from invoke import Collection, Context, Exit, task
 from harness.clones import scratch_for
 from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
+from harness.coverage_config import write_coverage_settings
 from harness.exceptions import HarnessError
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
@@ -55,8 +56,15 @@ def _reports_errors(function: Task) -> Task:
     return wrapper  # type: ignore[return-value]
 
 
+def _project(config: str) -> HarnessConfig:
+    """`[tool.harness]` of the project, its code importable here (`pythonpath`)."""
+    harness_config = load_config(config)
+    harness_config.make_importable()
+    return harness_config
+
+
 def _stack(run: str | None, config: str) -> Stack:
-    return Stack(load_config(config), run or os.environ.get(RUN_VARIABLE, DEFAULT_RUN))
+    return Stack(_project(config), run or os.environ.get(RUN_VARIABLE, DEFAULT_RUN))
 
 
 def _print_teardown(report: Teardown) -> None:
@@ -64,21 +72,24 @@ def _print_teardown(report: Teardown) -> None:
     print(f"run {report.run_id!r} down: stopped {stopped}")
     for problem in report.problems:
         print(f"  problem: {problem}", file=sys.stderr)
+    for notice in report.notices:
+        print(f"  notice: {notice}", file=sys.stderr)
 
 
 @contextlib.contextmanager
 def _private_stack(
     harness_config: HarnessConfig,
     purpose: str,
-    db: str,
+    db: str | None,
     *,
     auto_ports: bool = False,
     database_only: bool = False,
 ) -> Iterator[RunState]:
-    """A run of this task's own (`<purpose>-<pid>`), taken down on the way out; only a
-    teardown with problems is reported."""
+    """A run of this task's own (`<purpose>-<pid>`) on `db` (default: the first back end),
+    taken down on the way out; only a teardown with problems is reported."""
     stack = Stack(harness_config, f"{purpose}-{os.getpid()}")
-    state = stack.up(db, auto_ports=auto_ports, database_only=database_only)
+    backend = db or harness_config.backends[0]
+    state = stack.up(backend, auto_ports=auto_ports, database_only=database_only)
     try:
         yield state
     finally:
@@ -91,12 +102,13 @@ _COMMON_HELP = {
     "run": f"run id (default: ${RUN_VARIABLE} or {DEFAULT_RUN!r})",
     "config": "pyproject.toml holding [tool.harness]",
 }
+_DB_HELP = "back end: sqlite or postgres (default: the first of [tool.harness] backends)"
 
 
 @task(
     help={
         **_COMMON_HELP,
-        "db": "back end: sqlite or postgres",
+        "db": _DB_HELP,
         "auto_ports": "use free ports instead of the configured ones",
         "coverage": "measure the services with coverage (COVERAGE_PROCESS_START)",
         "lifecycle_junit": "write each service's start and stop as JUnit cases to this file "
@@ -106,7 +118,7 @@ _COMMON_HELP = {
 @_reports_errors
 def up(
     c: Context,
-    db: str = "sqlite",
+    db: str | None = None,
     run: str | None = None,
     auto_ports: bool = False,
     coverage: bool = False,
@@ -115,6 +127,7 @@ def up(
 ) -> None:
     """Start every service of the run, healthy, on the chosen back end."""
     stack = _stack(run, config)
+    db = db or stack.config.backends[0]
     started = time.perf_counter()
     state = stack.up(
         db,
@@ -161,18 +174,18 @@ def status(c: Context, run: str | None = None, config: str = "pyproject.toml") -
 
 
 @task(
-    positional=["service"],
     help={
         **_COMMON_HELP,
-        "service": "one service (default: all)",
+        "service": "only this service's log (repeatable; default: every service's)",
         "follow": "keep printing new lines",
         "lines": "how many lines to show",
     },
+    iterable=["service"],
 )
 @_reports_errors
 def logs(
     c: Context,
-    service: str | None = None,
+    service: list[str] | None = None,
     run: str | None = None,
     follow: bool = False,
     lines: int = 40,
@@ -186,12 +199,12 @@ def logs(
         else (stack.config.run_dir / "logs" / stack.run_id)
     )
     paths = sorted(directory.glob("*.log")) if directory.is_dir() else []
-    if service is not None:
-        paths = [p for p in paths if p.stem == service]
+    if service:
+        paths = [p for p in paths if p.stem in service]
     if not paths:
         raise Exit(
-            f"harness: no logs for {service or 'any service'} of run {stack.run_id!r} "
-            f"in {directory}",
+            f"harness: no logs for {', '.join(service or []) or 'any service'} of run "
+            f"{stack.run_id!r} in {directory}",
             code=1,
         )
     for path in paths:
@@ -232,7 +245,7 @@ def restart(
 @_reports_errors
 def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
     """Take down runs whose owner died, and free their ports. Never touches other programs."""
-    reports = clean_stale_runs(load_config(config))
+    reports = clean_stale_runs(_project(config))
     if not reports:
         print("no stale run; nothing to clean")
     for report in reports:
@@ -241,15 +254,15 @@ def clean_ports(c: Context, config: str = "pyproject.toml") -> None:
         raise Exit(code=1)
 
 
-@task(name="export", help={"config": _COMMON_HELP["config"]})
+@task(name="export", help={"config": _COMMON_HELP["config"], "db": _DB_HELP})
 @_reports_errors
-def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
+def export_contracts(c: Context, db: str | None = None, config: str = "pyproject.toml") -> None:
     """Write each service's OpenAPI document, read from a private live stack, as its contract."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     under_contract = harness_config.under_contract()
     if not under_contract:
         raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
-    with _private_stack(harness_config, "contracts-export", "sqlite", auto_ports=True) as state:
+    with _private_stack(harness_config, "contracts-export", db, auto_ports=True) as state:
         for service in under_contract:
             assert service.openapi is not None
             document = fetch_document(state.services[service.name].url, service.openapi)
@@ -268,7 +281,7 @@ def export_contracts(c: Context, config: str = "pyproject.toml") -> None:
 @_reports_errors
 def check_contracts(c: Context, base: str | None = None, config: str = "pyproject.toml") -> None:
     """Breaking changes of the checked-in contracts since a base revision; exit 1 if not allowed."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     revision = base_revision(harness_config, base)
     print(f"breaking changes since {revision[:12]}:")
     refused = []
@@ -287,7 +300,7 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
 @task(
     name="check",
     help={
-        "db": "back end: sqlite or postgres (default: sqlite)",
+        "db": _DB_HELP,
         "config": _COMMON_HELP["config"],
         "history": "check only this service's history (repeatable; default: every one)",
     },
@@ -295,10 +308,13 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
 )
 @_reports_errors
 def check_migrations(
-    c: Context, db: str = "sqlite", config: str = "pyproject.toml", history: list[str] | None = None
+    c: Context,
+    db: str | None = None,
+    config: str = "pyproject.toml",
+    history: list[str] | None = None,
 ) -> None:
     """Every check of every service's Alembic history on one back end; exit 1 on a failure."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     chosen = histories(harness_config, history)
     if not chosen:
         raise Exit("harness: no service sets `migrations`; there is no history to check", 1)
@@ -307,6 +323,7 @@ def check_migrations(
         tempfile.TemporaryDirectory() as directory,
     ):
         assert state.database is not None
+        db = state.backend
         scratch = scratch_for(harness_config, state.database, "m", Path(directory), tmpfs=True)
         try:
             results = check_all(chosen, scratch)
@@ -326,7 +343,7 @@ def check_migrations(
 @task(
     name="baseline",
     help={
-        "db": "back end: sqlite or postgres (default: sqlite)",
+        "db": _DB_HELP,
         "config": _COMMON_HELP["config"],
         "scenario": "record only this scenario (repeatable); the baseline keeps the others",
         "repeats": "runs to measure, each on a fresh stack (default: 5): the baseline's "
@@ -339,14 +356,14 @@ def check_migrations(
 @_reports_errors
 def record_baseline(
     c: Context,
-    db: str = "sqlite",
+    db: str | None = None,
     config: str = "pyproject.toml",
     scenario: list[str] | None = None,
     repeats: int = 5,
     results: list[str] | None = None,
 ) -> None:
     """Measure the perf scenarios several times and keep the pooled runs as the baseline."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
@@ -396,7 +413,7 @@ def _saved_run(path: Path, selected: list[str]) -> PerfResults:
 
 
 def _measure_afresh(
-    harness_config: HarnessConfig, plan: PerfPlan, db: str, scenarios: list[str]
+    harness_config: HarnessConfig, plan: PerfPlan, db: str | None, scenarios: list[str]
 ) -> PerfResults:
     """`scenarios` of `plan` measured on a private stack that is down again afterwards."""
     with _private_stack(harness_config, "perf-baseline", db, auto_ports=True) as state:
@@ -423,16 +440,18 @@ def begin_run(
     config: str = "pyproject.toml",
 ) -> None:
     """Record a test run as it begins and clear what an earlier run of that id left."""
-    harness_config = load_config(config)
+    harness_config = _project(config)
     record = RunRecord(run, package, db, shard, revision=git_revision(harness_config.root))
-    ReportsLayout(harness_config.reports.dir).begin(record)
+    layout = ReportsLayout(harness_config.reports.dir)
+    layout.begin(record)
+    write_coverage_settings(harness_config, layout.coverage_settings)
 
 
 @task(name="merge", help={"config": _COMMON_HELP["config"]})
 @_reports_errors
 def merge_reports(c: Context, config: str = "pyproject.toml") -> None:
     """Merge every run's JUnit and coverage; write the summary; fail on a gate."""
-    report = build(load_config(config), Path(config))
+    report = build(_project(config))
     print(report.coverage.terminal, end="")
     print(report.summary, end="")
     if report.failures:

@@ -119,6 +119,41 @@ def error_for(table: dict, root: Path) -> str:
             "did you mean 'base_branch'",
         ),
         ({"services": {"a": GOOD}, "contracts": "c"}, "tool.harness.contracts", "a table"),
+        (
+            {"services": {"a": {**GOOD, "prestart": "python seed.py"}}},
+            "tool.harness.services.a.prestart",
+            "a command or a list of commands",
+        ),
+        (
+            {"services": {"a": {**GOOD, "framework_statuses": [422]}}},
+            "tool.harness.services.a.framework_statuses",
+            "needs openapi set",
+        ),
+        (
+            {"services": {"a": {**GOOD, "openapi": "/o", "framework_statuses": ["422"]}}},
+            "tool.harness.services.a.framework_statuses",
+            "e.g. [405, 422]",
+        ),
+        (
+            {"services": {"a": {**GOOD, "openapi": "/o", "contract_gaps": {"x": ""}}}},
+            "tool.harness.services.a.contract_gaps",
+            "the reason",
+        ),
+        (
+            {"services": {"a": {**GOOD, "openapi": "/o", "generated_examples": 0}}},
+            "tool.harness.services.a.generated_examples",
+            "at least 1",
+        ),
+        (
+            {"services": {"a": GOOD}, "contracts": {"seed": "x"}},
+            "tool.harness.contracts.seed",
+            "whole number",
+        ),
+        (
+            {"services": {"a": GOOD}, "pythonpath": ["nowhere"]},
+            "tool.harness.pythonpath",
+            "no such",
+        ),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_key(tmp_path, table, key, hint):
@@ -145,6 +180,16 @@ def test_valid_config_is_typed_with_defaults(tmp_path):
     assert config.under_contract() == []
     assert config.contracts.base_branch == "main"
     assert config.contract_path("api") == tmp_path / "contracts" / "api.json"
+
+
+def test_prestart_takes_one_command_or_several(tmp_path):
+    one = parse_config({"services": {"a": {**GOOD, "prestart": ["seed", "x"]}}}, root=tmp_path)
+    several = parse_config(
+        {"services": {"a": {**GOOD, "prestart": [["migrate"], ["seed", "x"]]}}}, root=tmp_path
+    )
+
+    assert one.services["a"].prestart == (("seed", "x"),)
+    assert several.services["a"].prestart == (("migrate",), ("seed", "x"))
 
 
 def test_services_with_openapi_are_under_contract(tmp_path):

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from harness.conformance import ContractValidator
+from harness.contracts import with_framework_statuses
 from harness.exceptions import ContractError, ContractViolation
 
 CONTRACT: dict[str, Any] = {
@@ -124,6 +125,23 @@ def test_hook_raises_a_violation_naming_service_request_and_fix(validator):
     assert message.startswith("items: GET /items/7 answered 500, which breaks the checked-in")
     assert "invoke contracts.export" in message
     assert raised.value.problems == ["status 500 is not documented (documented: 200, 4XX)"]
+
+
+def test_an_undocumented_status_says_how_to_document_it_or_declare_it():
+    with pytest.raises(ContractViolation) as raised:
+        ContractValidator(CONTRACT, "items").hook()(_response("DELETE", "/items/7", 422, json={}))
+
+    message = str(raised.value)
+    assert "document it on the operation (FastAPI: `responses={422: {...}}`" in message
+    assert "list it in tool.harness.services.items.framework_statuses" in message
+
+
+def test_framework_statuses_are_documented_on_every_operation_without_a_body_promise():
+    declared = ContractValidator(with_framework_statuses(CONTRACT, (405, 422)), "items")
+
+    assert declared.problems(_response("DELETE", "/items/7", 422)) == []
+    assert declared.problems(_response("GET", "/items/new", 405)) == []
+    assert "422" not in CONTRACT["paths"]["/items/{item_id}"]["delete"]["responses"]
 
 
 def test_openapi_3_0_is_refused_with_the_reason():

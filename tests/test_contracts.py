@@ -105,6 +105,37 @@ def test_contract_at_a_revision_and_a_new_one(repository):
     assert contract_at(repository.root, repository.contract_path("new"), "main") is None
 
 
+def test_a_project_in_a_subdirectory_has_its_breaking_changes_caught(tmp_path):
+    """pyproject.toml in backend/ of the git repository: the base's contract is still found."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    config = parse_config(
+        {"services": {"api": {"command": ["x", "{port}"], "openapi": "/openapi.json"}}},
+        root=tmp_path / "backend",
+    )
+    path = config.contract_path("api")
+    write_contract(
+        path,
+        {**DOCUMENT, "paths": {"/a": {"get": {"responses": {"200": {"description": "ok"}}}}}},
+    )
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-qm", "contract")
+    write_contract(path, DOCUMENT)
+
+    verdict = verdict_since(config, "api", "main")
+
+    assert verdict is not None and not verdict.allowed
+    assert [f.rule for f in verdict.findings] == ["api-path-removed-without-deprecation"]
+
+
+def test_a_failed_git_lookup_is_an_error_not_a_new_contract(repository, tmp_path):
+    missing_revision = "0" * 40
+
+    with pytest.raises(
+        ContractError, match=r"cannot look up \./contracts/api\.json at 000000000000"
+    ):
+        contract_at(repository.root, repository.contract_path("api"), missing_revision)
+
+
 def test_a_given_base_must_be_a_commit(repository):
     assert base_revision(repository, "main") == git(repository.root, "rev-parse", "main")
     assert base_revision(repository, None) == git(repository.root, "rev-parse", "main")

@@ -7,6 +7,7 @@ dropped on the way down) by none.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from harness.migrations import History
 from harness.stack import Stack
 
 FIXTURES = Path(__file__).parent / "fixtures" / "migrations"
+ROOT = Path(__file__).parents[1]
 
 
 def history(
@@ -516,7 +518,8 @@ def test_on_postgresql_an_env_py_with_its_own_url_leaves_that_database_untouched
 @pytest.fixture
 def check_with_invoke(tmp_path, monkeypatch):
     """`invoke migrations.check --db DB` on fixture history `name`, as a user runs it."""
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURES.parents[1]))  # the histories import fixtures
+    # the histories import tests/fixtures and services/common
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FIXTURES.parents[1]), str(ROOT)]))
 
     def check(name: str, db: str) -> subprocess.CompletedProcess[str]:
         (tmp_path / "tasks.py").write_text("from harness.tasks import namespace\n")

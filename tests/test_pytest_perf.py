@@ -2,7 +2,7 @@
 budgets and baseline, and `invoke perf.baseline` recording the baseline they compare with.
 
 The project is two delay servers: `slow` answers in 10 ms, `quick` (the calibration) at
-once. Its test file is this repository's own perf/test_perf.py.
+once. It has no test file: the tests are harness's shipped `perf` suite.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from xml.etree import ElementTree
 import pytest
 
 from conftest import delay_command, invoke
-
-ROOT = Path(__file__).parents[1]
 
 CALIBRATION = """
 [calibration]
@@ -57,7 +55,7 @@ def toml_list(command: list[str]) -> str:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> Path:
-    """The delay-server project, its perf/ directory, and the repository's perf tests."""
+    """The delay-server project and its perf/ directory (scenarios and budgets only)."""
     pytester.makefile(
         ".toml",
         pyproject=(
@@ -72,13 +70,14 @@ def project(pytester: pytest.Pytester) -> Path:
     perf = pytester.mkdir("perf")
     (perf / "scenarios.toml").write_text(CALIBRATION + scenario("probe"))
     (perf / "budgets.toml").write_text(BUDGETS)
-    (perf / "test_perf.py").write_text((ROOT / "perf" / "test_perf.py").read_text())
     (pytester.path / "tasks.py").write_text("from harness.tasks import namespace\n")
     return pytester.path
 
 
 def run_perf(pytester: pytest.Pytester) -> pytest.RunResult:
-    return pytester.runpytest_subprocess("perf", "-ra", "--junitxml=junit.xml")
+    return pytester.runpytest_subprocess(
+        "perf", "--harness-suite", "perf", "-ra", "--junitxml=junit.xml"
+    )
 
 
 def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_what_to_do(
@@ -127,7 +126,7 @@ def test_baseline_from_saved_results_of_some_scenarios(project, pytester):
     (project / "perf/scenarios.toml").write_text(
         CALIBRATION + scenario("probe") + scenario("second")
     )
-    pytester.runpytest_subprocess("perf", "--perf-scenario", "probe")
+    pytester.runpytest_subprocess("perf", "--harness-suite", "perf", "--perf-scenario", "probe")
     saved = str(project / "reports/perf/sqlite.json")
 
     unnamed = invoke(project, "perf.baseline", "--results", saved)

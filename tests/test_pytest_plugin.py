@@ -118,3 +118,31 @@ def test_under_xdist_each_worker_brings_its_own_stack_ports_and_run(pytester, mo
     assert workers == {"gw0", "gw1"} and len(stacks) == 2  # one stack per worker
     assert len({url for _, url, _ in stacks}) == len({run for _, _, run in stacks}) == 2
     assert list((pytester.path / ".harness" / "runs").iterdir()) == []
+
+
+def test_a_shipped_suite_runs_alone_with_no_test_file_and_the_first_back_end(pytester, monkeypatch):
+    """`backends = ["postgres"]`: a stack the plugin brings up is on PostgreSQL."""
+    monkeypatch.delenv("HARNESS_RUN", raising=False)
+    monkeypatch.delenv("HARNESS_DB", raising=False)
+    command = ", ".join(f'"{arg}"' for arg in app_command())
+    pytester.makefile(
+        ".toml",
+        pyproject=(
+            '[tool.harness]\nbackends = ["postgres"]\n'
+            f'[tool.harness.services.api]\ncommand = [{command}]\nopenapi = "/openapi.json"\n'
+            "database = true\n"
+        ),
+    )
+    pytester.makepyfile(test_unrelated="def test_not_asked_for():\n    raise AssertionError\n")
+    contract = pytester.mkdir("contracts") / "api.json"
+    contract.write_text(json.dumps(runpy.run_path(str(APP))["OPENAPI"]))
+
+    result = pytester.runpytest_subprocess(
+        "--harness-suite", "contracts", "-k", "drift", "-v", "--junitxml=junit.xml"
+    )
+
+    result.assert_outcomes(passed=1, deselected=2)
+    result.stdout.fnmatch_lines(["harness/suites/contracts.py::test_drift*api* PASSED*"])
+    junit = (pytester.path / "junit.xml").read_text()
+    assert 'name="harness.backend" value="postgres"' in junit
+    assert list((pytester.path / ".harness" / "runs").iterdir()) == []

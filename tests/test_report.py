@@ -291,7 +291,7 @@ def test_the_summary_lists_tests_per_package_and_back_end_failures_coverage_and_
     step_summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
 
-    built = report.build(config, project / "pyproject.toml")
+    built = report.build(config)
 
     text = layout.summary.read_text()
     assert step_summary.read_text() == "earlier step\n" + text

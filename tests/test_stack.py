@@ -103,6 +103,62 @@ def test_a_service_that_never_gets_healthy_fails_at_its_deadline(make_config):
     assert list((config.run_dir / "ports").iterdir()) == []
 
 
+def test_a_health_path_answering_a_steady_404_fails_at_once_naming_the_path(make_config):
+    """No deadline is waited out (it is an hour here): a wrong path never gets healthy."""
+    config = make_config(
+        {"lost": {"command": app_command(), "health": "/healthz", "start_timeout": 3600}}
+    )
+    stack = Stack(config, "lost")
+
+    with pytest.raises(ServiceStartError) as raised:
+        stack.up("sqlite", auto_ports=True)
+
+    message = str(raised.value)
+    assert "health path answers HTTP 404 (5 times in a row)" in message
+    assert "/healthz" in message and "tool.harness.services.lost.health" in message
+    assert "raise start_timeout" not in message
+    assert not stack.run.path.exists()
+
+
+def test_prestart_steps_run_in_order_with_the_services_environment_before_it(make_config, tmp_path):
+    marks = tmp_path / "marks"
+    step = [
+        sys.executable,
+        "-c",
+        f"import os; open({str(marks)!r}, 'a').write(os.environ['PORT'] + ' {{n}}\\n')",
+    ]
+    config = make_config(
+        {
+            "seeded": {
+                "command": app_command(),
+                "prestart": [[a.replace("{n}", n) for a in step] for n in ("1", "2")],
+            }
+        }
+    )
+    stack = Stack(config, "seeded")
+
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        port = state.services["seeded"].port
+        assert marks.read_text().splitlines() == [f"{port} 1", f"{port} 2"]
+    finally:
+        stack.down()
+
+
+def test_a_failing_prestart_step_is_a_start_error_with_its_output(make_config):
+    fail = [sys.executable, "-c", "print('admin user exists already'); raise SystemExit(7)"]
+    config = make_config({"seeded": {"command": app_command(), "prestart": fail}})
+    stack = Stack(config, "badseed")
+
+    with pytest.raises(ServiceStartError) as raised:
+        stack.up("sqlite", auto_ports=True)
+
+    assert "its prestart step" in str(raised.value) and raised.value.exit_code == 7
+    assert "admin user exists already" in raised.value.log_tail
+    assert not stack.run.path.exists()
+    assert list((config.run_dir / "ports").iterdir()) == []
+
+
 def test_a_command_that_does_not_exist_is_a_start_error(make_config):
     config = make_config({"ghost": {"command": ["/nonexistent/binary", "{port}"]}})
 
@@ -424,3 +480,23 @@ def processes_tagged_beyond(state: RunState) -> list[int]:
     """Pids carrying the run's token that are not its recorded services."""
     recorded = {record.process.pid for record in state.services.values()}
     return [p.pid for p in tagged_processes(state.token) if p.pid not in recorded]
+
+
+@pytest.mark.parametrize("mode, noticed", [("healthy", True), ("uses-database", False)])
+def test_a_database_service_that_never_used_the_run_database_is_noticed_at_down(
+    make_config, no_server_url, mode, noticed
+):
+    """As a service that reads POSTGRES_* settings of its own instead of DATABASE_URL."""
+    config = make_config({"api": {"command": app_command(mode), "database": True}})
+    stack = Stack(config, f"db-{mode}")
+    stack.up("postgres", auto_ports=True)
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    if noticed:
+        [notice] = report.notices
+        assert "no service used the run's database harness_db_" in notice
+        assert "api set database = true: do they read DATABASE_URL" in notice
+    else:
+        assert report.notices == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,13 @@ def test_up_status_logs_restart_down_round_trip(project):
         restart = invoke(project, "services.restart", "api", "--run", "cli")
         assert restart.returncode == 0, restart.stderr
 
-        logs = invoke(project, "services.logs", "api", "--run", "cli")
+        logs = invoke(project, "services.logs", "--service", "api", "--run", "cli")
         assert logs.returncode == 0
         assert "listening on" in logs.stdout
+
+        every_log = invoke(project, "services.logs", "--run", "cli")  # --service is optional
+        assert every_log.returncode == 0, every_log.stderr
+        assert "api.log <==" in every_log.stdout
     finally:
         down = invoke(project, "services.down", "--run", "cli")
     assert down.returncode == 0, down.stderr
@@ -93,7 +98,8 @@ def test_migrations_check_prints_each_check_and_exits_1_on_a_defect(tmp_path, mo
         f"[tool.harness.services.api]\ncommand = {command_toml()}\ndatabase = true\n"
         f'migrations = "{history}"\n',
     )
-    monkeypatch.setenv("PYTHONPATH", str(ROOT / "tests"))  # the history imports its fixtures
+    # the history imports its fixtures and the reference's env.py body
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "tests"), str(ROOT)]))
 
     result = invoke(tmp_path, "migrations.check", "--db", "sqlite")
 

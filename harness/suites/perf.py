@@ -1,4 +1,4 @@
-"""Performance of the reference monorepo: budgets, the baseline, the generator's health.
+"""Performance of the stack: budgets, the baseline, the generator's health.
 
 The scenarios (scenarios.toml) run once per session against the running stack; every
 test below reads their figures. Reports: reports/perf/<db>.{json,md,html}.

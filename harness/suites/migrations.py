@@ -1,9 +1,11 @@
-"""Every service's Alembic history, checked on the session's back end (`--harness-db`).
+"""Every configured Alembic history, checked on the session's back end.
 
 One test per check (`harness.migration_checks`): `records:stairway[0003]` fails naming what
 differs; a check the history declares it cannot pass (an irreversible downgrade) is skipped
 with the reason.
 """
+
+from __future__ import annotations
 
 import pytest
 
