@@ -6,10 +6,17 @@ for both tools):
 - harness's checks of the reference services' histories, on SQLite and PostgreSQL;
 - harness's checks of a generated 40-revision history (tables, columns, indexes and data
   migrations in turn), on SQLite and PostgreSQL;
-- pytest-alembic's built-in tests (`pytest --test-alembic`: single head, upgrade, model
-  match, up/down consistency) on the same generated history, on SQLite, if installed.
+- pytest-alembic's built-in tests (`pytest --test-alembic -p no:harness`: single head,
+  upgrade, model match, up/down consistency) on the same generated history, on SQLite, with
+  harness's own plugin not loaded (so it is not timed with it).
+
+pytest-alembic 0.13.1 fails at collection under pytest 9.2: give `--pytest-alembic-python`
+the interpreter of a venv with `pytest<9.2` and pytest-alembic. The ratio printed is
+harness's checks over pytest-alembic's tests on the generated history (SQLite; harness's
+scratch files on tmpfs when it has room, as `migrations.check` puts them).
 
     python benchmarks/migrations.py [--runs 5] [--revisions 40] [--out FILE.json]
+        [--pytest-alembic-python VENV/bin/python]
 """
 
 from __future__ import annotations
@@ -49,7 +56,7 @@ stack = Stack(config, f"bench-migrations-{backend}")
 state = stack.up(backend, database_only=True)
 try:
     with tempfile.TemporaryDirectory() as directory:
-        scratch = scratch_for(config, state.database, "b", Path(directory))
+        scratch = scratch_for(config, state.database, "b", Path(directory), tmpfs=True)
         history = History("generated", project / "migrations", "models:metadata")
         results = MigrationChecker(history, scratch).run()
         scratch.close()
@@ -133,6 +140,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--revisions", type=int, default=40)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--pytest-alembic-python", default=sys.executable)
     args = parser.parse_args()
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as directory:
@@ -152,7 +160,11 @@ def main() -> None:
                 project,
             )
         commands["pytest-alembic sqlite"] = (
-            [sys.executable, "-m", "pytest", "--test-alembic", "-q", "-p", "no:cacheprovider"],
+            [
+                args.pytest_alembic_python,
+                *("-m", "pytest", "--test-alembic", "-q"),
+                *("-p", "no:cacheprovider", "-p", "no:harness"),
+            ],
             project,
         )
         for _ in range(args.runs):  # interleaved, so drift hits every command alike
@@ -162,8 +174,8 @@ def main() -> None:
     for name, median in medians.items():
         runs = [round(t, 2) for t in results[name]]
         print(f"{name:24} median {median:6.2f} s over {args.runs}  {runs}")
-    ratio = medians["pytest-alembic sqlite"] / medians["generated sqlite"]
-    print(f"pytest-alembic / harness on the generated history (SQLite): {ratio:.2f}")
+    ratio = medians["generated sqlite"] / medians["pytest-alembic sqlite"]
+    print(f"harness / pytest-alembic on the generated history (SQLite): {ratio:.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
@@ -172,6 +184,7 @@ def main() -> None:
                 "revisions": args.revisions,
                 "seconds": results,
                 "medians": medians,
+                "harness_over_pytest_alembic": ratio,
             },
             indent=2,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,9 @@ from harness import databases
 from harness.config import HarnessConfig
 from harness.migrations import migrate_all
 from harness.state import DatabaseRecord
+
+TMPFS = Path("/dev/shm")
+TMPFS_ROOM = 256 * 2**20  # bytes tmpfs must have free to take the checks' SQLite files
 
 
 class ScratchDatabases(Protocol):
@@ -44,14 +48,26 @@ class ScratchDatabases(Protocol):
 
 
 class SQLiteScratch:
-    """SQLite files in `directory`."""
+    """SQLite files in `directory` (removed on close if `owns_directory`)."""
 
     backend = "sqlite"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, owns_directory: bool = False) -> None:
         self._directory = directory
+        self._owns_directory = owns_directory
         self._numbers = itertools.count(1)
         self._made: set[Path] = set()
+
+    @classmethod
+    def on_tmpfs(cls, fallback: Path) -> SQLiteScratch:
+        """Files in a directory of their own on tmpfs when it has room (commits then wait for
+        no disk), else in `fallback`."""
+        try:
+            if TMPFS.is_dir() and shutil.disk_usage(TMPFS).free >= TMPFS_ROOM:
+                return cls(Path(tempfile.mkdtemp(prefix="harness-scratch-", dir=TMPFS)), True)
+        except OSError:
+            pass  # not writable: the disk will do
+        return cls(fallback)
 
     def create(self, copy_of: str | None = None) -> str:
         path = self._directory / f"db-{next(self._numbers)}.sqlite3"
@@ -71,6 +87,8 @@ class SQLiteScratch:
         for path in self._made:
             databases.remove_sqlite_file(path)
         self._made.clear()
+        if self._owns_directory:
+            shutil.rmtree(self._directory, ignore_errors=True)
 
     @staticmethod
     def _path(url: str) -> Path:
@@ -130,11 +148,16 @@ class PostgresScratch:
 
 
 def scratch_for(
-    config: HarnessConfig, record: DatabaseRecord, tag: str, directory: Path
+    config: HarnessConfig,
+    record: DatabaseRecord,
+    tag: str,
+    directory: Path,
+    tmpfs: bool = False,
 ) -> ScratchDatabases:
-    """Scratch databases on the run's back end: SQLite files in `directory`, or PostgreSQL."""
+    """Scratch databases on the run's back end: SQLite files in `directory` (on tmpfs instead,
+    if `tmpfs` and it has room: the migration checks commit often), or PostgreSQL."""
     if record.backend == "sqlite":
-        return SQLiteScratch(directory)
+        return SQLiteScratch.on_tmpfs(directory) if tmpfs else SQLiteScratch(directory)
     return PostgresScratch(config, record, tag)
 
 

@@ -7,6 +7,8 @@ so a user can fix the table without reading harness's source.
 from __future__ import annotations
 
 import configparser
+import importlib.util
+import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -41,6 +43,11 @@ _SERVICE_KEYS = {
     "metadata",
     "minimum_downgrade",
     "heads",
+    "irreversible",
+    "baseline",
+    "start_revision",
+    "data_checks",
+    "unchecked_tables",
     "start_timeout",
     "stop_timeout",
     "env",
@@ -51,6 +58,7 @@ _SERVICE_KEYS = {
     "prestart",
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
+PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
 _CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
@@ -74,6 +82,11 @@ class ServiceConfig:
     metadata: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
+    irreversible: tuple[str, ...] = ()
+    baseline: str | None = None
+    start_revision: str | None = None
+    data_checks: bool = True
+    unchecked_tables: tuple[str, ...] = ()
     framework_statuses: tuple[int, ...] = ()
     contract_gaps: dict[str, str] = field(default_factory=dict)
     generated_examples: int | None = None
@@ -259,6 +272,7 @@ def _service(
     if not isinstance(database, bool):
         raise ConfigError(f"{key}.database: must be true or false")
     migrations = raw.get("migrations")
+    location = None
     if migrations is not None:
         if not isinstance(migrations, str):
             raise ConfigError(
@@ -266,19 +280,26 @@ def _service(
             )
         if not database:
             raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
-        if not (script_location(root / migrations, f"{key}.migrations") / "env.py").is_file():
-            raise ConfigError(f"{key}.migrations: no env.py in {root / migrations}")
-    for option in ("metadata", "minimum_downgrade"):
+        location = _migrations_location(root, migrations, f"{key}.migrations")
+        if not (script_location(location, f"{key}.migrations") / "env.py").is_file():
+            raise ConfigError(f"{key}.migrations: no env.py in {location}")
+    for option in ("metadata", "minimum_downgrade", "baseline", "start_revision"):
         if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
             raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
-    heads = raw.get("heads")
-    if heads is not None and (
-        not isinstance(heads, list)
-        or not heads
-        or not all(isinstance(h, str) for h in heads)
-        or migrations is None
+    heads = _revision_list(raw, "heads", key, migrations)
+    irreversible = _revision_list(raw, "irreversible", key, migrations)
+    data_checks = raw.get("data_checks", True)
+    if not isinstance(data_checks, bool) or (not data_checks and migrations is None):
+        raise ConfigError(f"{key}.data_checks: must be true or false, and needs migrations set")
+    unchecked = raw.get("unchecked_tables", [])
+    if (
+        not isinstance(unchecked, list)
+        or not all(isinstance(t, str) for t in unchecked)
+        or (unchecked and migrations is None)
     ):
-        raise ConfigError(f"{key}.heads: must be a list of revision ids, and needs migrations set")
+        raise ConfigError(
+            f"{key}.unchecked_tables: must be a list of table names, and needs migrations set"
+        )
     openapi = raw.get("openapi")
     if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
         raise ConfigError(
@@ -312,7 +333,7 @@ def _service(
         health=health,
         depends_on=tuple(depends_on),
         database=database,
-        migrations=root / migrations if migrations else None,
+        migrations=location,
         start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
         stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
@@ -320,11 +341,31 @@ def _service(
         metadata=raw.get("metadata"),
         minimum_downgrade=raw.get("minimum_downgrade"),
         heads=tuple(heads) if heads else None,
+        irreversible=tuple(irreversible or ()),
+        baseline=raw.get("baseline"),
+        start_revision=raw.get("start_revision"),
+        data_checks=data_checks,
+        unchecked_tables=tuple(unchecked),
         framework_statuses=tuple(framework_statuses),
         contract_gaps=dict(gaps),
         generated_examples=_count(raw, "generated_examples", key),
         prestart=_prestart(raw.get("prestart", []), key),
     )
+
+
+def _revision_list(raw: dict[str, Any], option: str, key: str, migrations: Any) -> list[str] | None:
+    """A non-empty list of revision ids under `option`, or None when it is not set."""
+    value = raw.get(option)
+    if value is not None and (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(item, str) for item in value)
+        or migrations is None
+    ):
+        raise ConfigError(
+            f"{key}.{option}: must be a list of revision ids, and needs migrations set"
+        )
+    return value
 
 
 def _prestart(raw: Any, key: str) -> tuple[tuple[str, ...], ...]:
@@ -364,7 +405,31 @@ def script_location(location: Path, key: str = "script location") -> Path:
     if not parser.has_option("alembic", "script_location"):
         raise ConfigError(f"{key}: {location} has no [alembic] script_location")
     value = parser.get("alembic", "script_location", raw=True)
+    if PACKAGE_RESOURCE.fullmatch(value):
+        return package_directory(value, key)
     return location.parent / value.replace("%(here)s", str(location.parent))
+
+
+def _migrations_location(root: Path, value: str, key: str) -> Path:
+    """`migrations` as a path: below `root`, or inside an installed package ("pkg:dir")."""
+    if PACKAGE_RESOURCE.fullmatch(value) and not (root / value).exists():
+        return package_directory(value, key)
+    return root / value
+
+
+def package_directory(value: str, key: str) -> Path:
+    """The directory "package:path/inside" names (Alembic's package resource form)."""
+    package, _, inside = value.partition(":")
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"{key}: {value!r} names {package}, which is not an installed package "
+            "(install it, or give the directory's path)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / inside
 
 
 def _check_dependencies(services: dict[str, ServiceConfig]) -> None:

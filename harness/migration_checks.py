@@ -18,33 +18,38 @@ it); `MigrationChecker(...).run()` carries them out in databases it makes and dr
 
 The database at each revision is kept (a file copy or a template database) and the next
 revision starts from it, so every revision is upgraded from its parent once, not from base.
-Revisions at or below the history's `minimum_downgrade` are not stepped down: their
-stairway is reported skipped with the reason.
+Every check gets a verdict: an exception in one is its failure (naming the revision or file
+and line) and the others still run; one that cannot run names the failure that blocked it.
+The history's baseline (and start revision) is made before its first revision. Revisions it
+declares `irreversible`, and those at or below its `minimum_downgrade`, are not stepped down:
+their stairway is reported skipped with the reason.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
-import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import Inspector
+from sqlalchemy.exc import SQLAlchemyError
 
-from harness import row_data, schema_snapshot
+from harness import failure_site, model_comparison, row_data, schema_snapshot
 from harness.clones import ScratchDatabases
 from harness.config import HarnessConfig
-from harness.exceptions import ConfigError, MigrationError
-from harness.migrations import History, connected, one_line, writes_recorded
+from harness.exceptions import ConfigError, HarnessError, MigrationError
+from harness.migrations import EnvSettings, History, connected, one_line, writes_recorded
+from harness.revision_graph import RevisionGraph
 
 Status = Literal["passed", "failed", "skipped"]
 DIALECTS = ("sqlite", "postgresql")
 GRAPH_CHECKS = ("heads", *(f"offline[{dialect}]" for dialect in DIALECTS))
 HEAD_CHECKS = ("upgrade", "idempotent", "models", "fresh_install")
+MISSING_TABLE = re.compile(r'no such table|relation "[^"]+" does not exist|NoSuchTableError')
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,7 @@ class CheckResult:
 
 def planned(history: History) -> list[str]:
     """The ids of the checks `MigrationChecker.run` reports for `history`, in order."""
-    graph = _Graph.of(history)
+    graph = RevisionGraph.of(history)
     revisions = graph.order() if not graph.orphans() else []
     per_revision = [
         f"{kind}[{revision}]" for revision in revisions for kind in ("stairway", "data")
@@ -79,57 +84,7 @@ class _State:
     schema: schema_snapshot.Schema
     versions: tuple[str, ...]
     rows: row_data.Dump
-
-
-class _Graph:
-    """The revisions of a history and who their parents are, read from the scripts alone."""
-
-    def __init__(self, parents: dict[str, tuple[str, ...]]) -> None:
-        self.parents = parents
-
-    @classmethod
-    def of(cls, history: History) -> _Graph:
-        parents = {}
-        for script in history.scripts:
-            down = script.down_revision
-            parents[script.revision] = () if down is None else tuple(_as_list(down))
-        return cls(parents)
-
-    def orphans(self) -> list[str]:
-        """A line per revision naming a down revision that is not in the history."""
-        return [
-            f"revision {revision} names down revision {parent}, which is not in the history"
-            for revision, parents in sorted(self.parents.items())
-            for parent in parents
-            if parent not in self.parents
-        ]
-
-    def heads(self) -> list[str]:
-        children = {parent for parents in self.parents.values() for parent in parents}
-        return sorted(revision for revision in self.parents if revision not in children)
-
-    def order(self) -> list[str]:
-        """Parents before children; siblings by id."""
-        done: list[str] = []
-        pending = sorted(self.parents)
-        while pending:
-            ready = [r for r in pending if all(p in done for p in self.parents[r])]
-            done += ready
-            pending = [r for r in pending if r not in ready]
-        return done
-
-    def ancestors_and_self(self, revision: str) -> set[str]:
-        found, todo = set(), [revision]
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo += self.parents.get(current, ())
-        return found
-
-
-def _as_list(value: str | tuple[str, ...] | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+    inspector: Inspector | None = None  # what read it (its cache still holds the schema)
 
 
 def histories(config: HarnessConfig, names: list[str] | None = None) -> list[History]:
@@ -168,20 +123,31 @@ class MigrationChecker:
         self.before = before
         self.results: dict[str, CheckResult] = {}
         self.numbers: Iterator[int] = itertools.count(1)
-        self.ignore: frozenset[str] = frozenset()
-        self.graph = _Graph.of(history)
+        self.ignore: frozenset[str] = frozenset()  # the version table: in no snapshot
+        self.row_ignore: frozenset[str] = frozenset()  # and the tables whose rows aren't checked
+        self.notices: dict[str, list[str]] = {}  # check -> lines that do not fail it
+        self.kept_states: dict[str, _State] = {}  # revision -> its kept database's state
+        self.settings = EnvSettings("alembic_version", {})
+        self.graph = RevisionGraph.of(history)
+        self.cause: dict[str, str] = {}  # revision with no database -> the revision that failed
 
     def run(self) -> list[CheckResult]:
-        """Every planned check's result, in the order `planned` gives."""
+        """Every planned check's result, in the order `planned` gives: an exception in one
+        check is that check's failure, and the others still run."""
+        self._check_declarations()
         self._check_graph()
         if not self.graph.orphans():  # else the revision map cannot be built
             base = self._base()
-            try:
-                self._check_head(base)
-                self._check_stairway(base)
-            finally:
-                self.scratch.drop(base)
-        return [self.results.get(check) or self._blocked(check) for check in planned(self.history)]
+            if base is not None:
+                try:
+                    with self._attempt("upgrade", "checking from empty to heads"):
+                        self._check_head(base)
+                    with self._attempt("downgrade_to_base", "checking revision by revision"):
+                        self._check_stairway(base)
+                finally:
+                    self.scratch.drop(base)
+        results = [self.results.get(c) or self._blocked(c) for c in planned(self.history)]
+        return [self._with_notices(result) for result in results]
 
     # -- reporting ------------------------------------------------------------------------
 
@@ -191,11 +157,52 @@ class MigrationChecker:
         result = CheckResult(self.history.name, check, status, detail)
         self.results[result.id] = result
 
+    def _with_notices(self, result: CheckResult) -> CheckResult:
+        notices = self.notices.get(result.check, [])
+        if not notices:
+            return result
+        detail = "\n".join([result.detail, *notices] if result.detail else notices)
+        return CheckResult(result.history, result.check, result.status, detail)
+
+    def _fail(self, check: str, problem: str) -> None:
+        """Add `problem` to `check`'s result, failing it (whatever it said before)."""
+        previous = self.results.get(f"{self.history.name}:{check}")
+        lines = [previous.detail] if previous is not None and previous.status == "failed" else []
+        self._report(check, [*lines, problem])
+
+    @contextlib.contextmanager
+    def _attempt(
+        self, check: str, doing: str, connection: Connection | None = None
+    ) -> Iterator[None]:
+        """Run the block; an exception in it (but a HarnessError: the history or its config is
+        unusable) becomes `check`'s failure, naming the revision or file and line."""
+        try:
+            yield
+        except HarnessError:
+            raise
+        except Exception as exc:
+            if connection is not None:
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.rollback()
+            self._fail(check, f"{doing} raised {one_line(exc)}{self._where(exc)}")
+
     def _blocked(self, check_id: str) -> CheckResult:
         check = check_id.split(":", 1)[1]
-        failed = [r.check for r in self.results.values() if r.status == "failed"]
-        reason = f"not run: blocked by {', '.join(failed)}" if failed else "not run"
+        cause = self._cause_of(check)
+        reason = f"not run: blocked by {cause}" if cause else "not run"
         return CheckResult(self.history.name, check, "skipped", reason)
+
+    def _cause_of(self, check: str) -> str | None:
+        """The failed check that kept `check` from running: for a revision's checks the
+        stairway of the revision that failed below it, else the upgrade from empty."""
+        revision = re.fullmatch(r"(?:stairway|data)\[(.+)\]", check)
+        if revision is not None and revision[1] in self.cause:
+            return f"stairway[{self.cause[revision[1]]}]"
+        heads = sorted({self.cause[h] for h in self.graph.heads() if h in self.cause})
+        if check == "downgrade_to_base" and heads:
+            return ", ".join(f"stairway[{head}]" for head in heads)
+        upgrade = self.results.get(f"{self.history.name}:upgrade")
+        return "upgrade" if upgrade is not None and upgrade.status == "failed" else None
 
     # -- graph ----------------------------------------------------------------------------
 
@@ -221,49 +228,79 @@ class MigrationChecker:
                 self.history.render_sql(dialect)
                 self._report(f"offline[{dialect}]", [])
             except Exception as exc:
-                where = _failing_revision(self.history, exc)
+                where = self._where(exc)
                 self._report(
                     f"offline[{dialect}]", [f"--sql for {dialect}{where}: {one_line(exc)}"]
                 )
 
     # -- from empty to heads --------------------------------------------------------------
 
-    def _base(self) -> str:
-        """An empty database with the earlier histories at heads (and rows in their tables)."""
+    def _base(self) -> str | None:
+        """An empty database with the earlier histories at heads (and rows in their tables);
+        None, the upgrade check failed, if it cannot be made."""
         base = self.scratch.create()
-        with connected(base) as connection:
+        ready = False
+        try:
+            with connected(base) as connection:
+                ready = self._prepare(connection)
+        finally:
+            if not ready:
+                self.scratch.drop(base)
+        return base if ready else None
+
+    def _prepare(self, connection: Connection) -> bool:
+        doing = "running env.py"
+        try:
+            version_tables = set()
             for history in self.before:
-                history.upgrade(connection)
+                doing = f"applying {history.name}, which comes before {self.history.name},"
+                version_tables.add(history.upgrade(connection).version_table)
                 connection.commit()
-            row_data.generate(connection, self.numbers)
-            self.ignore = frozenset({self.history.version_table(connection)})
-        return base
+            doing = "running env.py"
+            self.settings = self.history.settings(connection)
+            self.ignore = frozenset({self.settings.version_table})
+            self.row_ignore = self.ignore | set(self.history.unchecked_tables)
+            doing = "applying the baseline"
+            self.history.apply_baseline(connection)
+            connection.commit()
+            if self.history.data_checks:
+                row_data.generate(connection, self.numbers, self.row_ignore | version_tables)
+        except HarnessError:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.rollback()
+            self._fail("upgrade", f"{doing} raised {one_line(exc)}{self._where(exc)}")
+            return False
+        return True
 
     def _check_head(self, base: str) -> None:
         head = self.scratch.create(copy_of=base)
         try:
             with connected(head) as connection:
-                if not self._upgrade_from_empty(connection):
+                upgraded = self._upgrade_from_empty(connection)
+                if upgraded is None:
                     return
-                upgraded = self._state(connection, rows=False)
-                self._check_idempotent(connection, upgraded)
-                self._check_models(connection, base)
-            self._check_fresh_install(base, upgraded)
+                with self._attempt("idempotent", "a second upgrade to heads", connection):
+                    self._check_idempotent(connection, upgraded)
+                with self._attempt("models", "comparing with the models", connection):
+                    self._check_models(connection, base)
+            with self._attempt("fresh_install", "create_all + stamp"):
+                self._check_fresh_install(base, upgraded)
         finally:
             self.scratch.drop(head)
 
-    def _upgrade_from_empty(self, connection: Connection) -> bool:
-        try:
-            self.history.upgrade(connection)
-            connection.commit()
-        except MigrationError:
-            raise
-        except Exception as exc:
-            where = _failing_revision(self.history, exc)
-            self._report("upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}"])
-            return False
+    def _upgrade_from_empty(self, connection: Connection) -> _State | None:
+        """The state at heads, upgraded from empty; None (reported) if that fails."""
+        exc = _committed(connection, lambda: self.history.upgrade(connection))
+        if exc is not None:
+            where, hint = self._where(exc), self._baseline_hint(exc)
+            self._report(
+                "upgrade", [f"upgrade from empty to heads failed{where}: {one_line(exc)}{hint}"]
+            )
+            return None
         self._report("upgrade", [])
-        return True
+        return self._state(connection, rows=False)
 
     def _check_idempotent(self, connection: Connection, upgraded: _State) -> None:
         with writes_recorded(connection) as writes:
@@ -280,26 +317,9 @@ class MigrationChecker:
             self._report("models", [], skipped="no metadata declared for this history")
             return
         others = self._tables_of(base)
-
-        def include(name: str | None, kind: str, _parents: Any) -> bool:
-            return kind != "table" or name in metadata.tables or name not in others
-
-        context = MigrationContext.configure(
-            connection,
-            opts={
-                "compare_type": True,
-                "compare_server_default": _server_defaults_differ,
-                "include_name": include,
-                "version_table": next(iter(self.ignore)),
-            },
+        self._report(
+            "models", model_comparison.differences(connection, metadata, self.settings, others)
         )
-        try:
-            found = compare_metadata(context, metadata)
-        except Exception as exc:
-            connection.rollback()
-            self._report("models", [f"autogenerate failed: {one_line(exc)}"])
-            return
-        self._report("models", [f"models and migrations differ: {_describe(d)}" for d in found])
 
     def _check_fresh_install(self, base: str, upgraded: _State) -> None:
         metadata = self.history.metadata
@@ -328,20 +348,37 @@ class MigrationChecker:
         waiting = {
             r: sum(r in ps for ps in self.graph.parents.values()) for r in self.graph.parents
         }
+        start = self.history.start_revision
+        before_start = self.graph.ancestors_and_self(start) if start else set()
         try:
             for revision in self.graph.order():
+                if revision in before_start:
+                    reason = f"not run: at or before start_revision {start}"
+                    self._report(f"stairway[{revision}]", [], skipped=reason)
+                    self._report(f"data[{revision}]", [], skipped=reason)
+                    kept[revision] = base if revision == start else None
+                    continue
                 below, merged = self._below(revision, base, kept)
-                kept[revision] = None if below is None else self._step(revision, below)
+                parents = self.graph.parents[revision]
+                known = self.kept_states.get(parents[0]) if len(parents) == 1 else None
+                kept[revision] = None if below is None else self._step(revision, below, known)
+                if kept[revision] is None:
+                    failed = [
+                        self.cause[p] for p in self.graph.parents[revision] if p in self.cause
+                    ]
+                    self.cause[revision] = failed[0] if failed else revision
                 if merged:
                     self.scratch.drop(below or "")
                 for parent in self.graph.parents[revision]:
                     waiting[parent] -= 1
-                    if waiting[parent] == 0 and kept.get(parent):
+                    if waiting[parent] == 0 and kept.get(parent) not in (None, base):
                         self.scratch.drop(kept.pop(parent) or "")
-            self._check_downgrade_to_base(base, kept)
+                        self.kept_states.pop(parent, None)
+            with self._attempt("downgrade_to_base", "downgrading to base"):
+                self._check_downgrade_to_base(base, kept)
         finally:
             for url in kept.values():
-                if url:
+                if url and url != base:
                     self.scratch.drop(url)
 
     def _below(
@@ -357,45 +394,101 @@ class MigrationChecker:
         if len(parents) == 1:
             return kept[parents[0]], False
         merged = self.scratch.create(copy_of=kept[parents[0]])
-        with connected(merged) as connection:
+        joined = False
+        with (
+            self._attempt(f"stairway[{revision}]", "bringing its parents together"),
+            connected(merged) as connection,
+        ):
             for parent in parents[1:]:
                 self.history.upgrade(connection, parent)
-        return merged, True
+            joined = True
+        if joined:
+            return merged, True
+        self.scratch.drop(merged)
+        return None, False
 
-    def _step(self, revision: str, below: str) -> str | None:
-        """Stairway and data checks of `revision`; the kept database at it, rows added."""
+    def _step(self, revision: str, below: str, known: _State | None) -> str | None:
+        """Stairway and data checks of `revision` on a copy of `below` (whose state is `known`,
+        if it is); the database kept at `revision` for its children (rows added), or None if
+        `revision` cannot be applied. An upgrade that fails over the generated rows is tried
+        again on empty tables, so the revisions after it are still checked."""
+        emptied = False
+        work, outcome = self._checked_copy(revision, below, known)
+        if outcome == "over rows":
+            failure = self.results[f"{self.history.name}:stairway[{revision}]"]
+            emptied = True
+            work, outcome = self._checked_copy(revision, below, None, emptied)
+            self._after_rows_failed(revision, failure, outcome)
+        if work is not None:
+            return work
+        return self._recovered(revision, below, emptied) if outcome == "again" else None
+
+    def _checked_copy(
+        self, revision: str, below: str, known: _State | None, emptied: bool = False
+    ) -> tuple[str | None, str]:
+        """(the copy of `below`, kept if the outcome is "kept"; the outcome of `_step_on`)."""
         work = self.scratch.create(copy_of=below)
-        with connected(work) as connection:
-            before = self._state(connection)
-            try:
-                self.history.upgrade(connection, revision)
-                connection.commit()
-            except MigrationError:
-                raise
-            except Exception as exc:
-                connection.rollback()
-                rows = sum(len(rows) for rows in before.rows.values())
-                over = f" over {rows} existing rows" if rows else ""
-                self._report(
-                    f"stairway[{revision}]",
-                    [f"upgrade to {revision} failed{over}: {one_line(exc)}"],
-                )
-                self.scratch.drop(work)
-                return None
-            upgraded = self._state(connection)
-            declared = self._declared_changes(revision)
-            data = row_data.compare(before.rows, upgraded.rows, declared)
-            data += row_data.untouched(before.rows, upgraded.rows, declared)
-            stairway, round_trip = self._down_and_up(
-                connection, revision, before, upgraded, declared
+        outcome = "again"  # if the checks raise, start again from below for the children
+        try:
+            with (
+                self._attempt(f"stairway[{revision}]", f"checking {revision}"),
+                connected(work) as connection,
+            ):
+                if emptied:
+                    row_data.empty(connection, self.row_ignore)
+                    connection.commit()
+                outcome = self._step_on(connection, revision, known)
+        except HarnessError:
+            self.scratch.drop(work)
+            raise
+        if outcome == "kept":
+            return work, outcome
+        self.scratch.drop(work)  # only now: on PostgreSQL a database in use cannot be dropped
+        return None, outcome
+
+    def _after_rows_failed(self, revision: str, failure: CheckResult, outcome: str) -> None:
+        """Report an upgrade that fails over the generated rows but not on empty tables."""
+        if outcome in ("failed", "over rows"):  # it fails on empty tables too
+            self.results[failure.id] = failure
+            return
+        lines = [f"{failure.detail}; on empty tables it succeeds, and the later revisions are "]
+        lines[0] += "checked from there"
+        again = self.results[failure.id]
+        self._report(f"stairway[{revision}]", lines + ([again.detail] if again.detail else []))
+        reason = f"not run: the upgrade to {revision} fails over the generated rows"
+        self._report(f"data[{revision}]", [], skipped=reason)
+
+    def _step_on(self, connection: Connection, revision: str, known: _State | None) -> str:
+        """ "kept" (the connection's database is at `revision`, rows added), "failed" or
+        "over rows" (the upgrade to it failed, over no rows or over some), or "again" (it is
+        not in the state the upgrade left). `known`: the state it starts in, if known."""
+        before = known or self._state(connection)
+        exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
+        if exc is not None:
+            rows = row_data.count(before.rows)
+            over = f" over {rows} existing rows" if rows else ""
+            where, hint = self._where(exc), self._baseline_hint(exc)
+            self._report(
+                f"stairway[{revision}]",
+                [f"upgrade to {revision} failed{over}{where}: {one_line(exc)}{hint}"],
             )
+            return "over rows" if rows else "failed"
+        upgraded = self._state(connection)
+        declared = self._declared_changes(revision)
+        data = row_data.compare(before.rows, upgraded.rows, declared)
+        data += row_data.untouched(before.rows, upgraded.rows, declared)
+        stairway, round_trip, final = self._down_and_up(
+            connection, revision, before, upgraded, declared
+        )
+        if self.history.data_checks:
             self._report(f"data[{revision}]", data + round_trip)
-            self._report(*stairway)
-            if stairway[1]:  # the round trip failed; start again from below for the children
-                self.scratch.drop(work)
-                return self._recovered(revision, below)
-            self._add_rows(connection, revision)
-        return work
+        else:
+            self._report(f"data[{revision}]", [], skipped="not run: data_checks = false")
+        self._report(*stairway)
+        if stairway[1]:
+            return "again"
+        self._add_rows(connection, revision, final)
+        return "kept"
 
     def _down_and_up(
         self,
@@ -404,73 +497,80 @@ class MigrationChecker:
         before: _State,
         upgraded: _State,
         declared: dict[str, set[str]],
-    ) -> tuple[tuple[str, list[str], str], list[str]]:
-        """(stairway report, data problems) of stepping down from `revision` and up again."""
+    ) -> tuple[tuple[str, list[str], str], list[str], _State]:
+        """(stairway report, data problems, the state it leaves) of stepping down from
+        `revision` and up again."""
         check = f"stairway[{revision}]"
-        if revision in self._irreversible():
+        if revision in self.history.irreversible:
+            return (check, [], f"downgrade of {revision} declared irreversible"), [], upgraded
+        if revision in self._below_floor():
             reason = (
                 f"downgrade of {revision} declared irreversible "
                 f"(minimum_downgrade = {self.history.minimum_downgrade})"
             )
-            return (check, [], reason), []
+            return (check, [], reason), [], upgraded
         parents = self.graph.parents[revision]
-        try:
-            self.history.downgrade(connection, parents[0] if parents else "base")
-            connection.commit()
-        except MigrationError:
-            raise
-        except Exception as exc:
-            connection.rollback()
-            hint = "; if it cannot be undone, declare minimum_downgrade"
-            return (check, [f"downgrade of {revision} failed: {one_line(exc)}{hint}"], ""), []
+        target = parents[0] if parents else "base"
+        exc = _committed(connection, lambda: self.history.downgrade(connection, target))
+        if exc is not None:
+            hint = (
+                "; if it cannot be undone, declare it irreversible"
+                if failure_site.on_purpose(exc)
+                else ""
+            )
+            where = self._where(exc)
+            problem = f"downgrade of {revision} failed{where}: {one_line(exc)}{hint}"
+            return (check, [problem], ""), [], upgraded
         down = self._state(connection)
         problems = _state_differences(before, down, f"downgrade of {revision} leaves a trace")
         data = [
             f"after downgrade: {line}"
             for line in row_data.compare(before.rows, down.rows, declared)
         ]
-        try:
-            self.history.upgrade(connection, revision)
-            connection.commit()
-        except Exception as exc:
-            connection.rollback()
-            return (
-                check,
-                [*problems, f"upgrade to {revision} after its downgrade failed: {one_line(exc)}"],
-                "",
-            ), data
+        exc = _committed(connection, lambda: self.history.upgrade(connection, revision))
+        if exc is not None:
+            failed = f"upgrade to {revision} after its downgrade failed{self._where(exc)}"
+            return (check, [*problems, f"{failed}: {one_line(exc)}"], ""), data, down
         again = self._state(connection)
         problems += _state_differences(upgraded, again, "upgrade after downgrade differs")
         data += [
             f"after down and up again: {line}"
             for line in row_data.compare(upgraded.rows, again.rows, {})
         ]
-        return (check, problems, ""), data
+        return (check, problems, ""), data, again
 
-    def _recovered(self, revision: str, below: str) -> str | None:
-        """`revision` applied once over `below`, so its descendants can still be checked."""
+    def _recovered(self, revision: str, below: str, emptied: bool) -> str | None:
+        """`revision` applied once over `below` (its rows deleted first if `emptied`), so its
+        descendants can still be checked."""
         work = self.scratch.create(copy_of=below)
         try:
             with connected(work) as connection:
+                if emptied:
+                    row_data.empty(connection, self.row_ignore)
                 self.history.upgrade(connection, revision)
                 connection.commit()
-                self._add_rows(connection, revision)
+                self._add_rows(connection, revision, None)
         except Exception:
             self.scratch.drop(work)
             return None
         return work
 
-    def _add_rows(self, connection: Connection, revision: str) -> None:
-        problems = row_data.generate(connection, self.numbers, self.ignore)
-        connection.commit()
-        if problems:
-            previous = self.results[f"{self.history.name}:data[{revision}]"]
-            lines = [previous.detail] if previous.status == "failed" else []
-            self._report(f"data[{revision}]", lines + [f"at {revision}: {p}" for p in problems])
+    def _add_rows(self, connection: Connection, revision: str, state: _State | None) -> None:
+        """Rows into the database kept at `revision`; with its `state` known (read by an
+        inspector whose cache still holds the schema), the state its children start from."""
+        inspector = state.inspector if state else None
+        if self.history.data_checks:
+            for notice in row_data.generate(connection, self.numbers, self.row_ignore, inspector):
+                self.notices.setdefault(f"data[{revision}]", []).append(f"at {revision}: {notice}")
+            connection.commit()
+        if state is not None:  # adding rows changes no schema: only the rows are read again
+            rows = row_data.dump(connection, self.row_ignore, inspector) if state.rows else {}
+            self.kept_states[revision] = _State(state.schema, state.versions, rows)
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:
-        if self.history.minimum_downgrade:
-            reason = f"minimum_downgrade = {self.history.minimum_downgrade}"
+        if self.history.minimum_downgrade or self.history.irreversible:
+            floor = self.history.minimum_downgrade
+            reason = f"minimum_downgrade = {floor}" if floor else "irreversible revisions declared"
             self._report("downgrade_to_base", [], skipped=f"not run: {reason}")
             return
         heads = self.graph.heads()
@@ -483,13 +583,13 @@ class MigrationChecker:
             with connected(top) as connection:
                 for head in heads[1:]:
                     self.history.upgrade(connection, head)
-                try:
-                    self.history.downgrade(connection, "base")
-                    connection.commit()
-                except Exception as exc:
-                    where = _failing_revision(self.history, exc)
+                target = self.history.start_revision or "base"
+                exc = _committed(connection, lambda: self.history.downgrade(connection, target))
+                if exc is not None:
+                    where = self._where(exc)
                     self._report(
-                        "downgrade_to_base", [f"downgrade to base failed{where}: {one_line(exc)}"]
+                        "downgrade_to_base",
+                        [f"downgrade to {target} failed{where}: {one_line(exc)}"],
                     )
                     return
                 end = self._state(connection, rows=False)
@@ -502,35 +602,85 @@ class MigrationChecker:
     # -- helpers --------------------------------------------------------------------------
 
     def _state(self, connection: Connection, rows: bool = True) -> _State:
+        """Schema, versions and (if `rows`) rows, read through one inspector: its cache
+        serves the schema snapshot and the row dump's reflection alike."""
+        inspector = inspect(connection)
         versions: tuple[str, ...] = ()
         for table in self.ignore:
-            if inspect(connection).has_table(table):
+            if inspector.has_table(table):
                 found = connection.execute(text(f'SELECT version_num FROM "{table}"')).scalars()
                 versions = tuple(sorted(found))
+        dumped = {}
+        if rows and self.history.data_checks:
+            dumped = row_data.dump(connection, self.row_ignore, inspector)
         return _State(
-            schema_snapshot.snapshot(connection, self.ignore),
+            schema_snapshot.snapshot(connection, self.ignore, inspector),
             versions,
-            row_data.dump(connection, self.ignore) if rows else {},
+            dumped,
+            inspector,
         )
+
+    def _baseline_hint(self, exc: BaseException) -> str:
+        if self.history.baseline_path is not None or not MISSING_TABLE.search(one_line(exc)):
+            return ""
+        return (
+            "; if the history expects tables made before its first revision (by create_all "
+            "or an older release), declare them as its baseline"
+        )
+
+    def _where(self, exc: BaseException) -> str:
+        return failure_site.where((self.history, *self.before), exc)
 
     def _tables_of(self, url: str) -> set[str]:
         with connected(url) as connection:
             return set(inspect(connection).get_table_names())
 
-    def _irreversible(self) -> set[str]:
+    def _below_floor(self) -> set[str]:
         floor = self.history.minimum_downgrade
         return self.graph.ancestors_and_self(floor) if floor else set()
 
+    def _check_declarations(self) -> None:
+        """Every revision the history names (irreversible, start_revision) is one of its own."""
+        declared = {"irreversible": list(self.history.irreversible)}
+        declared["start_revision"] = [r for r in [self.history.start_revision] if r]
+        for option, revisions in declared.items():
+            unknown = sorted(set(revisions) - set(self.graph.parents))
+            if unknown:
+                raise MigrationError(
+                    f"{self.history.name}: {option} names {', '.join(unknown)}, not revisions "
+                    f"of the history (it has {', '.join(sorted(self.graph.parents))})"
+                )
+
     def _declared_changes(self, revision: str) -> dict[str, set[str]]:
+        """The columns (or, for "*", the rows) revision's `data_changes` says it changes."""
         declared = getattr(self.history.revision(revision).module, "data_changes", {})
         if not isinstance(declared, dict) or not all(
-            isinstance(columns, (list, tuple, set)) for columns in declared.values()
+            isinstance(columns, (list, tuple, set)) or columns == "*"
+            for columns in declared.values()
         ):
             raise MigrationError(
-                f"revision {revision}: data_changes must map table names to lists of columns, "
-                f"got {declared!r}"
+                f"revision {revision}: data_changes must map table names to lists of columns "
+                f'(or "*": any change to its rows), got {declared!r}'
             )
-        return {table: set(columns) for table, columns in declared.items()}
+        return {
+            table: {row_data.ANY_ROWS} if columns == "*" else set(columns)
+            for table, columns in declared.items()
+        }
+
+
+def _committed(connection: Connection, action: Callable[[], object]) -> Exception | None:
+    """Run `action` and commit; the exception it raised (rolled back), or None if it worked.
+    A HarnessError (the history itself is unusable) is raised on."""
+    try:
+        action()
+        connection.commit()
+    except HarnessError:
+        raise
+    except Exception as exc:
+        with contextlib.suppress(SQLAlchemyError):
+            connection.rollback()
+        return exc
+    return None
 
 
 def _state_differences(
@@ -543,58 +693,3 @@ def _state_differences(
             f"version table {list(before.versions)} {first}, {list(after.versions)} {second}"
         )
     return [f"{what}: {change}" for change in changes]
-
-
-def _failing_revision(history: History, exc: BaseException) -> str:
-    """` in revision R (path:line)` when the traceback passes through a revision's file."""
-    paths = {script.path: script.revision for script in history.scripts}
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename in paths:
-            return f" in revision {paths[frame.filename]} (line {frame.lineno})"
-    return ""
-
-
-def _server_defaults_differ(
-    _context: Any,
-    _inspected_column: Any,
-    _metadata_column: Any,
-    inspected: str | None,
-    _metadata_default: Any,
-    rendered: str | None,
-) -> bool:
-    """Compare defaults as text without casts and quotes: Alembic's own PostgreSQL comparison
-    asks the server `'[]'::json = '[]'`, which has no operator for json."""
-    return _bare_default(inspected) != _bare_default(rendered)
-
-
-def _bare_default(default: str | None) -> str | None:
-    if default is None:
-        return None
-    text = default.strip()
-    while True:
-        stripped = re.sub(r"::[\w ]+(\[\])?$", "", text).strip()
-        if stripped.startswith("(") and stripped.endswith(")"):
-            stripped = stripped[1:-1].strip()
-        if stripped == text:
-            return text.strip("'\"")
-        text = stripped
-
-
-def _describe(difference: Any) -> str:
-    """An autogenerate diff tuple (or list of them) in words."""
-    if isinstance(difference, list):
-        return "; ".join(_describe(item) for item in difference)
-    operation, *details = difference
-    if operation.startswith("modify_"):
-        _schema, table, column, _existing, database, models = details
-        what = operation.removeprefix("modify_")
-        return f"{table}.{column} {what}: {database!r} in the database, {models!r} in the models"
-    return f"{operation} " + ", ".join(_name(detail) for detail in details if detail is not None)
-
-
-def _name(value: Any) -> str:
-    table = getattr(value, "table", None)
-    name = getattr(value, "name", None)
-    if table is not None and name is not None:
-        return f"{getattr(table, 'name', table)}.{name}"
-    return str(name) if name is not None else repr(value)

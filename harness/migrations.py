@@ -3,9 +3,13 @@ on a connection harness passes in.
 
 A `History` is what a service's `migrations` key (or a caller) points at: a script directory
 or an `alembic.ini`, the import path of the metadata its models declare, and optionally the
-lowest revision it can be downgraded to. Its env.py must use the connection given in
-`config.attributes["connection"]` when there is one (Alembic's "sharing a connection"
-recipe); harness says so, naming the file, when it doesn't.
+lowest revision it can be downgraded to, the revisions that cannot be downgraded, and the
+baseline its first revision (or the revision it starts from) expects in the database. Its
+env.py must use the connection given in `config.attributes["connection"]` when there is one
+(Alembic's "sharing a connection" recipe). While harness runs it so (or offline), any
+connection env.py tries to open itself is refused before it reaches a server: an env.py that
+builds its own URL (from environment variables, say) never touches the project's own
+databases; harness says what to change.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Connection, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.pool import NullPool
 
 from harness.config import HarnessConfig, ServiceConfig, script_location
@@ -41,11 +45,24 @@ class History:
     metadata_path: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
+    irreversible: tuple[str, ...] = ()
+    baseline_path: str | None = None
+    start_revision: str | None = None
+    data_checks: bool = True
+    unchecked_tables: tuple[str, ...] = ()
     _config: Config = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._config = Config()
-        self._config.set_main_option("script_location", str(script_location(self.location)))
+        self._config = self._new_config()
+
+    def _new_config(self, output_buffer: io.StringIO | None = None) -> Config:
+        """Alembic's Config: from the alembic.ini `location` names, if it names one (so env.py
+        finds `config.config_file_name`, `version_locations` and its other options there)."""
+        ini = str(self.location) if self.location.is_file() else None
+        config = Config(ini, output_buffer=output_buffer)
+        where = str(script_location(self.location)).replace("%", "%%")
+        config.set_main_option("script_location", where)
+        return config
 
     @classmethod
     def of(cls, service: ServiceConfig) -> History:
@@ -58,6 +75,11 @@ class History:
             service.metadata,
             service.minimum_downgrade,
             service.heads,
+            service.irreversible,
+            service.baseline,
+            service.start_revision,
+            service.data_checks,
+            service.unchecked_tables,
         )
 
     @cached_property
@@ -68,6 +90,23 @@ class History:
     def metadata(self) -> MetaData | None:
         """The models' metadata, imported from `module:attribute.path`."""
         return None if self.metadata_path is None else import_metadata(self.metadata_path)
+
+    def apply_baseline(self, connection: Connection) -> None:
+        """Make what the history expects before its first revision (or its `start_revision`):
+        `create_all` of the baseline's MetaData, or the baseline called with `connection`."""
+        if self.baseline_path is not None:
+            baseline = import_object(self.baseline_path, "baseline", "package.module:metadata")
+            if isinstance(baseline, MetaData):
+                baseline.create_all(connection)
+            elif callable(baseline):
+                baseline(connection)
+            else:
+                raise ConfigError(
+                    f"baseline {self.baseline_path!r}: is a {type(baseline).__name__}, not a "
+                    "MetaData or a function taking a Connection"
+                )
+        if self.start_revision is not None:
+            self.stamp(connection, self.start_revision)
 
     @cached_property
     def scripts(self) -> list[Script]:
@@ -93,21 +132,29 @@ class History:
         return self._run(connection, lambda rev: self.script._stamp_revs(target, rev), target)
 
     def version_table(self, connection: Connection) -> str:
-        """The name env.py gives the version table (Alembic creates it, running nothing)."""
-        return self._run(connection, lambda _rev: [], "heads").version_table
+        """The name env.py gives the version table (run on `connection`, running nothing)."""
+        return self.settings(connection).version_table
+
+    def settings(self, connection: Connection) -> EnvSettings:
+        """What env.py configures Alembic with (run on `connection`, running no revision)."""
+        chosen: dict[str, Any] = {}
+        context = self._run(connection, lambda _rev: [], "heads", chosen)
+        return EnvSettings(context.version_table, chosen)
 
     def render_sql(self, dialect: str) -> str:
         """`alembic upgrade heads --sql` for a dialect ("sqlite", "postgresql")."""
         buffer = io.StringIO()
-        config = Config(output_buffer=buffer)
-        config.set_main_option("script_location", str(script_location(self.location)))
+        config = self._new_config(output_buffer=buffer)
         config.set_main_option("sqlalchemy.url", f"{dialect}://")
-        with EnvironmentContext(
-            config,
-            self.script,
-            fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
-            as_sql=True,
-            destination_rev="heads",
+        with (
+            EnvironmentContext(
+                config,
+                self.script,
+                fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+                as_sql=True,
+                destination_rev="heads",
+            ),
+            self._own_connections_refused(),
         ):
             self.script.run_env()
         return buffer.getvalue()
@@ -117,62 +164,121 @@ class History:
 
         env.py gets both a connection to it in `config.attributes["connection"]` (the
         documented recipe) and the URL as `sqlalchemy.url`; one that connects by itself
-        with that URL works too.
+        with that URL (Alembic's own template) works too. A connection to anything else
+        (a URL built from the project's own settings) is refused before it connects.
         """
         self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         with connected(url) as connection:
             self._config.attributes["connection"] = connection
             try:
-                with EnvironmentContext(
-                    self._config,
-                    self.script,
-                    fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
-                    destination_rev="heads",
+                with (
+                    EnvironmentContext(
+                        self._config,
+                        self.script,
+                        fn=lambda rev, _: self.script._upgrade_revs("heads", rev),
+                        destination_rev="heads",
+                    ),
+                    self._own_connections_refused(allowed=url),
                 ):
                     self.script.run_env()
             finally:
                 del self._config.attributes["connection"]
 
     def _run(
-        self, connection: Connection, steps: Callable[[Any], Any], target: str
+        self,
+        connection: Connection,
+        steps: Callable[[Any], Any],
+        target: str,
+        chosen: dict[str, Any] | None = None,
     ) -> MigrationContext:
+        """Run env.py on `connection`; the keyword arguments it passes `context.configure`
+        are put in `chosen`."""
+        kept = chosen if chosen is not None else {}
         url = connection.engine.url.render_as_string(hide_password=False)
         self._config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         self._config.attributes["connection"] = connection
+        environment = EnvironmentContext(
+            self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
+        )
+        configure = environment.configure
+
+        def recorded(*args: Any, **kwargs: Any) -> None:
+            kept.update(kwargs)
+            configure(*args, **kwargs)
+
+        environment.configure = recorded  # type: ignore[method-assign]
         try:
-            with EnvironmentContext(
-                self._config, self.script, fn=lambda rev, _: steps(rev), destination_rev=target
-            ) as environment:
+            with environment, self._own_connections_refused():
                 self.script.run_env()
                 context = environment.get_context()
         finally:
             del self._config.attributes["connection"]
         if context.connection is not connection:
-            raise MigrationError(
-                f"{self.script.dir}/env.py did not use the connection harness passed it: "
-                "when config.attributes['connection'] is set, env.py must call "
-                "context.configure(connection=that connection) instead of making its own "
-                "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
-                "migration commands')"
-            )
+            raise MigrationError(self._own_connection_problem())
         return context
+
+    @contextmanager
+    def _own_connections_refused(self, allowed: str | None = None) -> Iterator[None]:
+        """While the block runs, any new database connection, from any engine, fails before it
+        reaches a server (harness's own connection is open already), but for one to the
+        `allowed` URL's database with the same connect arguments."""
+
+        def refuse(dialect: Any, _record: Any, args: Any, params: Any) -> None:
+            if allowed is not None:
+                expected_args, expected_params = dialect.create_connect_args(make_url(allowed))
+                if (list(args), params) == (list(expected_args), expected_params):
+                    return
+            raise MigrationError(
+                f"{self._own_connection_problem()}; it tried to open a {dialect.name} "
+                "connection of its own, which harness refused before it connected"
+            )
+
+        event.listen(Engine, "do_connect", refuse)
+        try:
+            yield
+        finally:
+            event.remove(Engine, "do_connect", refuse)
+
+    def _own_connection_problem(self) -> str:
+        return (
+            f"{self.script.dir}/env.py did not use the connection harness passed it: "
+            "when config.attributes['connection'] is set, env.py must call "
+            "context.configure(connection=that connection) instead of making its own "
+            "(Alembic cookbook: 'Sharing a Connection across one or more programmatic "
+            "migration commands')"
+        )
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """What a history's env.py configures Alembic with: the version table, and the keyword
+    arguments it passed `context.configure` (its own choices, defaults left out)."""
+
+    version_table: str
+    chosen: dict[str, Any]
 
 
 def import_metadata(path: str) -> MetaData:
     """`package.module:Base.metadata` -> that MetaData object."""
+    value = import_object(path, "metadata", "package.module:Base.metadata")
+    if not isinstance(value, MetaData):
+        raise ConfigError(f"metadata {path!r}: is a {type(value).__name__}, not a MetaData")
+    return value
+
+
+def import_object(path: str, option: str, example: str) -> Any:
+    """`package.module:attribute.path` -> that object; a ConfigError naming `option` if not."""
     module_name, _, attributes = path.partition(":")
     if not module_name or not attributes:
-        raise ConfigError(f"metadata {path!r}: write it as 'package.module:Base.metadata'")
+        raise ConfigError(f"{option} {path!r}: write it as {example!r}")
     try:
         value: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"metadata {path!r}: cannot import {module_name}: {exc}") from exc
+        raise ConfigError(f"{option} {path!r}: cannot import {module_name}: {exc}") from exc
     for attribute in attributes.split("."):
         if not hasattr(value, attribute):
-            raise ConfigError(f"metadata {path!r}: {module_name} has no {attributes}")
+            raise ConfigError(f"{option} {path!r}: {module_name} has no {attributes}")
         value = getattr(value, attribute)
-    if not isinstance(value, MetaData):
-        raise ConfigError(f"metadata {path!r}: is a {type(value).__name__}, not a MetaData")
     return value
 
 

@@ -115,6 +115,7 @@ def migration_results(
         migration_database,
         os.environ.get("PYTEST_XDIST_WORKER", "m"),
         Path(tmp_path_factory.mktemp("migrations")),
+        tmpfs=True,
     )
     try:
         yield MigrationResults(_selected(request.config, harness_config), scratch)

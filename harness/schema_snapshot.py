@@ -17,9 +17,12 @@ from sqlalchemy.engine.interfaces import ReflectedColumn
 Schema = dict[str, str]
 
 
-def snapshot(connection: Connection, ignore: frozenset[str] = frozenset()) -> Schema:
-    """The schema `connection` sees, leaving out the tables named in `ignore`."""
-    inspector = inspect(connection)
+def snapshot(
+    connection: Connection, ignore: frozenset[str] = frozenset(), inspector: Inspector | None = None
+) -> Schema:
+    """The schema `connection` sees (through `inspector`, if given, and its cache), leaving out
+    the tables named in `ignore`."""
+    inspector = inspector or inspect(connection)
     schema: Schema = {}
     for table in inspector.get_table_names():
         if table not in ignore:

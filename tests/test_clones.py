@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import app_command
+from harness import clones
 from harness.clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.exceptions import BackendUnavailableError
@@ -108,3 +109,32 @@ def test_a_clone_whose_name_is_taken_is_never_dropped_by_close(config, server, m
     assert taken in _databases(server)  # down drops only what the run recorded creating
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE {taken}")
+
+
+def test_scratch_on_tmpfs_is_a_directory_of_its_own_that_close_removes(tmp_path, monkeypatch):
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(clones, "TMPFS", shm)
+    scratch = SQLiteScratch.on_tmpfs(tmp_path / "fallback")
+
+    url = scratch.create()
+    with create_engine(url).begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    copy = scratch.create(copy_of=url)
+
+    (directory,) = shm.iterdir()
+    assert {path.name for path in directory.iterdir()} == {"db-1.sqlite3", "db-2.sqlite3"}
+    assert "t" in inspect(create_engine(copy)).get_table_names()
+    scratch.close()
+    assert list(shm.iterdir()) == []
+
+
+def test_scratch_falls_back_to_the_given_directory_when_tmpfs_lacks_room(tmp_path, monkeypatch):
+    monkeypatch.setattr(clones, "TMPFS_ROOM", 2**62)
+    scratch = SQLiteScratch.on_tmpfs(tmp_path)
+
+    url = scratch.create()
+
+    assert url == f"sqlite:///{tmp_path / 'db-1.sqlite3'}"
+    scratch.close()
+    assert tmp_path.is_dir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
 from harness import ports
-from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
+from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
 from harness.ports import is_port_free, unbound_port
 from harness.processes import tagged_processes
 from harness.stack import Stack, clean_stale_runs
@@ -500,3 +501,53 @@ def test_a_database_service_that_never_used_the_run_database_is_noticed_at_down(
         assert "api set database = true: do they read DATABASE_URL" in notice
     else:
         assert report.notes == []
+
+
+MIGRATION_FIXTURES = Path(__file__).parent / "fixtures" / "migrations"
+
+
+def test_up_migrates_with_an_env_py_that_connects_itself_to_the_url_it_is_given(make_config):
+    """Alembic's own template connects to `sqlalchemy.url` itself: the run's database."""
+    config = make_config(
+        {
+            "api": {
+                "command": app_command(),
+                "database": True,
+                "migrations": str(MIGRATION_FIXTURES / "ignores_connection"),
+            }
+        }
+    )
+    stack = Stack(config, "own-engine")
+
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        tables = sqlite3.connect(state.database.name).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+        assert "fixture_version" in {row[0] for row in tables}
+    finally:
+        assert stack.down().ok
+
+
+def test_up_refuses_an_env_py_that_connects_to_a_database_of_its_own(
+    make_config, tmp_path, monkeypatch
+):
+    """As an env.py that builds its URL from the project's settings: never reached."""
+    own = tmp_path / "development.sqlite3"
+    monkeypatch.setenv("FIXTURE_OWN_DATABASE_URL", f"sqlite:///{own}")
+    config = make_config(
+        {
+            "api": {
+                "command": app_command(),
+                "database": True,
+                "migrations": str(MIGRATION_FIXTURES / "own_url_from_environment"),
+            }
+        }
+    )
+    stack = Stack(config, "own-url")
+
+    with pytest.raises(HarnessError, match="refused before it connected"):
+        stack.up("sqlite", auto_ports=True)
+
+    assert not own.exists()  # SQLite would have made the file on connecting
+    assert not stack.run.path.exists()
