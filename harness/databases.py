@@ -99,7 +99,7 @@ def _provision_on_cluster(
         database.cluster = cluster.process
         database.cluster_data_dir = str(cluster.data_root)
         database.cluster_port = cluster.port
-        database.display_url = service_url(database, config)
+        database.display_url = mask_url(service_url(database, config))
         record(database)
 
     cluster = pgcluster.start_cluster(
@@ -136,6 +136,7 @@ def _server_url(record: DatabaseRecord) -> URL:
         return URL.create(
             "postgresql",
             username=pgcluster.SUPERUSER,
+            password=pgcluster.read_secret(Path(record.cluster_data_dir or "")),
             host="127.0.0.1",
             port=record.cluster_port,
             database=record.name,
