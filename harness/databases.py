@@ -22,15 +22,11 @@ from sqlalchemy.engine import URL, make_url
 from harness import pgcluster
 from harness.config import HarnessConfig
 from harness.exceptions import BackendUnavailableError, RunStateError
+from harness.masking import mask_secrets as mask_url
 from harness.state import DatabaseRecord, RunDirectory
 
 POSTGRES_URL_VARIABLE = "HARNESS_POSTGRES_URL"
 SQLITE_FILE = "database.sqlite3"
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 NAME_LIMIT = 63  # PostgreSQL's

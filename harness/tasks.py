@@ -23,6 +23,7 @@ from harness.clones import scratch_for
 from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.exceptions import HarnessError
+from harness.masking import mask_secrets
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
 from harness.perf_results import PerfResults, pooled
@@ -46,7 +47,7 @@ def _reports_errors(function: Task) -> Task:
         try:
             return function(*args, **kwargs)
         except HarnessError as exc:
-            raise Exit(f"harness: {exc}", code=1) from None
+            raise Exit(f"harness: {mask_secrets(str(exc))}", code=1) from None
         except KeyboardInterrupt:
             raise Exit(
                 "harness: interrupted; everything this command started was stopped", code=130
@@ -63,7 +64,7 @@ def _print_teardown(report: Teardown) -> None:
     stopped = ", ".join(report.stopped) or "nothing was running"
     print(f"run {report.run_id!r} down: stopped {stopped}")
     for problem in report.problems:
-        print(f"  problem: {problem}", file=sys.stderr)
+        print(f"  problem: {mask_secrets(problem)}", file=sys.stderr)
 
 
 @contextlib.contextmanager

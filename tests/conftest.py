@@ -106,6 +106,16 @@ def assert_nothing_left(state: RunState) -> None:
         assert not state.database.cluster.matches()
 
 
+def leaky_history(directory: Path) -> Path:
+    """An Alembic history whose env.py fails with the URL it was given in the message."""
+    (directory / "versions").mkdir(parents=True)
+    (directory / "env.py").write_text(
+        "from alembic import context\n"
+        'raise RuntimeError("cannot migrate " + context.config.get_main_option("sqlalchemy.url"))\n'
+    )
+    return directory
+
+
 def pid_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE

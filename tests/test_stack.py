@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
-from harness import ports
+from harness import databases, ports
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.ports import is_port_free, unbound_port
 from harness.processes import tagged_processes
@@ -424,3 +424,25 @@ def processes_tagged_beyond(state: RunState) -> list[int]:
     """Pids carrying the run's token that are not its recorded services."""
     recorded = {record.process.pid for record in state.services.values()}
     return [p.pid for p in tagged_processes(state.token) if p.pid not in recorded]
+
+
+def test_a_service_gets_only_the_database_url_it_needs(make_config, server, monkeypatch):
+    monkeypatch.setenv(databases.POSTGRES_URL_VARIABLE, server)  # the admin URL: harness's own
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////somewhere/else.sqlite3")  # the shell's
+    config = make_config(
+        {
+            "api": {"command": app_command(), "database": True},
+            "plain": {"command": app_command()},
+        }
+    )
+    stack = Stack(config, "least")
+    state = stack.up("postgres", auto_ports=True)
+    try:
+        api = httpx.get(state.services["api"].url + "/env").json()
+        plain = httpx.get(state.services["plain"].url + "/env").json()
+    finally:
+        assert stack.down().ok
+    assert state.database is not None
+    assert api["DATABASE_URL"] == databases.service_url(state.database, config)
+    assert databases.POSTGRES_URL_VARIABLE not in api
+    assert "DATABASE_URL" not in plain and databases.POSTGRES_URL_VARIABLE not in plain

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from conftest import app_command, invoke
+from conftest import app_command, invoke, leaky_history
+from harness.databases import POSTGRES_URL_VARIABLE
 
 ROOT = Path(__file__).parents[1]
 
@@ -105,3 +107,23 @@ def test_migrations_check_prints_each_check_and_exits_1_on_a_defect(tmp_path, mo
     assert not (tmp_path / ".harness" / "runs").exists() or not any(
         (tmp_path / ".harness" / "runs").iterdir()
     )
+
+
+def test_an_error_holding_the_database_url_exits_with_its_password_masked(
+    tmp_path, server, monkeypatch
+):
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    password = make_url(server).password
+    assert password
+    history = leaky_history(tmp_path / "history")
+    write_pyproject(
+        tmp_path,
+        f"[tool.harness.services.api]\ncommand = {command_toml()}\ndatabase = true\n"
+        f'migrations = "{history}"\n',
+    )
+
+    result = invoke(tmp_path, "services.up", "--db", "postgres", "--auto-ports")
+
+    assert result.returncode == 1
+    assert password not in result.stdout + result.stderr
+    assert "cannot migrate postgresql+psycopg://postgres:***@127.0.0.1:" in result.stderr
