@@ -127,3 +127,23 @@ def test_an_error_holding_the_database_url_exits_with_its_password_masked(
     assert result.returncode == 1
     assert password not in result.stdout + result.stderr
     assert "cannot migrate postgresql+psycopg://postgres:***@127.0.0.1:" in result.stderr
+
+
+def test_a_run_dir_outside_the_project_exits_1_with_one_line_and_writes_nothing(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    write_pyproject(
+        project,
+        f'run_dir = "../elsewhere"\n[tool.harness.services.api]\ncommand = {command_toml()}\n',
+    )
+
+    result = invoke(project, "services.up", "--auto-ports")
+
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(
+        "harness: tool.harness.run_dir: '../elsewhere' ("
+    ) and result.stderr.strip().endswith(
+        "tool.harness.run_dir_outside_project = true to keep runs there on purpose"
+    )
+    assert "\n" not in result.stderr.strip()
+    assert not (tmp_path / "elsewhere").exists()
