@@ -131,6 +131,22 @@ def _give_to(path: Path, user: str | None) -> None:
             os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
 
 
+def _run_as(
+    user: str | None, command: list[str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a PostgreSQL binary to completion as `user` (None: ourselves), output captured."""
+    return subprocess.run(
+        command,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        user=user,
+        group=user,
+        extra_groups=[] if user else None,
+        cwd=cwd,
+    )
+
+
 def _reachable_by(path: Path, user: str | None) -> bool:
     """True when `user` can traverse every directory down to `path`."""
     if user is None:
@@ -156,7 +172,8 @@ def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix="harness-initdb-", dir=_scratch_parent(cache_root)))
     try:
         _give_to(scratch, user)
-        result = subprocess.run(
+        result = _run_as(
+            user,
             [
                 str(binaries.initdb),
                 "-D",
@@ -168,11 +185,6 @@ def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
                 "--no-sync",
                 "--locale=C",
             ],
-            capture_output=True,
-            text=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
             cwd=scratch,
         )
         if result.returncode != 0:
@@ -256,23 +268,8 @@ def _lock_down(binaries: Binaries, data_root: Path, user: str | None) -> str:
     (data_root / "data" / "pg_hba.conf").write_text(HBA)
     secret = secrets.token_urlsafe(24)
     statement = f"ALTER ROLE {SUPERUSER} PASSWORD '{scram_verifier(secret)}';\n"
-    result = subprocess.run(
-        [
-            str(binaries.postgres),
-            "--single",
-            "-D",
-            str(data_root / "data"),
-            *_settings(),
-            "postgres",
-        ],
-        input=statement,
-        capture_output=True,
-        text=True,
-        user=user,
-        group=user,
-        extra_groups=[] if user else None,
-        cwd=data_root,
-    )
+    single = [str(binaries.postgres), "--single", "-D", str(data_root / "data"), *_settings()]
+    result = _run_as(user, [*single, "postgres"], cwd=data_root, stdin=statement)
     if result.returncode != 0 or "ERROR:" in result.stderr:
         raise BackendUnavailableError(
             f"could not set the throwaway cluster's password (postgres --single, exit "
