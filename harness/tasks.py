@@ -213,7 +213,7 @@ def _follow(paths: list[Path]) -> None:
                     chunk = file.read()
                     offsets[path] = file.tell()
                 for line in chunk.decode(errors="replace").splitlines():
-                    print(f"{path.stem}: {line}", flush=True)
+                    print(f"{path.stem}: {mask_secrets(line)}", flush=True)
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass

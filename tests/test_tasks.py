@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,3 +153,35 @@ def test_a_run_dir_outside_the_project_exits_1_with_one_line_and_writes_nothing(
     )
     assert "\n" not in result.stderr.strip()
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_logs_follow_masks_a_password_a_service_logs(project):
+    assert invoke(project, "services.up", "--run", "follow", "--auto-ports").returncode == 0
+    log = project / ".harness" / "runs" / "follow" / "logs" / "api.log"
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "services.logs", "api", "--run", "follow", "--follow"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in follower.stdout], daemon=True
+    ).start()
+    seen: list[str] = []
+    try:
+        for _ in range(120):  # appended until the follower shows it: no guess at its speed
+            with log.open("a") as file:
+                file.write("connecting to postgresql://app:hunter2@db:5432/x\n")
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    seen.append(lines.get(timeout=0.5))
+            if any(line.startswith("api: connecting to") for line in seen):
+                break
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=60)
+        assert invoke(project, "services.down", "--run", "follow").returncode == 0
+    followed = [line for line in seen if line.startswith("api: connecting to")]
+    assert followed and all("hunter2" not in line for line in seen), seen[:5]
+    assert followed[0].strip() == "api: connecting to postgresql://app:***@db:5432/x"
