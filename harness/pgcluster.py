@@ -241,6 +241,8 @@ def read_secret(data_root: Path) -> str:
     """The superuser password of the cluster in `data_root`; one-line error when it is gone."""
     path = secret_path(data_root)
     try:
+        if not data_root.is_absolute():  # no data directory recorded: never a file in cwd
+            raise FileNotFoundError(2, "no data directory recorded")
         return path.read_text().strip()
     except OSError as exc:
         raise BackendUnavailableError(
@@ -249,10 +251,10 @@ def read_secret(data_root: Path) -> str:
         ) from None
 
 
-def scram_verifier(password: str, salt: bytes | None = None) -> str:
+def scram_verifier(password: str) -> str:
     """What PostgreSQL stores for a SCRAM-SHA-256 password (RFC 7677), computed here so
     the password itself never reaches the server, its log, or a command line."""
-    salt = salt if salt is not None else secrets.token_bytes(16)
+    salt = secrets.token_bytes(16)
     salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, SCRAM_ITERATIONS)
     stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
     server_key = hmac.digest(salted, b"Server Key", "sha256")
@@ -301,17 +303,21 @@ def start_cluster(
     data_root = Path(
         tempfile.mkdtemp(prefix=f"harness-{run_path.name}-", dir=_scratch_parent(run_path))
     )
-    shutil.copytree(template, data_root / "data", symlinks=True)
-    socket_dir = run_path / "postgres-socket"
-    socket_dir.mkdir(exist_ok=True)
-    if not _reachable_by(socket_dir, user) or len(str(socket_dir)) > 90:
-        socket_dir = data_root / "socket"
-        socket_dir.mkdir()
-    _give_to(data_root, user)
-    _give_to(socket_dir, user)
-    os.chmod(data_root / "data", 0o700)
-    os.chmod(socket_dir, 0o700)
-    secret = _lock_down(binaries, data_root, user)
+    try:
+        shutil.copytree(template, data_root / "data", symlinks=True)
+        socket_dir = run_path / "postgres-socket"
+        socket_dir.mkdir(exist_ok=True)
+        if not _reachable_by(socket_dir, user) or len(str(socket_dir)) > 90:
+            socket_dir = data_root / "socket"
+            socket_dir.mkdir()
+        _give_to(data_root, user)
+        _give_to(socket_dir, user)
+        os.chmod(data_root / "data", 0o700)
+        os.chmod(socket_dir, 0o700)
+        secret = _lock_down(binaries, data_root, user)
+    except BaseException:  # nothing recorded it yet: nobody else would remove it
+        shutil.rmtree(data_root, ignore_errors=True)
+        raise
     command = [
         str(binaries.postgres),
         "-D",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import pwd
+import shutil
 import socket
 import stat
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -162,6 +166,43 @@ def test_another_local_account_cannot_connect_to_the_cluster(db_config, no_serve
         assert stack.down().ok
     assert over_tcp.returncode != 0 and "no password supplied" in over_tcp.stderr
     assert over_socket.returncode != 0 and "Permission denied" in over_socket.stderr
+
+
+REFUSES_SINGLE_USER = """#!/bin/sh
+case "$1" in --single) echo "FATAL:  single-user mode refused by the test" >&2; exit 1;; esac
+exec {postgres} "$@"
+"""
+
+
+@pytest.fixture
+def bin_dir_refusing_single_user() -> Iterator[Path]:
+    """The real initdb, and a `postgres` that runs the real one but fails single-user mode;
+    in a directory the cluster's user can reach (a root-only tmp_path is not)."""
+    real = pgcluster.find_binaries()
+    directory = Path(tempfile.mkdtemp(prefix="w-bin-", dir="/dev/shm"))
+    try:
+        os.chmod(directory, 0o755)
+        (directory / "initdb").symlink_to(real.initdb)
+        wrapper = directory / "postgres"
+        wrapper.write_text(REFUSES_SINGLE_USER.format(postgres=real.postgres))
+        wrapper.chmod(0o755)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_cluster_that_cannot_be_locked_down_is_one_error_and_leaves_nothing(
+    db_config, no_server_url, bin_dir_refusing_single_user
+):
+    stack = Stack(db_config(postgres={"bin_dir": str(bin_dir_refusing_single_user)}), "nolock")
+
+    with pytest.raises(BackendUnavailableError) as caught:
+        stack.up("postgres", auto_ports=True)
+
+    assert str(caught.value).startswith("could not set the throwaway cluster's password")
+    assert "single-user mode refused by the test" in str(caught.value)
+    assert not stack.run.path.exists()  # the data directory's fallback place, too
+    assert glob.glob(str(pgcluster.TMPFS / "harness-nolock-*")) == []
 
 
 def test_server_url_gets_a_run_database_and_only_that_one_is_dropped(
