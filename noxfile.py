@@ -89,12 +89,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format) and mypy on harness/."""
+    """ruff (lint and format) and mypy on harness/; the CI workflows audited by zizmor
+    (offline) and validated against the workflow schema check-jsonschema ships."""
     _install(session, dev=True)
     # no cache: a cached verdict survived a new root conftest.py that changed import sorting
     session.run("ruff", "check", "--no-cache", ".")
     session.run("ruff", "format", "--check", "--no-cache", ".")
     session.run("mypy")
+    workflows = sorted(str(path) for path in Path(".github/workflows").glob("*.y*ml"))
+    session.run("zizmor", "--offline", *workflows)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
 
 
 @nox.session

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import httpx
 import pytest
 
@@ -78,6 +81,46 @@ def test_non_docx_upload_is_400_with_json_error(ingestion, path, content, name):
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"
     assert name in response.json()["detail"]
+
+
+@pytest.fixture(scope="module")
+def huge_text_node() -> bytes:
+    """A small .docx (deflated) whose one paragraph is 10,000,001 characters."""
+    return build_docx(["x" * 10_000_001], [])
+
+
+def malformed_xml() -> bytes:
+    """A .docx whose document.xml is cut off half-way."""
+    source = zipfile.ZipFile(io.BytesIO(build_docx(CAPTION, SECTIONS)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(
+                info, data[: len(data) // 2] if info.filename == "word/document.xml" else data
+            )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("path", ["/parse", "/extract-caseblock", "/templates"])
+def test_a_docx_with_a_text_node_too_long_to_parse_is_400(ingestion, huge_text_node, path):
+    response = ingestion.post(path, files=upload(huge_text_node, "huge.docx"), data={"name": "x"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "'huge.docx' is not a readable .docx file: a text node is longer than the "
+        "10,000,000 characters its XML parser reads"
+    )
+
+
+@pytest.mark.parametrize("path", ["/parse", "/extract-caseblock", "/templates"])
+def test_a_docx_with_malformed_xml_is_400(ingestion, path):
+    response = ingestion.post(path, files=upload(malformed_xml(), "cut.docx"), data={"name": "x"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(
+        "'cut.docx' is not a readable .docx file: its XML cannot be parsed"
+    )
 
 
 def test_missing_file_field_is_422(ingestion):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import configparser
 import importlib.util
+import os
 import re
 import sys
 import tomllib
@@ -24,6 +25,7 @@ BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
 _TOP_KEYS = {
     "run_dir",
     "pythonpath",
+    "run_dir_outside_project",
     "start_timeout",
     "stop_timeout",
     "backends",
@@ -227,7 +229,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
     _check_ports(services)
     return HarnessConfig(
         root=root,
-        run_dir=root / string(table, "run_dir", "tool.harness", ".harness"),
+        run_dir=_run_dir(table, root),
         backends=backends,
         services=services,
         postgres=_postgres(table.get("postgres", {}), root),
@@ -236,6 +238,44 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         reports=_reports(table.get("reports", {}), root),
         pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
     )
+
+
+def _run_dir(table: dict[str, Any], root: Path) -> Path:
+    """Where harness writes runs/, ports/ and logs/: a directory of its own in the project.
+
+    One outside the project needs `run_dir_outside_project = true`; one that holds the
+    project, the home directory, `/` or a top-level directory (`/tmp`) is never taken.
+    """
+    value = string(table, "run_dir", "tool.harness", ".harness")
+    forced = table.get("run_dir_outside_project", False)
+    if not isinstance(forced, bool):
+        raise ConfigError("tool.harness.run_dir_outside_project: must be true or false")
+    run_dir = root / value
+    where, project = Path(os.path.realpath(run_dir)), Path(os.path.realpath(root))
+    refused = _not_a_run_dir(where, project)
+    if refused:
+        raise ConfigError(
+            f"tool.harness.run_dir: {value!r} ({where}) {refused}; harness writes runs/, "
+            "ports/ and logs/ into it and needs a directory of its own, e.g. '.harness'"
+        )
+    if project not in where.parents and not forced:
+        raise ConfigError(
+            f"tool.harness.run_dir: {value!r} ({where}) is outside the project {project}; use "
+            "a directory under it (default '.harness'), or set "
+            "tool.harness.run_dir_outside_project = true to keep runs there on purpose"
+        )
+    return run_dir
+
+
+def _not_a_run_dir(where: Path, project: Path) -> str:
+    """Why `where` may never be a run directory, or ''."""
+    if len(where.parts) <= 2:
+        return "is a system directory"
+    if where == Path(os.path.realpath(Path.home())):
+        return "is the home directory"
+    if where == project or where in project.parents:
+        return "holds the project"
+    return ""
 
 
 def _service(

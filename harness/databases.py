@@ -25,15 +25,11 @@ from sqlalchemy.engine import URL, make_url
 from harness import pgcluster
 from harness.config import HarnessConfig
 from harness.exceptions import BackendUnavailableError, RunStateError
+from harness.masking import mask_secrets as mask_url
 from harness.state import CreatedDatabases, DatabaseRecord, RunDirectory
 
 POSTGRES_URL_VARIABLE = "HARNESS_POSTGRES_URL"
 SQLITE_FILE = "database.sqlite3"
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 NAME_LIMIT = 63  # PostgreSQL's
@@ -109,7 +105,7 @@ def _provision_on_cluster(
         database.cluster = cluster.process
         database.cluster_data_dir = str(cluster.data_root)
         database.cluster_port = cluster.port
-        database.display_url = service_url(database, config)
+        database.display_url = mask_url(service_url(database, config))
         run.cluster_data_path.write_text(str(cluster.data_root))  # for a salvage
         record(database)
 
@@ -157,6 +153,7 @@ def _server_url(record: DatabaseRecord) -> URL:
         return URL.create(
             "postgresql",
             username=pgcluster.SUPERUSER,
+            password=pgcluster.read_secret(Path(record.cluster_data_dir or "")),
             host="127.0.0.1",
             port=record.cluster_port,
             database=record.name,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.masking import mask_secrets
 from harness.run_records import ReportsLayout, RunRecord
 
 REPORT_SUITE = "harness.report"
@@ -46,9 +47,9 @@ class JUnitMerge:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tree = ET.ElementTree(self.root)
-        ET.indent(tree)
-        tree.write(path, encoding="utf-8", xml_declaration=True)
+        ET.indent(self.root)
+        text = ET.tostring(self.root, encoding="unicode", xml_declaration=True)
+        path.write_text(mask_secrets(text), encoding="utf-8")
 
 
 def merge_junit(layout: ReportsLayout, records: dict[str, RunRecord]) -> JUnitMerge:

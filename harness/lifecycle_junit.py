@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.exceptions import ServiceStartError
+from harness.masking import mask_secrets
 from harness.state import RunState
 
 if TYPE_CHECKING:
@@ -58,4 +59,4 @@ def write_lifecycle(
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     suite = lifecycle_suite(state, teardown, start_error)
-    path.write_text(to_xml_report_string([suite], encoding="utf-8"))
+    path.write_text(mask_secrets(to_xml_report_string([suite], encoding="utf-8")))

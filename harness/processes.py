@@ -21,6 +21,7 @@ import httpx
 import psutil
 
 from harness.exceptions import ServiceStartError
+from harness.masking import mask_secrets
 
 RUN_TOKEN_VARIABLE = "HARNESS_RUN_TOKEN"
 LOG_TAIL_LINES = 20
@@ -162,7 +163,7 @@ def run_step(
 
 
 def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of a log file, or '' when there is none."""
+    """The last lines of a log file (passwords masked), or '' when there is none."""
     try:
         with open(log_path, "rb") as file:
             file.seek(0, os.SEEK_END)
@@ -170,7 +171,7 @@ def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
             text = file.read().decode(errors="replace")
     except FileNotFoundError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return mask_secrets("\n".join(text.splitlines()[-lines:]))
 
 
 def wait_healthy(

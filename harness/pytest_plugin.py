@@ -28,7 +28,7 @@ from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.conformance import ContractValidator
 from harness.contracts import base_revision, load_contract, with_framework_statuses
-from harness.exceptions import ContractError, RunStateError
+from harness.exceptions import ContractError, HarnessError, RunStateError
 from harness.faults import FaultProxy
 from harness.signals import sigterm_raises
 from harness.stack import Stack
@@ -40,7 +40,7 @@ DB_VARIABLE = "HARNESS_DB"
 BASE_VARIABLE = "HARNESS_CONTRACTS_BASE"
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
-pytest_plugins = ["harness.pytest_migrations", "harness.pytest_perf"]
+pytest_plugins = ["harness.pytest_migrations", "harness.pytest_perf", "harness.pytest_masking"]
 
 
 @dataclass
@@ -230,7 +230,10 @@ def harness_stack(
         return
     stack = Stack(harness_config, options.harness_run or f"pytest-{os.getpid()}")
     with sigterm_raises():
-        state = stack.up(chosen_backend(request.config, harness_config), auto_ports=True)
+        try:
+            state = stack.up(chosen_backend(request.config, harness_config), auto_ports=True)
+        except HarnessError as exc:  # one line, not a traceback whose arguments hold the URL
+            raise pytest.fail.Exception(f"harness: {exc}", pytrace=False) from None
         try:
             yield _recorded(RunningStack.from_state(state), record_testsuite_property)
         finally:

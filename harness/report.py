@@ -17,6 +17,7 @@ from harness.config import HarnessConfig
 from harness.coverage_config import write_coverage_settings
 from harness.coverage_merge import CoverageMerge, merge_coverage
 from harness.junit_merge import JUnitMerge, merge_junit
+from harness.masking import mask_secrets
 from harness.run_records import ReportsLayout
 
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -46,8 +47,10 @@ def build(config: HarnessConfig) -> Report:
     # only back ends whose perf package ran this time: an older report would tell of old code
     perf_runs = {r.db for r in records.values() if r.package == config.perf.dir.name and r.db}
     perf_reports = [layout.perf_dir / f"{db}.md" for db in sorted(perf_runs)]
-    text = summary.render(
-        junit.counts(), coverage, [path for path in perf_reports if path.exists()], problems
+    text = mask_secrets(
+        summary.render(
+            junit.counts(), coverage, [path for path in perf_reports if path.exists()], problems
+        )
     )
     layout.summary.write_text(text)
     step_summary = os.environ.get(STEP_SUMMARY_VARIABLE)

@@ -38,6 +38,7 @@ from harness.teardown import Teardown, salvage, stop_service, take_down
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
+_NOT_INHERITED = frozenset({databases.POSTGRES_URL_VARIABLE, "DATABASE_URL"})
 
 
 @dataclass
@@ -225,7 +226,9 @@ class Stack:
         return port
 
     def _base_env(self, state: RunState, urls: dict[str, str], coverage: bool) -> dict[str, str]:
-        env = dict(os.environ)
+        """This shell's environment but its database URLs (the admin server's is not a
+        service's business; a service that uses the database gets the run's), plus the run's."""
+        env = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
         env.update(
             {
                 processes.RUN_TOKEN_VARIABLE: state.token,

@@ -24,6 +24,7 @@ from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
 from harness.coverage_config import write_coverage_settings
 from harness.exceptions import HarnessError
+from harness.masking import mask_secrets
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
 from harness.perf_results import PerfResults, pooled
@@ -47,7 +48,7 @@ def _reports_errors(function: Task) -> Task:
         try:
             return function(*args, **kwargs)
         except HarnessError as exc:
-            raise Exit(f"harness: {exc}", code=1) from None
+            raise Exit(f"harness: {mask_secrets(str(exc))}", code=1) from None
         except KeyboardInterrupt:
             raise Exit(
                 "harness: interrupted; everything this command started was stopped", code=130
@@ -74,7 +75,7 @@ def _print_teardown(report: Teardown) -> None:
     for note in report.notes:
         print(f"  note: {note}")
     for problem in report.problems:
-        print(f"  problem: {problem}", file=sys.stderr)
+        print(f"  problem: {mask_secrets(problem)}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -231,7 +232,7 @@ def _follow(paths: list[Path]) -> None:
                     chunk = file.read()
                     offsets[path] = file.tell()
                 for line in chunk.decode(errors="replace").splitlines():
-                    print(f"{path.stem}: {line}", flush=True)
+                    print(f"{path.stem}: {mask_secrets(line)}", flush=True)
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from harness.config import HarnessConfig, parse_config
-from harness.databases import POSTGRES_URL_VARIABLE
+from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
 from harness.exceptions import HarnessError
 from harness.ports import is_port_free
 from harness.processes import tagged_processes
@@ -106,6 +106,16 @@ def assert_nothing_left(state: RunState) -> None:
         assert not state.database.cluster.matches()
 
 
+def leaky_history(directory: Path) -> Path:
+    """An Alembic history whose env.py fails with the URL it was given in the message."""
+    (directory / "versions").mkdir(parents=True)
+    (directory / "env.py").write_text(
+        "from alembic import context\n"
+        'raise RuntimeError("cannot migrate " + context.config.get_main_option("sqlalchemy.url"))\n'
+    )
+    return directory
+
+
 def pid_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
@@ -123,7 +133,7 @@ def server(make_config: Callable[..., HarnessConfig], no_server_url: None) -> It
     """A real PostgreSQL server (a harness throwaway cluster) for the URL-based tests."""
     stack = Stack(make_config({"pg": {"command": app_command(), "database": True}}), "server")
     state = stack.up("postgres", auto_ports=True, detach=True)
-    port = state.database.cluster_port if state.database else None
-    yield f"postgresql://postgres:s3cret@127.0.0.1:{port}/postgres"
+    assert state.database is not None
+    yield admin_conninfo(state.database)  # postgresql://postgres:<its secret>@127.0.0.1:…
     assert stack.down().ok
     assert_nothing_left(state)

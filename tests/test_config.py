@@ -255,3 +255,68 @@ def test_migrations_may_name_an_alembic_ini_whose_script_location_is_used(tmp_pa
 
     assert script_location(config.services["a"].migrations) == tmp_path / "db"
     assert config.services["a"].minimum_downgrade == "0002"
+
+
+@pytest.mark.parametrize(
+    ("run_dir", "says"),
+    [
+        ("/", "is a system directory"),
+        ("/tmp", "is a system directory"),
+        ("~", None),  # a literal directory named '~' in the project: fine
+        (".", "holds the project"),
+        ("..", "holds the project"),
+        ("sub/../..", "holds the project"),
+    ],
+)
+def test_a_run_dir_that_is_not_a_directory_of_its_own_is_refused_even_when_forced(
+    tmp_path, run_dir, says
+):
+    for forced in (False, True):
+        table = {"services": {"a": GOOD}, "run_dir": run_dir, "run_dir_outside_project": forced}
+        if says is None:
+            assert parse_config(table, root=tmp_path).run_dir == tmp_path / run_dir
+            continue
+        message = error_for(table, tmp_path)
+        assert message.startswith(f"tool.harness.run_dir: {run_dir!r} (")
+        assert says in message and "e.g. '.harness'" in message
+
+
+def test_the_home_directory_is_refused_as_run_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    message = error_for(
+        {
+            "services": {"a": GOOD},
+            "run_dir": str(tmp_path / "home"),
+            "run_dir_outside_project": True,
+        },
+        tmp_path / "project",
+    )
+
+    assert "is the home directory" in message
+
+
+def test_a_run_dir_outside_the_project_needs_to_be_forced(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    elsewhere = tmp_path / "runs-elsewhere"
+    (project / "link").symlink_to(elsewhere, target_is_directory=True)
+
+    for run_dir in (str(elsewhere), "../runs-elsewhere", "link"):
+        message = error_for({"services": {"a": GOOD}, "run_dir": run_dir}, project)
+        assert message == (
+            f"tool.harness.run_dir: {run_dir!r} ({elsewhere}) is outside the project {project}; "
+            "use a directory under it (default '.harness'), or set "
+            "tool.harness.run_dir_outside_project = true to keep runs there on purpose"
+        )
+        forced = {"services": {"a": GOOD}, "run_dir": run_dir, "run_dir_outside_project": True}
+        assert parse_config(forced, root=project).run_dir == project / run_dir
+    assert not elsewhere.exists()  # refusing or accepting, validation writes nothing
+
+
+def test_run_dir_outside_project_must_be_a_boolean(tmp_path):
+    message = error_for(
+        {"services": {"a": GOOD}, "run_dir_outside_project": "yes"},
+        tmp_path,
+    )
+
+    assert message == "tool.harness.run_dir_outside_project: must be true or false"

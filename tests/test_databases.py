@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import pwd
+import shutil
 import socket
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from conftest import app_command, assert_nothing_left
 from harness import pgcluster
-from harness.databases import NAME_ROOM, POSTGRES_URL_VARIABLE, database_name, mask_url
+from harness.databases import (
+    NAME_ROOM,
+    POSTGRES_URL_VARIABLE,
+    database_name,
+    mask_url,
+    service_url,
+)
 from harness.exceptions import BackendUnavailableError
 from harness.ports import is_port_free
 from harness.stack import Stack
@@ -54,9 +70,7 @@ def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_s
     try:
         assert database.name.startswith("harness_cluster_")
         assert database.cluster is not None and database.cluster.matches()
-        with psycopg.connect(
-            host="127.0.0.1", port=database.cluster_port, user="postgres", dbname=database.name
-        ) as connection:
+        with psycopg.connect(_libpq(service_url(database, stack.config))) as connection:
             settings = dict(
                 connection.execute(
                     "SELECT name, setting FROM pg_settings WHERE name IN "
@@ -76,18 +90,135 @@ def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_s
     assert not Path(database.cluster_data_dir).exists()
 
 
+def _libpq(url: str) -> str:
+    """A service's SQLAlchemy URL as a libpq one (the same server, user and password)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _socket_dir(stack: Stack, port: int) -> Path:
+    """Where the run's cluster put its Unix socket (the run directory, or beside its data)."""
+    state = stack.run.load()
+    assert state.database is not None and state.database.cluster_data_dir is not None
+    for directory in (
+        stack.run.path / "postgres-socket",
+        Path(state.database.cluster_data_dir) / "socket",
+    ):
+        if (directory / f".s.PGSQL.{port}").exists():
+            return directory
+    raise AssertionError(f"no socket of port {port}")
+
+
+def test_throwaway_cluster_refuses_every_connection_without_its_secret(db_config, no_server_url):
+    stack = Stack(db_config(), "locked")
+    state = stack.up("postgres", auto_ports=True)
+    database = state.database
+    assert database is not None and database.cluster_port is not None
+    try:
+        secret_file = pgcluster.secret_path(Path(database.cluster_data_dir or ""))
+        secret = secret_file.read_text()
+        socket_dir = _socket_dir(stack, database.cluster_port)
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        assert stat.S_IMODE(socket_dir.stat().st_mode) == 0o700
+        assert secret not in stack.run.state_path.read_text()
+        assert secret not in database.display_url
+        without = {"port": database.cluster_port, "user": "postgres", "dbname": "postgres"}
+        for host, password in [("127.0.0.1", ""), ("127.0.0.1", "guess"), (str(socket_dir), "")]:
+            with pytest.raises(psycopg.OperationalError, match="password"):
+                psycopg.connect(host=host, password=password, connect_timeout=5, **without)
+        env = httpx.get(state.services["api"].url + "/env").json()
+        assert secret in env["DATABASE_URL"]  # what the service was given is what works
+        with psycopg.connect(_libpq(env["DATABASE_URL"])) as connection:
+            methods = connection.execute("SELECT DISTINCT auth_method FROM pg_hba_file_rules")
+            assert [row[0] for row in methods] == ["scram-sha-256"]
+    finally:
+        assert stack.down().ok
+    assert not secret_file.exists()
+
+
+def _as_nobody(conninfo: str) -> subprocess.CompletedProcess[str]:
+    """psql, run by another local account, trying `conninfo` with no password."""
+    psql = pgcluster.find_binaries().bin_dir / "psql"
+    return subprocess.run(
+        [str(psql), "-w", "-X", "-At", "-c", "SELECT current_user", conninfo],
+        capture_output=True,
+        text=True,
+        user="nobody",
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        cwd="/",
+        timeout=60,
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="acting as another local account needs root")
+def test_another_local_account_cannot_connect_to_the_cluster(db_config, no_server_url):
+    pwd.getpwnam("nobody")
+    stack = Stack(db_config(), "foreign")
+    state = stack.up("postgres", auto_ports=True)
+    database = state.database
+    assert database is not None and database.cluster_port is not None
+    try:
+        port = database.cluster_port
+        over_tcp = _as_nobody(f"host=127.0.0.1 port={port} user=postgres dbname=postgres")
+        over_socket = _as_nobody(
+            f"host={_socket_dir(stack, port)} port={port} user=postgres dbname=postgres"
+        )
+    finally:
+        assert stack.down().ok
+    assert over_tcp.returncode != 0 and "no password supplied" in over_tcp.stderr
+    assert over_socket.returncode != 0 and "Permission denied" in over_socket.stderr
+
+
+REFUSES_SINGLE_USER = """#!/bin/sh
+case "$1" in --single) echo "FATAL:  single-user mode refused by the test" >&2; exit 1;; esac
+exec {postgres} "$@"
+"""
+
+
+@pytest.fixture
+def bin_dir_refusing_single_user() -> Iterator[Path]:
+    """The real initdb, and a `postgres` that runs the real one but fails single-user mode;
+    in a directory the cluster's user can reach (a root-only tmp_path is not)."""
+    real = pgcluster.find_binaries()
+    directory = Path(tempfile.mkdtemp(prefix="w-bin-", dir="/dev/shm"))
+    try:
+        os.chmod(directory, 0o755)
+        (directory / "initdb").symlink_to(real.initdb)
+        wrapper = directory / "postgres"
+        wrapper.write_text(REFUSES_SINGLE_USER.format(postgres=real.postgres))
+        wrapper.chmod(0o755)
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_a_cluster_that_cannot_be_locked_down_is_one_error_and_leaves_nothing(
+    db_config, no_server_url, bin_dir_refusing_single_user
+):
+    stack = Stack(db_config(postgres={"bin_dir": str(bin_dir_refusing_single_user)}), "nolock")
+
+    with pytest.raises(BackendUnavailableError) as caught:
+        stack.up("postgres", auto_ports=True)
+
+    assert str(caught.value).startswith("could not set the throwaway cluster's password")
+    assert "single-user mode refused by the test" in str(caught.value)
+    assert not stack.run.path.exists()  # the data directory's fallback place, too
+    assert glob.glob(str(pgcluster.TMPFS / "harness-nolock-*")) == []
+
+
 def test_server_url_gets_a_run_database_and_only_that_one_is_dropped(
     db_config, server, monkeypatch
 ):
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute("CREATE DATABASE precious")
     monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    password = make_url(server).password
+    assert password
     stack = Stack(db_config(), "on-server")
     state = stack.up("postgres", auto_ports=True)
     try:
         assert state.database.cluster is None
-        assert "s3cret" not in state.database.display_url
-        assert "s3cret" not in stack.run.state_path.read_text()
+        assert password not in state.database.display_url
+        assert password not in stack.run.state_path.read_text()
         with psycopg.connect(server, autocommit=True) as admin:
             assert _databases(admin) >= {"precious", state.database.name}
     finally:

@@ -7,11 +7,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from harness.exceptions import ServiceStartError
+from harness.databases import POSTGRES_URL_VARIABLE
+from harness.exceptions import MigrationError, ServiceStartError
 from harness.junit_merge import outcome
 from harness.stack import Stack
-from tests.conftest import app_command, assert_nothing_left
+from tests.conftest import app_command, assert_nothing_left, leaky_history
 
 
 def lifecycle_cases(path: Path) -> dict[str, tuple[str, float]]:
@@ -76,3 +78,22 @@ def test_a_process_left_behind_fails_the_teardown_case(make_config, tmp_path):
     failure = ET.parse(path).getroot().find(".//testcase[@name='teardown']/failure")
     assert failure is not None and "escaped its process group" in (failure.get("message") or "")
     assert_nothing_left(state)
+
+
+def test_a_failed_start_is_written_with_the_password_masked(
+    make_config, server, monkeypatch, tmp_path
+):
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    password = make_url(server).password
+    assert password
+    history = leaky_history(tmp_path / "history")
+    service = {"command": app_command(), "database": True, "migrations": str(history)}
+    path = tmp_path / "junit" / "run.lifecycle.xml"
+    stack = Stack(make_config({"api": service}), "leaky")
+
+    with pytest.raises(MigrationError, match="cannot migrate"):
+        stack.up("postgres", auto_ports=True, lifecycle_junit=path)
+
+    written = path.read_text()
+    assert password not in written
+    assert "cannot migrate postgresql+psycopg://postgres:***@127.0.0.1:" in written

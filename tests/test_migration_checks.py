@@ -18,6 +18,7 @@ import pytest
 from conftest import app_command, invoke
 from harness.clones import PostgresScratch, SQLiteScratch
 from harness.config import parse_config
+from harness.databases import admin_conninfo
 from harness.exceptions import ConfigError, MigrationError
 from harness.migration_checks import MigrationChecker, check_all, histories, planned
 from harness.migrations import History
@@ -449,9 +450,7 @@ def postgres(tmp_path_factory):
 
 
 def _databases(record) -> set[str]:
-    with psycopg.connect(
-        f"host=127.0.0.1 port={record.cluster_port} user=postgres dbname=postgres"
-    ) as admin:
+    with psycopg.connect(admin_conninfo(record)) as admin:
         return {row[0] for row in admin.execute("SELECT datname FROM pg_database")}
 
 

@@ -70,6 +70,13 @@ def test_log_tail_gives_the_last_lines(tmp_path):
     assert log_tail(tmp_path / "missing.log") == ""
 
 
+def test_log_tail_masks_a_password_a_service_logged(tmp_path):
+    log = tmp_path / "service.log"
+    log.write_text("connecting to postgresql+psycopg://postgres:hunter2@127.0.0.1:5432/x\n")
+
+    assert log_tail(log) == "connecting to postgresql+psycopg://postgres:***@127.0.0.1:5432/x"
+
+
 PARENT_THAT_NEVER_REAPS = """
 import subprocess, sys, time
 child = subprocess.Popen([sys.executable, "-c", "pass"])

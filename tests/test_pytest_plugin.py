@@ -7,6 +7,7 @@ import runpy
 
 from conftest import APP, app_command
 from harness.config import parse_config
+from harness.ports import unbound_port
 from harness.stack import Stack
 
 TEST_FILE = """
@@ -146,3 +147,22 @@ def test_a_shipped_suite_runs_alone_with_no_test_file_and_the_first_back_end(pyt
     junit = (pytester.path / "junit.xml").read_text()
     assert 'name="harness.backend" value="postgres"' in junit
     assert list((pytester.path / ".harness" / "runs").iterdir()) == []
+
+
+def test_a_stack_that_cannot_start_is_one_line_with_the_password_masked(pytester, monkeypatch):
+    monkeypatch.delenv("HARNESS_RUN", raising=False)
+    monkeypatch.setenv(
+        "HARNESS_POSTGRES_URL", f"postgresql://app:hunter2@127.0.0.1:{unbound_port()}/postgres"
+    )
+    write_project(pytester)
+
+    result = pytester.runpytest_subprocess("--harness-db", "postgres", "--junitxml=junit.xml")
+
+    result.assert_outcomes(errors=1)
+    junit = (pytester.path / "junit.xml").read_text()
+    output = result.stdout.str()
+    for text in (output, junit):
+        assert "hunter2" not in text
+        assert "harness: cannot connect to PostgreSQL at postgresql://app:***@127.0.0.1:" in text
+    assert "Traceback" not in output and "During handling" not in output
+    assert "def harness_stack" not in output  # no source, no frames: one line

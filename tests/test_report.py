@@ -336,3 +336,19 @@ def test_a_run_begun_again_forgets_what_the_earlier_one_left(tmp_path):
     assert not layout.junit("unit").exists() and not layout.lifecycle_junit("unit").exists()
     assert list(layout.coverage_data("unit").parent.iterdir()) == []
     assert layout.records() == ({"unit": record}, [])
+
+
+def test_a_password_in_a_junit_file_is_masked_in_the_merged_junit_and_the_summary(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    config = parse_config({"services": APP_SERVICES, "reports": {"dir": "reports"}}, root=tmp_path)
+    layout = ReportsLayout(config.reports.dir)
+    leaky = JUNIT.format(run="c").replace(
+        "assert 500 == 200", "cannot reach postgresql://app:hunter2@db:5432/x"
+    )
+    write_run(layout, RunRecord("contracts-postgres", "contracts", "postgres"), leaky)
+
+    built = report.build(config, tmp_path / "pyproject.toml")
+
+    for text in (built.summary, layout.summary.read_text(), layout.merged_junit.read_text()):
+        assert "hunter2" not in text
+        assert "cannot reach postgresql://app:***@db:5432/x" in text

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
-from harness import ports
+from harness import databases, ports
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
 from harness.ports import is_port_free, unbound_port
 from harness.processes import tagged_processes
@@ -551,3 +551,25 @@ def test_up_refuses_an_env_py_that_connects_to_a_database_of_its_own(
 
     assert not own.exists()  # SQLite would have made the file on connecting
     assert not stack.run.path.exists()
+
+
+def test_a_service_gets_only_the_database_url_it_needs(make_config, server, monkeypatch):
+    monkeypatch.setenv(databases.POSTGRES_URL_VARIABLE, server)  # the admin URL: harness's own
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////somewhere/else.sqlite3")  # the shell's
+    config = make_config(
+        {
+            "api": {"command": app_command(), "database": True},
+            "plain": {"command": app_command()},
+        }
+    )
+    stack = Stack(config, "least")
+    state = stack.up("postgres", auto_ports=True)
+    try:
+        api = httpx.get(state.services["api"].url + "/env").json()
+        plain = httpx.get(state.services["plain"].url + "/env").json()
+    finally:
+        assert stack.down().ok
+    assert state.database is not None
+    assert api["DATABASE_URL"] == databases.service_url(state.database, config)
+    assert databases.POSTGRES_URL_VARIABLE not in api
+    assert "DATABASE_URL" not in plain and databases.POSTGRES_URL_VARIABLE not in plain

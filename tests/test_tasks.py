@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
-from conftest import app_command, assert_nothing_left, invoke
+from conftest import app_command, assert_nothing_left, invoke, leaky_history
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.state import RunDirectory
 
@@ -161,3 +166,85 @@ def test_down_that_cannot_drop_the_database_says_so_and_down_again_finishes(
     assert second.returncode == 0, second.stderr
     assert "run 'owe' down" in second.stdout
     assert not (tmp_path / ".harness" / "runs" / "owe").exists()
+
+
+def test_an_error_holding_the_database_url_exits_with_its_password_masked(
+    tmp_path, server, monkeypatch
+):
+    monkeypatch.setenv(POSTGRES_URL_VARIABLE, server)
+    password = make_url(server).password
+    assert password
+    history = leaky_history(tmp_path / "history")
+    write_pyproject(
+        tmp_path,
+        f"[tool.harness.services.api]\ncommand = {command_toml()}\ndatabase = true\n"
+        f'migrations = "{history}"\n',
+    )
+
+    result = invoke(tmp_path, "services.up", "--db", "postgres", "--auto-ports")
+
+    assert result.returncode == 1
+    assert password not in result.stdout + result.stderr
+    assert "cannot migrate postgresql+psycopg://postgres:***@127.0.0.1:" in result.stderr
+
+
+def test_a_run_dir_outside_the_project_exits_1_with_one_line_and_writes_nothing(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    write_pyproject(
+        project,
+        f'run_dir = "../elsewhere"\n[tool.harness.services.api]\ncommand = {command_toml()}\n',
+    )
+
+    result = invoke(project, "services.up", "--auto-ports")
+
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(
+        "harness: tool.harness.run_dir: '../elsewhere' ("
+    ) and result.stderr.strip().endswith(
+        "tool.harness.run_dir_outside_project = true to keep runs there on purpose"
+    )
+    assert "\n" not in result.stderr.strip()
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_logs_follow_masks_a_password_a_service_logs(project):
+    assert invoke(project, "services.up", "--run", "follow", "--auto-ports").returncode == 0
+    log = project / ".harness" / "runs" / "follow" / "logs" / "api.log"
+    follower = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "invoke",
+            "services.logs",
+            "--service",
+            "api",
+            "--run",
+            "follow",
+            "--follow",
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in follower.stdout], daemon=True
+    ).start()
+    seen: list[str] = []
+    try:
+        for _ in range(120):  # appended until the follower shows it: no guess at its speed
+            with log.open("a") as file:
+                file.write("connecting to postgresql://app:hunter2@db:5432/x\n")
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    seen.append(lines.get(timeout=0.5))
+            if any(line.startswith("api: connecting to") for line in seen):
+                break
+    finally:
+        follower.send_signal(signal.SIGINT)
+        follower.wait(timeout=60)
+        assert invoke(project, "services.down", "--run", "follow").returncode == 0
+    followed = [line for line in seen if line.startswith("api: connecting to")]
+    assert followed and all("hunter2" not in line for line in seen), seen[:5]
+    assert followed[0].strip() == "api: connecting to postgresql://app:***@db:5432/x"

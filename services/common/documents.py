@@ -8,16 +8,29 @@ import zipfile
 import docx
 from docx.document import Document
 from fastapi import HTTPException, UploadFile
+from lxml import etree
 
-from services.common.web import error_responses
+from services.common.web import ErrorBody, error_responses
 
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-UPLOAD_ERRORS = error_responses(400, 413)
+XML_MAX_TEXT = 10_000_000  # libxml2's limit on one text node without XML_PARSE_HUGE
+UPLOAD_ERRORS = {
+    **error_responses(413),
+    400: {
+        "model": ErrorBody,
+        "description": (
+            "The upload is not a readable .docx file (not a zip archive or Word document, "
+            f"malformed XML, a text node over {XML_MAX_TEXT:,} characters), or what it holds "
+            "cannot be carried out"
+        ),
+    },
+}
 
 
 async def read_docx(upload: UploadFile) -> Document:
-    """The uploaded file as a python-docx Document; 400 when it is not a .docx."""
+    """The uploaded file as a python-docx Document; 400 when it is not a .docx, or one whose
+    XML is malformed or has a text node too long to parse."""
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, f"file is larger than {MAX_UPLOAD_BYTES} bytes")
@@ -28,6 +41,15 @@ async def read_docx(upload: UploadFile) -> Document:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise HTTPException(
             400, f"{upload.filename!r} is not a readable .docx file: {exc}"
+        ) from None
+    except etree.XMLSyntaxError as exc:
+        reason = (
+            f"a text node is longer than the {XML_MAX_TEXT:,} characters its XML parser reads"
+            if exc.code == etree.ErrorTypes.ERR_RESOURCE_LIMIT
+            else f"its XML cannot be parsed ({exc.msg})"
+        )
+        raise HTTPException(
+            400, f"{upload.filename!r} is not a readable .docx file: {reason}"
         ) from None
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +16,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 ERROR_DESCRIPTIONS = {
-    400: "The request cannot be carried out, or its body cannot be parsed",
+    400: (
+        "The request cannot be carried out, or its body cannot be parsed (not UTF-8, or JSON "
+        "with NaN, Infinity or a number beyond the range of a double)"
+    ),
     404: "A resource the request names does not exist",
     409: "The request conflicts with the current state",
     413: "The upload is too large",
@@ -39,9 +45,55 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
+NOT_JSON_NUMBER = (
+    "the JSON body holds {value}: NaN, Infinity and numbers beyond the range of a double are "
+    "not JSON numbers (RFC 8259); send a finite number"
+)
+
+
+def _not_a_number(value: str) -> float:
+    """`parse_constant` for NaN, Infinity and -Infinity: refused."""
+    raise HTTPException(400, NOT_JSON_NUMBER.format(value=value))
+
+
+def _finite(value: str) -> float:
+    """`parse_float` refusing a number that only fits a float as infinity (1e400)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise HTTPException(400, NOT_JSON_NUMBER.format(value=value))
+    return number
+
+
+class StrictJSONRequest(Request):
+    """A request whose JSON body is JSON: no NaN, no Infinity, no number out of range.
+
+    Python's json module takes them, pydantic lets them through to the endpoint, and FastAPI's
+    422 then fails to echo them back (a 500); here they are a 400 before anything else runs.
+    """
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            self._json = json.loads(body, parse_constant=_not_a_number, parse_float=_finite)
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    """An APIRoute whose endpoint reads its JSON body through `StrictJSONRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict
+
+
 def create_app(name: str, description: str, version: str) -> FastAPI:
     """A FastAPI app with `GET /health`; `version` is the API's (contract's) version."""
     app = FastAPI(title=name, description=description, version=version)
+    app.router.route_class = StrictJSONRoute
 
     @app.exception_handler(HTTPException)
     async def complete_allow_header(request: Request, exc: HTTPException) -> Response:
