@@ -465,10 +465,12 @@ def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
 
 def interruptible(module_args: list[str], cwd: Path) -> subprocess.Popen[str]:
     """`python -m MODULE ARGS` with Ctrl-C (SIGINT) at its default, as in a terminal (a
-    background job of a non-interactive shell would ignore it), its output piped."""
+    background job of a non-interactive shell would ignore it), its output piped; outside
+    the run of the Nox session running these tests ($HARNESS_RUN)."""
     return subprocess.Popen(
         [sys.executable, "-m", *module_args],
         cwd=cwd,
+        env={name: value for name, value in os.environ.items() if name != "HARNESS_RUN"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

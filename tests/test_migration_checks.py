@@ -18,7 +18,7 @@ import pytest
 from conftest import app_command, invoke
 from harness.clones import PostgresScratch, SQLiteScratch
 from harness.config import parse_config
-from harness.databases import admin_conninfo
+from harness.databases import admin_conninfo, service_url
 from harness.exceptions import ConfigError, MigrationError
 from harness.migration_checks import MigrationChecker, check_all, histories, planned
 from harness.migrations import History
@@ -492,19 +492,16 @@ def test_on_postgresql_an_env_py_with_its_own_url_leaves_that_database_untouched
 ):
     config, record = postgres
     own = f"{record.name}_own"
-    admin = f"host=127.0.0.1 port={record.cluster_port} user=postgres dbname=postgres"
+    admin = admin_conninfo(record)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{own}"')
     try:
-        monkeypatch.setenv(
-            "FIXTURE_OWN_DATABASE_URL",
-            f"postgresql+psycopg://postgres@127.0.0.1:{record.cluster_port}/{own}",
-        )
+        monkeypatch.setenv("FIXTURE_OWN_DATABASE_URL", service_url(record, config, own))
         with pytest.raises(MigrationError, match="refused before it connected"):
             MigrationChecker(
                 history("own_url_from_environment"), PostgresScratch(config, record, "o")
             ).run()
-        with psycopg.connect(admin.replace("dbname=postgres", f"dbname={own}")) as connection:
+        with psycopg.connect(admin.rsplit("/", 1)[0] + f"/{own}") as connection:
             tables = connection.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()

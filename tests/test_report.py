@@ -347,7 +347,7 @@ def test_a_password_in_a_junit_file_is_masked_in_the_merged_junit_and_the_summar
     )
     write_run(layout, RunRecord("contracts-postgres", "contracts", "postgres"), leaky)
 
-    built = report.build(config, tmp_path / "pyproject.toml")
+    built = report.build(config)
 
     for text in (built.summary, layout.summary.read_text(), layout.merged_junit.read_text()):
         assert "hunter2" not in text
