@@ -506,18 +506,15 @@ def test_a_database_service_that_never_used_the_run_database_is_noticed_at_down(
 MIGRATION_FIXTURES = Path(__file__).parent / "fixtures" / "migrations"
 
 
+def migrated_by(make_config, history: str):
+    """A one-service config whose database is migrated by fixture history `history`."""
+    service = {"command": app_command(), "database": True}
+    return make_config({"api": {**service, "migrations": str(MIGRATION_FIXTURES / history)}})
+
+
 def test_up_migrates_with_an_env_py_that_connects_itself_to_the_url_it_is_given(make_config):
     """Alembic's own template connects to `sqlalchemy.url` itself: the run's database."""
-    config = make_config(
-        {
-            "api": {
-                "command": app_command(),
-                "database": True,
-                "migrations": str(MIGRATION_FIXTURES / "ignores_connection"),
-            }
-        }
-    )
-    stack = Stack(config, "own-engine")
+    stack = Stack(migrated_by(make_config, "ignores_connection"), "own-engine")
 
     state = stack.up("sqlite", auto_ports=True)
     try:
@@ -535,16 +532,7 @@ def test_up_refuses_an_env_py_that_connects_to_a_database_of_its_own(
     """As an env.py that builds its URL from the project's settings: never reached."""
     own = tmp_path / "development.sqlite3"
     monkeypatch.setenv("FIXTURE_OWN_DATABASE_URL", f"sqlite:///{own}")
-    config = make_config(
-        {
-            "api": {
-                "command": app_command(),
-                "database": True,
-                "migrations": str(MIGRATION_FIXTURES / "own_url_from_environment"),
-            }
-        }
-    )
-    stack = Stack(config, "own-url")
+    stack = Stack(migrated_by(make_config, "own_url_from_environment"), "own-url")
 
     with pytest.raises(HarnessError, match="refused before it connected"):
         stack.up("sqlite", auto_ports=True)
