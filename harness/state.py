@@ -39,7 +39,8 @@ class ServiceRecord:
     started_at: str
     healthy_after: float | None = None  # seconds from spawn to its first healthy answer
     stop_timeout: float = 5.0  # its grace after SIGTERM, so teardown needs no config
-    level: int = 0  # its dependency level: teardown stops the highest level first
+    # the services it depends on: teardown stops it before any of them
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,11 +127,21 @@ class RunState:
             database = data["database"]
             database["cluster"] = _process(database.get("cluster"))
             data["database"] = DatabaseRecord(**database)
+        services = data.get("services", {})
+        _levels_to_dependencies(services)
         data["services"] = {
             name: ServiceRecord(**{**record, "process": _process(record["process"])})
-            for name, record in data.get("services", {}).items()
+            for name, record in services.items()
         }
         return cls(**data)
+
+
+def _levels_to_dependencies(services: dict[str, dict[str, Any]]) -> None:
+    """A state file from before dependencies were recorded gave each service a `level`:
+    read it as depending on every service of a lower level, which stops them in that order."""
+    levels = {name: record.pop("level") for name, record in services.items() if "level" in record}
+    for name, level in levels.items():
+        services[name]["depends_on"] = [other for other, lower in levels.items() if lower < level]
 
 
 def _process(data: dict[str, Any] | None) -> ProcessRecord | None:
