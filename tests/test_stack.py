@@ -617,6 +617,12 @@ def _once_healthy(stack: Stack, name: str) -> RunState:
     raise AssertionError(f"{name} never became healthy")
 
 
+def _needing(dependency: str) -> dict:
+    """A service that depends on `dependency` and exits at start unless it answers."""
+    variable = f"{dependency.upper()}_SERVICE_URL"
+    return {"command": app_command("healthy", "--needs", variable), "depends_on": [dependency]}
+
+
 def _health(record) -> int:
     return httpx.get(record.url + "/health", timeout=5).status_code
 
@@ -630,14 +636,8 @@ def test_a_slow_dependency_holds_back_its_own_dependants_and_nothing_else(make_c
                 "start_timeout": 120,
             },
             "fast": {"command": app_command("healthy", "--name", "fast")},
-            "after-fast": {
-                "command": app_command("healthy", "--needs", "FAST_SERVICE_URL"),
-                "depends_on": ["fast"],
-            },
-            "after-slow": {
-                "command": app_command("healthy", "--needs", "SLOW_SERVICE_URL"),
-                "depends_on": ["slow"],
-            },
+            "after-fast": _needing("fast"),
+            "after-slow": _needing("slow"),
         }
     )
     stack = Stack(config, "overlap")
@@ -695,10 +695,7 @@ def test_services_without_the_database_start_while_it_is_migrated(make_config, t
                 "migrations": str(_gated_history(tmp_path, gate)),
                 "start_timeout": 120,
             },
-            "front": {  # no database of its own, but it needs api, which needs it
-                "command": app_command("healthy", "--needs", "API_SERVICE_URL"),
-                "depends_on": ["api"],
-            },
+            "front": _needing("api"),  # no database of its own, but api needs it
         }
     )
     stack = Stack(config, "overlap-db")
