@@ -31,9 +31,9 @@ from lifecycle import timed_cycle  # benchmarks/lifecycle.py, beside this script
 
 from harness.config import HarnessConfig, load_config
 from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
-from harness.pgcluster import TMPFS
 from harness.processes import processes_carrying
 from harness.stack import Stack
+from harness.tmpfs import TMPFS
 
 ROOT = Path(__file__).parents[1]
 MARKER = "HARNESS_SOAK"

@@ -14,19 +14,17 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.engine import make_url
 
-from harness import databases
+from harness import databases, tmpfs
 from harness.config import HarnessConfig
 from harness.migrations import migrate_all
 from harness.state import DatabaseRecord
 
-TMPFS = Path("/dev/shm")
-TMPFS_ROOM = 256 * 2**20  # bytes tmpfs must have free to take the checks' SQLite files
+TMPFS_ROOM = tmpfs.SQLITE_ROOM  # bytes tmpfs must have free to take the checks' SQLite files
 
 
 class ScratchDatabases(Protocol):
@@ -62,12 +60,8 @@ class SQLiteScratch:
     def on_tmpfs(cls, fallback: Path) -> SQLiteScratch:
         """Files in a directory of their own on tmpfs when it has room (commits then wait for
         no disk), else in `fallback`."""
-        try:
-            if TMPFS.is_dir() and shutil.disk_usage(TMPFS).free >= TMPFS_ROOM:
-                return cls(Path(tempfile.mkdtemp(prefix="harness-scratch-", dir=TMPFS)), True)
-        except OSError:
-            pass  # not writable: the disk will do
-        return cls(fallback)
+        directory = tmpfs.directory("harness-scratch-", TMPFS_ROOM)
+        return cls(directory, owns_directory=True) if directory else cls(fallback)
 
     def create(self, copy_of: str | None = None) -> str:
         path = self._directory / f"db-{next(self._numbers)}.sqlite3"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-from harness import pgcluster
+from harness import pgcluster, tmpfs
 from harness.config import HarnessConfig
 from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.masking import mask_secrets as mask_url
@@ -59,8 +60,16 @@ def provision(
     that a crash at any point leaves a state file from which cleanup can finish the job.
     """
     if backend == "sqlite":
-        path = run.path / SQLITE_FILE
-        database = DatabaseRecord(backend="sqlite", name=str(path), display_url=f"sqlite:///{path}")
+        directory = tmpfs.directory(f"harness-{run.run_id}-", tmpfs.SQLITE_ROOM)
+        if directory is not None:
+            run.data_dir_path.write_text(str(directory))  # for a salvage
+        path = (directory or run.path) / SQLITE_FILE
+        database = DatabaseRecord(
+            backend="sqlite",
+            name=str(path),
+            display_url=f"sqlite:///{path}",
+            data_dir=str(directory) if directory else None,
+        )
         record(database)
         return database
     database = DatabaseRecord(
@@ -103,10 +112,10 @@ def _provision_on_cluster(
 
     def remember_cluster(cluster: pgcluster.Cluster) -> None:
         database.cluster = cluster.process
-        database.cluster_data_dir = str(cluster.data_root)
+        database.data_dir = str(cluster.data_root)
         database.cluster_port = cluster.port
         database.display_url = mask_url(service_url(database, config))
-        run.cluster_data_path.write_text(str(cluster.data_root))  # for a salvage
+        run.data_dir_path.write_text(str(cluster.data_root))  # for a salvage
         record(database)
 
     cluster = pgcluster.start_cluster(
@@ -153,7 +162,7 @@ def _server_url(record: DatabaseRecord) -> URL:
         return URL.create(
             "postgresql",
             username=pgcluster.SUPERUSER,
-            password=pgcluster.read_secret(Path(record.cluster_data_dir or "")),
+            password=pgcluster.read_secret(Path(record.data_dir or "")),
             host="127.0.0.1",
             port=record.cluster_port,
             database=record.name,
@@ -211,6 +220,12 @@ def remove_sqlite_file(path: Path) -> None:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
+def remove_data_dir(directory: Path) -> None:
+    """Delete a directory harness made for a database's files (only ever one named so)."""
+    if directory.name.startswith("harness-"):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def release(record: DatabaseRecord) -> None:
     """Drop what the run created (or stop its throwaway cluster, and so all of it).
 
@@ -219,9 +234,11 @@ def release(record: DatabaseRecord) -> None:
     """
     if record.backend == "sqlite":
         remove_sqlite_file(Path(record.name))
+        remove_data_dir(Path(record.data_dir or ""))
         return
     if record.cluster is not None:
-        pgcluster.stop_cluster(record.cluster, Path(record.cluster_data_dir or ""))
+        pgcluster.stop_cluster(record.cluster)
+        remove_data_dir(Path(record.data_dir or ""))
         return
     ledger = run_ledger(record)
     owed = ledger.names() if ledger else []

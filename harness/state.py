@@ -55,7 +55,9 @@ class DatabaseRecord:
     name: str
     display_url: str
     cluster: ProcessRecord | None = None
-    cluster_data_dir: str | None = None
+    # the directory harness made for its files (the cluster's data, or the SQLite file's,
+    # on tmpfs), removed with it
+    data_dir: str | None = None
     cluster_port: int | None = None
     # PostgreSQL's transaction count on it once migrated, before any service started, and
     # the services given it (`database = true`): what tells a database no service used
@@ -126,6 +128,8 @@ class RunState:
         if data.get("database"):
             database = data["database"]
             database["cluster"] = _process(database.get("cluster"))
+            if "cluster_data_dir" in database:  # its name before SQLite had one too
+                database["data_dir"] = database.pop("cluster_data_dir")
             data["database"] = DatabaseRecord(**database)
         services = data.get("services", {})
         _levels_to_dependencies(services)
@@ -185,9 +189,10 @@ class RunDirectory:
         return self.path / "token"
 
     @property
-    def cluster_data_path(self) -> Path:
-        """Where the run's throwaway cluster keeps its data, on its own likewise."""
-        return self.path / "cluster-data"
+    def data_dir_path(self) -> Path:
+        """Where the run's database keeps its files when not in the run directory (the
+        throwaway cluster's data, a SQLite file on tmpfs), on its own likewise."""
+        return self.path / "data-dir"
 
     def left_unreadable(self) -> bool:
         """True when the run's directory is there but no state can be read from it (a

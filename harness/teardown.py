@@ -127,10 +127,8 @@ def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) ->
         else:
             killed = processes.kill_tagged(token)
             report.notes.append(f"killed {len(killed)} process(es) carrying the run's token")
-        if run.cluster_data_path.exists():
-            data_root = Path(run.cluster_data_path.read_text().strip())
-            if data_root.name.startswith("harness-"):  # only ever a directory harness made
-                shutil.rmtree(data_root, ignore_errors=True)
+        if run.data_dir_path.exists():
+            databases.remove_data_dir(Path(run.data_dir_path.read_text().strip()))
         elif run.created_databases.names():
             owing = RunState(
                 run_id=run.run_id,

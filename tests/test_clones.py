@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import app_command
-from harness import clones
+from harness import clones, tmpfs
 from harness.clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.exceptions import BackendUnavailableError
@@ -114,7 +114,7 @@ def test_a_clone_whose_name_is_taken_is_never_dropped_by_close(config, server, m
 def test_scratch_on_tmpfs_is_a_directory_of_its_own_that_close_removes(tmp_path, monkeypatch):
     shm = tmp_path / "shm"
     shm.mkdir()
-    monkeypatch.setattr(clones, "TMPFS", shm)
+    monkeypatch.setattr(tmpfs, "TMPFS", shm)
     scratch = SQLiteScratch.on_tmpfs(tmp_path / "fallback")
 
     url = scratch.create()

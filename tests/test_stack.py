@@ -60,7 +60,8 @@ def test_database_services_get_database_url(make_config):
     state = stack.up("sqlite", auto_ports=True)
     try:
         env = httpx.get(state.services["api"].url + "/env").json()
-        assert env["DATABASE_URL"] == f"sqlite:///{stack.run.path / 'database.sqlite3'}"
+        assert env["DATABASE_URL"] == f"sqlite:///{state.database.name}"
+        assert Path(state.database.name).name == "database.sqlite3"
     finally:
         assert stack.down().ok
     assert_nothing_left(state)
