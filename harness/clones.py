@@ -188,6 +188,11 @@ class DatabaseTemplate:
             scratch.close()
             raise
 
+    @property
+    def url(self) -> str:
+        """The template's own URL (to compare with, never to hand a test: clone it)."""
+        return self._url
+
     def clone(self) -> str:
         """The URL of a new database with the template's schema and rows."""
         return self._scratch.create(copy_of=self._url)
