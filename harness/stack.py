@@ -34,7 +34,7 @@ from harness.ports import HOST, PortReservations, is_port_free, port_owner
 from harness.processes import ProcessRecord
 from harness.reaper import start_reaper
 from harness.run_records import ReportsLayout
-from harness.signals import sigterm_raises
+from harness.signals import signals_deferred, sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 from harness.teardown import Teardown, salvage, stop_service, take_down
 
@@ -208,9 +208,11 @@ class Stack:
                     ready.add(name)
         except BaseException:
             cancelled.set()
+            # nothing may be created once teardown starts: a second Ctrl-C cannot cut this short
+            with signals_deferred():
+                pool.shutdown(wait=True)
             raise
-        finally:
-            pool.shutdown(wait=True)  # nothing is spawned or created after teardown starts
+        pool.shutdown(wait=True)
 
     def _save(self, state: RunState, change: Callable[[], object] = lambda: None) -> None:
         """Apply `change` to the state and save it, one thread at a time."""
