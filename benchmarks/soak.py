@@ -124,6 +124,7 @@ def main() -> None:
             "soak: --cycles must be at least 2 (growth compares the last with the first)"
         )
     config = load_config(args.config)
+    config.make_importable()  # the migrations run here
     marker = uuid.uuid4().hex
     os.environ[MARKER] = marker  # every process a cycle starts inherits it
     print(
