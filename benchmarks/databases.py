@@ -1,114 +1,141 @@
-"""Benchmark: a fresh database per test, cloned from a migrated template, per back end.
+"""Benchmark: a fresh database per test, cloned from a migrated template, per back end,
+beside the bare copy on the same server in the same run.
 
-For SQLite and PostgreSQL (a throwaway cluster, or HARNESS_POSTGRES_URL), prints the
-median time of `clone()` over N clones, beside the baseline measured in the same process:
-a new empty database migrated from base with every service's history. Saves every sample
-as JSON.
+For SQLite the bare copy is a file copy of the template; for PostgreSQL (a throwaway
+cluster, or HARNESS_POSTGRES_URL) a bare `CREATE DATABASE … TEMPLATE` on one held
+connection (the server's default strategy, and FILE_COPY where the clone uses it). Clone
+and bare copy alternate, so both see the same load; `clone_ratio` is the median of the
+paired ratios. Prints and saves (JSON) every sample.
 
-    python benchmarks/databases.py [--clones 50] [--baseline 10] [--out FILE.json]
+    python benchmarks/databases.py [--clones 50] [--out FILE.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
 from harness import databases
 from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import HarnessConfig, load_config
-from harness.migrations import migrate_all
 from harness.stack import Stack
 from harness.state import DatabaseRecord
 
 ROOT = Path(__file__).parents[1]
 
 
-def samples(count: int, make: Callable[[int], str], drop: Callable[[str], None]) -> list[float]:
-    """Seconds taken by each of `count` calls of `make`; each result dropped untimed."""
-    times = []
-    for number in range(count):
-        started = time.perf_counter()
-        made = make(number)
-        times.append(time.perf_counter() - started)
-        drop(made)
-    return times
+def timed(make: Callable[[], str], drop: Callable[[str], None]) -> float:
+    """Seconds `make` took; what it made is dropped untimed."""
+    started = time.perf_counter()
+    made = make()
+    elapsed = time.perf_counter() - started
+    drop(made)
+    return elapsed
 
 
-def fresh_and_migrated(
-    config: HarnessConfig, record: DatabaseRecord, directory: Path
-) -> tuple[Callable[[int], str], Callable[[str], None]]:
-    """The baseline: make a new empty database and migrate it; and how to drop one."""
+def bare_copies(
+    record: DatabaseRecord, template_url: str, directory: Path
+) -> dict[str, tuple[Callable[[], str], Callable[[str], None]]]:
+    """The bare copies to compare a clone with: (make, drop) by name."""
     if record.backend == "sqlite":
+        source = template_url.removeprefix("sqlite:///")
+        target = str(directory / "bare.sqlite3")
+        return {"file copy": (lambda: shutil.copyfile(source, target), os.unlink)}
+    connection = databases.admin_connection(databases.admin_conninfo(record), "the server")
+    template = make_url(template_url).database or ""
 
-        def make_file(number: int) -> str:
-            url = f"sqlite:///{directory / f'fresh-{number}.sqlite3'}"
-            migrate_all(config, url)
-            return url
+    def copy(strategy: str | None) -> tuple[Callable[[], str], Callable[[str], None]]:
+        def make() -> str:
+            name = f"{record.name}_bare"
+            statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+            if strategy:
+                statement += sql.SQL(" STRATEGY " + strategy)
+            connection.execute(statement)
+            return name
 
-        return make_file, lambda url: Path(url.removeprefix("sqlite:///")).unlink()
-    conninfo = databases.admin_conninfo(record)
+        return make, lambda name: databases.drop_on(connection, name)
 
-    def make_database(number: int) -> str:
-        name = f"{record.name}_f{number}"
-        databases.create_database(conninfo, name, "the benchmark's server")
-        migrate_all(config, databases.service_url(record, config, name))
-        return name
-
-    return make_database, lambda name: databases.drop_database(conninfo, name)
+    copies = {"CREATE DATABASE TEMPLATE": copy(None)}
+    strategy = databases.copy_strategy(record, connection)
+    if strategy:
+        copies[f"… STRATEGY {strategy}"] = copy(strategy)
+    return copies
 
 
-def measure(config: HarnessConfig, backend: str, clones: int, baseline: int) -> dict[str, object]:
+def measure(config: HarnessConfig, backend: str, clones: int) -> dict[str, object]:
     stack = Stack(config, f"bench-clones-{backend}")
-    state = stack.up(backend, auto_ports=True)
+    state = stack.up(backend, auto_ports=True, database_only=True)
     try:
         assert state.database is not None
         with tempfile.TemporaryDirectory() as directory:
             scratch = scratch_for(config, state.database, "bench", Path(directory))
             template = DatabaseTemplate(config, scratch)
             try:
-                clone_times = samples(clones, lambda _: template.clone(), template.drop)
+                bare = bare_copies(state.database, template.url, Path(directory))
+                clone_times: list[float] = []
+                bare_times: dict[str, list[float]] = {name: [] for name in bare}
+                for _ in range(clones + 1):  # the first pair warms up
+                    clone_times.append(timed(template.clone, template.drop))
+                    for name, (make, drop) in bare.items():
+                        bare_times[name].append(timed(make, drop))
             finally:
                 template.close()
-            make, drop = fresh_and_migrated(config, state.database, Path(directory))
-            fresh_times = samples(baseline, make, drop)
     finally:
         report = stack.down()
         if not report.ok:
             raise SystemExit(f"teardown problems: {report.problems}")
-    clone_median, fresh_median = statistics.median(clone_times), statistics.median(fresh_times)
-    return {
+    clone_times = clone_times[1:]
+    result: dict[str, object] = {
+        "clone_median_ms": round(statistics.median(clone_times) * 1000, 3),
         "clone_ms": [round(t * 1000, 3) for t in clone_times],
-        "fresh_and_migrated_ms": [round(t * 1000, 3) for t in fresh_times],
-        "clone_median_ms": round(clone_median * 1000, 3),
-        "fresh_and_migrated_median_ms": round(fresh_median * 1000, 3),
-        "speedup": round(fresh_median / clone_median, 1),
+        "bare": {},
     }
+    reference = next(iter(bare_times))
+    for name, times in bare_times.items():
+        times = times[1:]
+        ratio = statistics.median(c / b for c, b in zip(clone_times, times, strict=True))
+        result["bare"][name] = {  # type: ignore[index]
+            "median_ms": round(statistics.median(times) * 1000, 3),
+            "clone_ratio": round(ratio, 3),
+            "ms": [round(t * 1000, 3) for t in times],
+        }
+        if name == reference:
+            result["clone_ratio"] = round(ratio, 3)
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clones", type=int, default=50)
-    parser.add_argument("--baseline", type=int, default=10)
     parser.add_argument("--out", default=str(ROOT / "reports" / "benchmarks" / "databases.json"))
     args = parser.parse_args()
     config = load_config(ROOT / "pyproject.toml")
-    results = {}
-    for backend in ("sqlite", "postgres"):
-        results[backend] = measure(config, backend, args.clones, args.baseline)
-        result = results[backend]
-        print(
-            f"{backend:9} clone median {result['clone_median_ms']:8.2f} ms over {args.clones}  "
-            f"fresh+migrate median {result['fresh_and_migrated_median_ms']:8.2f} ms over "
-            f"{args.baseline}  ({result['speedup']}x)"
-        )
+    config.make_importable()  # the migrations run here
+    results = {backend: measure(config, backend, args.clones) for backend in ("sqlite", "postgres")}
+    print(f"median of {args.clones} clones, each paired with the bare copies right after it")
+    for backend, result in results.items():
+        print(f"{backend:9} clone {result['clone_median_ms']:7.2f} ms")
+        for name, bare in result["bare"].items():  # type: ignore[attr-defined]
+            print(
+                f"{'':9} {name:<30} {bare['median_ms']:7.2f} ms   "
+                f"clone / this: {bare['clone_ratio']:.2f} (median of paired ratios)"
+            )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"clones": args.clones, "results": results}, indent=2))
+    summary = {"clones": args.clones, "load_average": os.getloadavg(), "results": results}
+    out.write_text(json.dumps(summary, indent=2))
     print(f"samples saved to {out}")
 
 

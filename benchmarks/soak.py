@@ -31,9 +31,9 @@ from lifecycle import timed_cycle  # benchmarks/lifecycle.py, beside this script
 
 from harness.config import HarnessConfig, load_config
 from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
-from harness.pgcluster import TMPFS
 from harness.processes import processes_carrying
 from harness.stack import Stack
+from harness.tmpfs import TMPFS
 
 ROOT = Path(__file__).parents[1]
 MARKER = "HARNESS_SOAK"
@@ -124,6 +124,7 @@ def main() -> None:
             "soak: --cycles must be at least 2 (growth compares the last with the first)"
         )
     config = load_config(args.config)
+    config.make_importable()  # the migrations run here
     marker = uuid.uuid4().hex
     os.environ[MARKER] = marker  # every process a cycle starts inherits it
     print(

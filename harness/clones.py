@@ -14,19 +14,18 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
+import psycopg
 from sqlalchemy.engine import make_url
 
-from harness import databases
+from harness import databases, tmpfs
 from harness.config import HarnessConfig
 from harness.migrations import migrate_all
 from harness.state import DatabaseRecord
 
-TMPFS = Path("/dev/shm")
-TMPFS_ROOM = 256 * 2**20  # bytes tmpfs must have free to take the checks' SQLite files
+TMPFS_ROOM = tmpfs.SQLITE_ROOM  # bytes tmpfs must have free to take the checks' SQLite files
 
 
 class ScratchDatabases(Protocol):
@@ -62,12 +61,8 @@ class SQLiteScratch:
     def on_tmpfs(cls, fallback: Path) -> SQLiteScratch:
         """Files in a directory of their own on tmpfs when it has room (commits then wait for
         no disk), else in `fallback`."""
-        try:
-            if TMPFS.is_dir() and shutil.disk_usage(TMPFS).free >= TMPFS_ROOM:
-                return cls(Path(tempfile.mkdtemp(prefix="harness-scratch-", dir=TMPFS)), True)
-        except OSError:
-            pass  # not writable: the disk will do
-        return cls(fallback)
+        directory = tmpfs.directory("harness-scratch-", TMPFS_ROOM)
+        return cls(directory, owns_directory=True) if directory else cls(fallback)
 
     def create(self, copy_of: str | None = None) -> str:
         path = self._directory / f"db-{next(self._numbers)}.sqlite3"
@@ -96,7 +91,8 @@ class SQLiteScratch:
 
 
 class PostgresScratch:
-    """Databases `<run database>_<tag><n>` on the run's server.
+    """Databases `<run database>_<tag><n>` on the run's server, made and dropped on one
+    admin connection kept open until `close` (a connection costs more than a copy).
 
     `tag` (an xdist worker id, say) keeps the names of parallel users apart.
     """
@@ -112,16 +108,30 @@ class PostgresScratch:
         self._numbers = itertools.count(1)
         self._made: set[str] = set()
         self._where = f"the run's server ({record.display_url})"
+        self._admin: psycopg.Connection | None = None
+        self._strategy: str | None = None
+
+    def _connection(self) -> psycopg.Connection:
+        if self._admin is None or self._admin.closed:
+            self._admin = databases.admin_connection(self._conninfo, self._where)
+            self._strategy = databases.copy_strategy(self._record, self._admin)
+        return self._admin
 
     def create(self, copy_of: str | None = None) -> str:
         name = f"{self._prefix}d{next(self._numbers)}"
+        connection = self._connection()
         template = None
         if copy_of is not None:
             template = self._name(copy_of)
             # an env.py that leaves its pool open would make the copy fail
-            databases.end_sessions(self._conninfo, template)
-        databases.create_database(
-            self._conninfo, name, self._where, template=template, ledger=self._ledger
+            databases.end_sessions_on(connection, template)
+        databases.create_on(
+            connection,
+            name,
+            self._where,
+            template=template,
+            ledger=self._ledger,
+            strategy=self._strategy if template else None,
         )
         self._made.add(name)
         return databases.service_url(self._record, self._config, name)
@@ -133,11 +143,16 @@ class PostgresScratch:
         self._drop(name)
 
     def close(self) -> None:
-        for name in sorted(self._made):
-            self._drop(name)
+        try:
+            for name in sorted(self._made):
+                self._drop(name)
+        finally:
+            if self._admin is not None:
+                self._admin.close()
+                self._admin = None
 
     def _drop(self, name: str) -> None:
-        databases.drop_database(self._conninfo, name)
+        databases.drop_on(self._connection(), name)
         self._made.discard(name)
         if self._ledger is not None:
             self._ledger.discard(name)
@@ -172,6 +187,11 @@ class DatabaseTemplate:
         except BaseException:
             scratch.close()
             raise
+
+    @property
+    def url(self) -> str:
+        """The template's own URL (to compare with, never to hand a test: clone it)."""
+        return self._url
 
     def clone(self) -> str:
         """The URL of a new database with the template's schema and rows."""

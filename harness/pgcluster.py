@@ -34,11 +34,11 @@ from pathlib import Path
 
 import psycopg
 
+from harness import tmpfs
 from harness.exceptions import BackendUnavailableError
 from harness.processes import ProcessRecord, log_tail, spawn, stop_group
 
 SUPERUSER = "postgres"
-TMPFS = Path("/dev/shm")
 TMPFS_MIN_FREE = 1 << 30
 START_TIMEOUT = 30.0
 SECRET_FILE = "secret"
@@ -169,7 +169,7 @@ def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
         return cache
     user = _server_user()
     cache_root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="harness-initdb-", dir=_scratch_parent(cache_root)))
+    scratch = tmpfs.directory_or_under("harness-initdb-", TMPFS_MIN_FREE, cache_root)
     try:
         _give_to(scratch, user)
         result = _run_as(
@@ -199,16 +199,6 @@ def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return cache
-
-
-def _scratch_parent(fallback: Path) -> Path:
-    """tmpfs when it has room, else `fallback`: where a cluster's data directory lives."""
-    try:
-        if shutil.disk_usage(TMPFS).free >= TMPFS_MIN_FREE:
-            return TMPFS
-    except OSError:
-        pass
-    return fallback
 
 
 @dataclass(frozen=True)
@@ -300,9 +290,7 @@ def start_cluster(
     """
     template = cached_initdb(binaries, cache_root)
     user = _server_user()
-    data_root = Path(
-        tempfile.mkdtemp(prefix=f"harness-{run_path.name}-", dir=_scratch_parent(run_path))
-    )
+    data_root = tmpfs.directory_or_under(f"harness-{run_path.name}-", TMPFS_MIN_FREE, run_path)
     try:
         shutil.copytree(template, data_root / "data", symlinks=True)
         socket_dir = run_path / "postgres-socket"
@@ -350,8 +338,6 @@ def start_cluster(
             time.sleep(0.02)
 
 
-def stop_cluster(process: ProcessRecord, data_root: Path) -> None:
-    """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL; then delete its data."""
+def stop_cluster(process: ProcessRecord) -> None:
+    """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL."""
     stop_group(process, grace=10.0, signals=(signal.SIGINT, signal.SIGQUIT))
-    if data_root.name.startswith("harness-"):  # only ever a directory start_cluster made
-        shutil.rmtree(data_root, ignore_errors=True)

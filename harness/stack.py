@@ -14,10 +14,12 @@ import sys
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -32,12 +34,13 @@ from harness.ports import HOST, PortReservations, is_port_free, port_owner
 from harness.processes import ProcessRecord
 from harness.reaper import start_reaper
 from harness.run_records import ReportsLayout
-from harness.signals import sigterm_raises
+from harness.signals import signals_deferred, sigterm_raises
 from harness.state import RunDirectory, RunState, ServiceRecord, list_runs
 from harness.teardown import Teardown, salvage, stop_service, take_down
 
 RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
+_DATABASE = ":database"  # what services with database = true need first (no service name)
 _NOT_INHERITED = frozenset({databases.POSTGRES_URL_VARIABLE, "DATABASE_URL"})
 
 
@@ -61,6 +64,7 @@ class Stack:
         self.config = config
         self.run = RunDirectory(config.run_dir / "runs", run_id)
         self.reservations = PortReservations.under(config.run_dir)
+        self._saving = threading.Lock()  # the database is recorded from a thread of its own
 
     @property
     def run_id(self) -> str:
@@ -164,13 +168,69 @@ class Stack:
     def _start(
         self, state: RunState, *, auto_ports: bool, coverage: bool, database_only: bool
     ) -> None:
+        """Start each service the moment what it needs is ready: its dependencies healthy,
+        and the database provisioned and migrated if it uses it (or depends on one that
+        does). The database is prepared in a thread meanwhile; every spawn (and its
+        prestart steps) happens here, and is in the state file before anything waits on it.
+        """
         ports = {} if database_only else self._allocate_ports(auto_ports)
         urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
         base_env = self._base_env(state, urls, coverage)
+        if database_only:
+            self._prepare_database(state, base_env, threading.Event(), migrate=False)
+            return
+        needs = {
+            name: {*service.depends_on, *([_DATABASE] if service.database else [])}
+            for name, service in self.config.services.items()
+        }
+        pending = [name for level in self.config.start_order() for name in level]
+        ready: set[str] = set()
+        database_url = ""
+        cancelled = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=len(pending) + 1)
+        try:
+            running: dict[Future[Any], str] = {
+                pool.submit(self._prepare_database, state, base_env, cancelled): _DATABASE
+            }
+            while pending or running:
+                for name in [name for name in pending if needs[name] <= ready]:
+                    pending.remove(name)
+                    service = self.config.services[name]
+                    env = self._service_env(service, base_env, ports[name], database_url)
+                    process = self._start_service(state, service, ports[name], env)
+                    running[pool.submit(self._wait_healthy, state, name, process, cancelled)] = name
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    name = running.pop(future)
+                    if name == _DATABASE:
+                        database_url = result
+                    ready.add(name)
+        except BaseException:
+            cancelled.set()
+            # nothing may be created once teardown starts: a second Ctrl-C cannot cut this short
+            with signals_deferred():
+                pool.shutdown(wait=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def _save(self, state: RunState, change: Callable[[], object] = lambda: None) -> None:
+        """Apply `change` to the state and save it, one thread at a time."""
+        with self._saving:
+            change()
+            self.run.save(state)
+
+    def _prepare_database(
+        self,
+        state: RunState,
+        base_env: dict[str, str],
+        cancelled: threading.Event,
+        migrate: bool = True,
+    ) -> str:
+        """Provision the run's database and migrate every history; its services' URL."""
 
         def record_database(record: databases.DatabaseRecord) -> None:
-            state.database = record
-            self.run.save(state)
+            self._save(state, lambda: setattr(state, "database", record))
 
         database = databases.provision(
             state.backend,
@@ -181,17 +241,20 @@ class Stack:
             lambda: self.reservations.free_port(self.run_id),
             record_database,
         )
-        if database_only:
-            return
         database_url = databases.service_url(database, self.config)
+        if not migrate or cancelled.is_set():
+            return database_url
         migrate_all(self.config, database_url)
-        if any(service.database for service in self.config.services.values()):
+        users = [name for name, service in self.config.services.items() if service.database]
+        if users:
             started = databases.activity(database)
-            database.transactions_at_start = started.transactions if started else None
-            database.users = [n for n, s in self.config.services.items() if s.database]
-            self.run.save(state)
-        for number, level in enumerate(self.config.start_order()):
-            self._start_level(state, number, level, ports, base_env, database_url)
+
+            def remember_start() -> None:
+                database.transactions_at_start = started.transactions if started else None
+                database.users = users
+
+            self._save(state, remember_start)
+        return database_url
 
     def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
         """Configured ports first, so a free port found for another service is never one
@@ -260,63 +323,44 @@ class Stack:
             env["DATABASE_URL"] = database_url
         return env
 
-    def _start_level(
-        self,
-        state: RunState,
-        number: int,
-        level: list[str],
-        ports: dict[str, int],
-        base_env: dict[str, str],
-        database_url: str,
-    ) -> None:
-        """Spawn a dependency level at once, record it, then wait for each to be healthy."""
-        spawned = {}
-        for name in level:
-            service = self.config.services[name]
-            env = self._service_env(service, base_env, ports[name], database_url)
-            for step in service.prestart:
-                processes.run_step(
-                    name,
-                    self._command(step, ports[name]),
-                    env,
-                    self.run.logs / f"{name}.log",
-                    self.config.root,
-                    service.start_timeout,
-                )
-            spawned[name] = self._spawn(state, service, ports[name], env)
-            state.services[name].level = number
-        self.run.save(state)
-        spawned_at = time.monotonic()
-        cancelled = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=len(level))
-        try:
-            waits = {
-                pool.submit(
-                    processes.wait_healthy,
-                    name,
-                    process,
-                    state.services[name].url + self.config.services[name].health,
-                    self.config.services[name].start_timeout,
-                    Path(state.services[name].log_path),
-                    cancelled,
-                ): name
-                for name, process in spawned.items()
-            }
-            for wait in as_completed(waits):
-                wait.result()
-                state.services[waits[wait]].healthy_after = time.monotonic() - spawned_at
-        except BaseException:
-            cancelled.set()
-            raise
-        finally:
-            pool.shutdown(wait=True)
-
-    def _spawn(
+    def _start_service(
         self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
+        """Run the service's prestart steps, spawn it and record it in the state file."""
+        for step in service.prestart:
+            processes.run_step(
+                service.name,
+                self._command(step, port),
+                env,
+                self.run.logs / f"{service.name}.log",
+                self.config.root,
+                service.start_timeout,
+            )
         process, record = self._launch(service, port, env, service.name)
-        state.services[service.name] = record
+        record.depends_on = list(service.depends_on)
+        self._save(state, lambda: state.services.__setitem__(service.name, record))
         return process
+
+    def _wait_healthy(
+        self,
+        state: RunState,
+        name: str,
+        process: subprocess.Popen[bytes],
+        cancelled: threading.Event,
+    ) -> None:
+        record = state.services[name]
+        service = self.config.services[name]
+        spawned_at = time.monotonic()
+        processes.wait_healthy(
+            name,
+            process,
+            record.url + service.health,
+            service.start_timeout,
+            Path(record.log_path),
+            cancelled,
+        )
+        if not cancelled.is_set():
+            record.healthy_after = time.monotonic() - spawned_at
 
     def _launch(
         self, service: ServiceConfig, port: int, env: dict[str, str], label: str
@@ -460,8 +504,11 @@ class Stack:
         if not report.ok:
             raise RunStateError("; ".join(report.problems))
         base_env, database_url = self._wiring(state)
-        self._start_level(state, record.level, [name], {name: record.port}, base_env, database_url)
-        self.run.save(state)
+        service = self.config.services[name]
+        env = self._service_env(service, base_env, record.port, database_url)
+        process = self._start_service(state, service, record.port, env)
+        self._wait_healthy(state, name, process, threading.Event())
+        self._save(state)
         return state.services[name]
 
 

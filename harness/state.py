@@ -39,7 +39,8 @@ class ServiceRecord:
     started_at: str
     healthy_after: float | None = None  # seconds from spawn to its first healthy answer
     stop_timeout: float = 5.0  # its grace after SIGTERM, so teardown needs no config
-    level: int = 0  # its dependency level: teardown stops the highest level first
+    # the services it depends on: teardown stops it before any of them
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,7 +55,9 @@ class DatabaseRecord:
     name: str
     display_url: str
     cluster: ProcessRecord | None = None
-    cluster_data_dir: str | None = None
+    # the directory harness made for its files (the cluster's data, or the SQLite file's,
+    # on tmpfs), removed with it
+    data_dir: str | None = None
     cluster_port: int | None = None
     # PostgreSQL's transaction count on it once migrated, before any service started, and
     # the services given it (`database = true`): what tells a database no service used
@@ -125,12 +128,24 @@ class RunState:
         if data.get("database"):
             database = data["database"]
             database["cluster"] = _process(database.get("cluster"))
+            if "cluster_data_dir" in database:  # its name before SQLite had one too
+                database["data_dir"] = database.pop("cluster_data_dir")
             data["database"] = DatabaseRecord(**database)
+        services = data.get("services", {})
+        _levels_to_dependencies(services)
         data["services"] = {
             name: ServiceRecord(**{**record, "process": _process(record["process"])})
-            for name, record in data.get("services", {}).items()
+            for name, record in services.items()
         }
         return cls(**data)
+
+
+def _levels_to_dependencies(services: dict[str, dict[str, Any]]) -> None:
+    """A state file from before dependencies were recorded gave each service a `level`:
+    read it as depending on every service of a lower level, which stops them in that order."""
+    levels = {name: record.pop("level") for name, record in services.items() if "level" in record}
+    for name, level in levels.items():
+        services[name]["depends_on"] = [other for other, lower in levels.items() if lower < level]
 
 
 def _process(data: dict[str, Any] | None) -> ProcessRecord | None:
@@ -174,9 +189,10 @@ class RunDirectory:
         return self.path / "token"
 
     @property
-    def cluster_data_path(self) -> Path:
-        """Where the run's throwaway cluster keeps its data, on its own likewise."""
-        return self.path / "cluster-data"
+    def data_dir_path(self) -> Path:
+        """Where the run's database keeps its files when not in the run directory (the
+        throwaway cluster's data, a SQLite file on tmpfs), on its own likewise."""
+        return self.path / "data-dir"
 
     def left_unreadable(self) -> bool:
         """True when the run's directory is there but no state can be read from it (a

@@ -48,8 +48,9 @@ class Teardown:
 def take_down(
     run: RunDirectory, reservations: PortReservations, archive: Path, state: RunState
 ) -> Teardown:
-    """Stop every recorded process (highest dependency level first, each level in
-    parallel), release the database, free the ports; logs go to `archive/<run-id>/`.
+    """Stop every recorded process (each as soon as nothing that depends on it still runs,
+    all in parallel otherwise), release the database, free the ports; logs go to
+    `archive/<run-id>/`.
 
     When the database cannot be released yet, the state file is kept (services cleared,
     no owner) so that `down` again, `up` or `ports.clean` can finish the job.
@@ -59,9 +60,7 @@ def take_down(
     with signals_deferred(left.interrupted):
         _stop_reaper(state.reaper)
         at_down = _database_activity(state)
-        for level in _stop_levels(state):
-            with ThreadPoolExecutor(max_workers=len(level)) as pool:
-                list(pool.map(lambda record: _stop_one(record, report, left), level))
+        _stop_services(state, report, left)
         if state.database is not None:
             if databases.never_used(state.database, at_down):
                 report.notes.append(_unused_database_note(state.database))
@@ -128,10 +127,8 @@ def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) ->
         else:
             killed = processes.kill_tagged(token)
             report.notes.append(f"killed {len(killed)} process(es) carrying the run's token")
-        if run.cluster_data_path.exists():
-            data_root = Path(run.cluster_data_path.read_text().strip())
-            if data_root.name.startswith("harness-"):  # only ever a directory harness made
-                shutil.rmtree(data_root, ignore_errors=True)
+        if run.data_dir_path.exists():
+            databases.remove_data_dir(Path(run.data_dir_path.read_text().strip()))
         elif run.created_databases.names():
             owing = RunState(
                 run_id=run.run_id,
@@ -163,10 +160,27 @@ def _stop_reaper(reaper: ProcessRecord | None) -> None:
         processes.stop_group(reaper, REAPER_GRACE)
 
 
-def _stop_levels(state: RunState) -> list[list[ServiceRecord]]:
-    """The services in reverse dependency order: the highest level first."""
-    levels = sorted({record.level for record in state.services.values()}, reverse=True)
-    return [[r for r in state.services.values() if r.level == level] for level in levels]
+def _stop_services(state: RunState, report: Teardown, left: Remaining) -> None:
+    """Stop every recorded service, each once all the services depending on it have
+    stopped (reverse dependency order, and nothing waits for an unrelated service)."""
+    records = list(state.services.values())
+    stopped = {record.name: threading.Event() for record in records}
+    dependants = {
+        record.name: [other.name for other in records if record.name in other.depends_on]
+        for record in records
+    }
+
+    def stop_after_dependants(record: ServiceRecord) -> None:
+        try:
+            for dependant in dependants[record.name]:
+                stopped[dependant].wait()
+            _stop_one(record, report, left)
+        finally:
+            stopped[record.name].set()
+
+    if records:
+        with ThreadPoolExecutor(max_workers=len(records)) as pool:
+            list(pool.map(stop_after_dependants, records))
 
 
 class Remaining:

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from conftest import app_command
-from harness import clones
+from harness import clones, databases, tmpfs
 from harness.clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.exceptions import BackendUnavailableError
+from harness.processes import ProcessRecord
 from harness.stack import Stack
+from harness.state import DatabaseRecord
 
 HISTORY = Path(__file__).parent / "fixtures" / "history"
 
@@ -114,7 +116,7 @@ def test_a_clone_whose_name_is_taken_is_never_dropped_by_close(config, server, m
 def test_scratch_on_tmpfs_is_a_directory_of_its_own_that_close_removes(tmp_path, monkeypatch):
     shm = tmp_path / "shm"
     shm.mkdir()
-    monkeypatch.setattr(clones, "TMPFS", shm)
+    monkeypatch.setattr(tmpfs, "TMPFS", shm)
     scratch = SQLiteScratch.on_tmpfs(tmp_path / "fallback")
 
     url = scratch.create()
@@ -138,3 +140,39 @@ def test_scratch_falls_back_to_the_given_directory_when_tmpfs_lacks_room(tmp_pat
     assert url == f"sqlite:///{tmp_path / 'db-1.sqlite3'}"
     scratch.close()
     assert tmp_path.is_dir()
+
+
+def _admin_sessions(conninfo: str) -> set[int]:
+    """Backends on the `postgres` database of the server, the asking one aside."""
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = 'postgres' "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return {row[0] for row in rows}
+
+
+def test_clones_are_made_and_dropped_on_one_admin_session_that_close_ends(config, no_server_url):
+    stack = Stack(config, "one-session")
+    state = stack.up("postgres", auto_ports=True)
+    try:
+        conninfo = databases.admin_conninfo(state.database)
+        template = DatabaseTemplate(config, PostgresScratch(config, state.database, tag="s"))
+        (session,) = _admin_sessions(conninfo)
+        made = [template.clone() for _ in range(3)]
+        template.drop(made[0])
+        assert insert_widget(made[1]) == 1  # a real, migrated copy
+
+        assert _admin_sessions(conninfo) == {session}  # the same one throughout
+        template.close()
+        assert _admin_sessions(conninfo) == set()
+    finally:
+        assert stack.down().ok
+
+
+def test_the_copy_strategy_is_file_copy_only_on_the_throwaway_cluster(server):
+    with psycopg.connect(server, autocommit=True) as connection:
+        own = DatabaseRecord("postgres", "x", "", cluster=ProcessRecord(1, 0.0, ("postgres",)))
+        assert databases.copy_strategy(own, connection) == "FILE_COPY"
+        by_url = DatabaseRecord("postgres", "x", "")
+        assert databases.copy_strategy(by_url, connection) is None  # a real server's default

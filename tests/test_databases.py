@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from conftest import app_command, assert_nothing_left
-from harness import pgcluster
+from harness import pgcluster, tmpfs
 from harness.databases import (
     NAME_ROOM,
     POSTGRES_URL_VARIABLE,
@@ -53,7 +53,8 @@ def test_database_name_carries_the_run_id_and_fits_postgres_limits():
     assert len(name) + NAME_ROOM <= 63  # room for the clones' suffixes
 
 
-def test_sqlite_database_is_a_file_in_the_run_directory_removed_at_down(db_config):
+def test_sqlite_database_is_a_file_in_the_run_directory_removed_at_down(db_config, monkeypatch):
+    monkeypatch.setattr(tmpfs, "SQLITE_ROOM", 2**62)  # tmpfs has no room for it
     stack = Stack(db_config(), "lite")
     state = stack.up("sqlite", auto_ports=True)
     path = stack.run.path / "database.sqlite3"
@@ -61,6 +62,40 @@ def test_sqlite_database_is_a_file_in_the_run_directory_removed_at_down(db_confi
 
     assert stack.down().ok
     assert not path.exists()
+
+
+@pytest.fixture
+def shm(tmp_path, monkeypatch):
+    """A directory standing in for tmpfs."""
+    directory = tmp_path / "shm"
+    directory.mkdir()
+    monkeypatch.setattr(tmpfs, "TMPFS", directory)
+    return directory
+
+
+def test_sqlite_database_goes_to_tmpfs_in_a_directory_of_its_own_removed_at_down(db_config, shm):
+    stack = Stack(db_config(), "lite-shm")
+    state = stack.up("sqlite", auto_ports=True)
+    (directory,) = shm.iterdir()
+    assert directory.name.startswith("harness-lite-shm-")
+    assert state.database.name == str(directory / "database.sqlite3")
+    assert state.database.data_dir == str(directory)
+
+    assert stack.down().ok
+    assert list(shm.iterdir()) == []
+    assert not stack.run.path.exists()
+
+
+def test_a_sqlite_run_on_tmpfs_with_an_unreadable_state_still_loses_its_file(db_config, shm):
+    stack = Stack(db_config(), "lite-damaged")
+    state = stack.up("sqlite", auto_ports=True)
+    stack.run.state_path.write_text("{ not json")
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert list(shm.iterdir()) == []
+    assert_nothing_left(state)
 
 
 def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_server_url):
@@ -87,7 +122,7 @@ def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_s
         assert stack.down().ok
     assert_nothing_left(state)
     assert is_port_free(database.cluster_port)
-    assert not Path(database.cluster_data_dir).exists()
+    assert not Path(database.data_dir).exists()
 
 
 def _libpq(url: str) -> str:
@@ -98,10 +133,10 @@ def _libpq(url: str) -> str:
 def _socket_dir(stack: Stack, port: int) -> Path:
     """Where the run's cluster put its Unix socket (the run directory, or beside its data)."""
     state = stack.run.load()
-    assert state.database is not None and state.database.cluster_data_dir is not None
+    assert state.database is not None and state.database.data_dir is not None
     for directory in (
         stack.run.path / "postgres-socket",
-        Path(state.database.cluster_data_dir) / "socket",
+        Path(state.database.data_dir) / "socket",
     ):
         if (directory / f".s.PGSQL.{port}").exists():
             return directory
@@ -114,7 +149,7 @@ def test_throwaway_cluster_refuses_every_connection_without_its_secret(db_config
     database = state.database
     assert database is not None and database.cluster_port is not None
     try:
-        secret_file = pgcluster.secret_path(Path(database.cluster_data_dir or ""))
+        secret_file = pgcluster.secret_path(Path(database.data_dir or ""))
         secret = secret_file.read_text()
         socket_dir = _socket_dir(stack, database.cluster_port)
         assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
@@ -202,7 +237,7 @@ def test_a_cluster_that_cannot_be_locked_down_is_one_error_and_leaves_nothing(
     assert str(caught.value).startswith("could not set the throwaway cluster's password")
     assert "single-user mode refused by the test" in str(caught.value)
     assert not stack.run.path.exists()  # the data directory's fallback place, too
-    assert glob.glob(str(pgcluster.TMPFS / "harness-nolock-*")) == []
+    assert glob.glob(str(tmpfs.TMPFS / "harness-nolock-*")) == []
 
 
 def test_server_url_gets_a_run_database_and_only_that_one_is_dropped(

@@ -449,13 +449,13 @@ def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
     case = make_case(API)
     stack = Stack(case.config, "damaged-pg")
     state = case.watch(stack.up("postgres", auto_ports=True))
-    assert state.database is not None and state.database.cluster_data_dir is not None
+    assert state.database is not None and state.database.data_dir is not None
     damage(stack.run, "corrupted")
 
     report = stack.down()
 
     assert report.ok, report.problems
-    assert not Path(state.database.cluster_data_dir).exists()
+    assert not Path(state.database.data_dir).exists()
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
@@ -59,7 +60,8 @@ def test_database_services_get_database_url(make_config):
     state = stack.up("sqlite", auto_ports=True)
     try:
         env = httpx.get(state.services["api"].url + "/env").json()
-        assert env["DATABASE_URL"] == f"sqlite:///{stack.run.path / 'database.sqlite3'}"
+        assert env["DATABASE_URL"] == f"sqlite:///{state.database.name}"
+        assert Path(state.database.name).name == "database.sqlite3"
     finally:
         assert stack.down().ok
     assert_nothing_left(state)
@@ -561,3 +563,175 @@ def test_a_service_gets_only_the_database_url_it_needs(make_config, server, monk
     assert api["DATABASE_URL"] == databases.service_url(state.database, config)
     assert databases.POSTGRES_URL_VARIABLE not in api
     assert "DATABASE_URL" not in plain and databases.POSTGRES_URL_VARIABLE not in plain
+
+
+class _InBackground:
+    """`call()` in a thread of its own; `result()` waits for it and returns or raises."""
+
+    def __init__(self, call):
+        self._outcome: list = []
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call) -> None:
+        try:
+            self._outcome.append((True, call()))
+        except BaseException as exc:
+            self._outcome.append((False, exc))
+
+    def result(self, timeout: float = 120):
+        self._thread.join(timeout)
+        assert self._outcome, "still running"
+        ok, value = self._outcome[0]
+        if not ok:
+            raise value
+        return value
+
+
+def _once_healthy(stack: Stack, name: str) -> RunState:
+    """The run's state as soon as service `name` is recorded and answers its health check
+    (no deadline on speed: only one against a hang)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if stack.run.exists():
+            state = stack.run.load()
+            record = state.services.get(name)
+            if record is not None:
+                try:
+                    if httpx.get(record.url + "/health", timeout=1).status_code == 200:
+                        return state
+                except httpx.TransportError:
+                    pass
+        time.sleep(0.02)
+    raise AssertionError(f"{name} never became healthy")
+
+
+def _needing(dependency: str) -> dict:
+    """A service that depends on `dependency` and exits at start unless it answers."""
+    variable = f"{dependency.upper()}_SERVICE_URL"
+    return {"command": app_command("healthy", "--needs", variable), "depends_on": [dependency]}
+
+
+def _health(record) -> int:
+    return httpx.get(record.url + "/health", timeout=5).status_code
+
+
+def test_a_slow_dependency_holds_back_its_own_dependants_and_nothing_else(make_config, tmp_path):
+    gate = tmp_path / "slow-may-be-healthy"
+    config = make_config(
+        {
+            "slow": {
+                "command": app_command("healthy", "--name", "slow", "--healthy-when", str(gate)),
+                "start_timeout": 120,
+            },
+            "fast": {"command": app_command("healthy", "--name", "fast")},
+            "after-fast": _needing("fast"),
+            "after-slow": _needing("slow"),
+        }
+    )
+    stack = Stack(config, "overlap")
+    up = _InBackground(lambda: stack.up("sqlite", auto_ports=True))
+    try:
+        meanwhile = _once_healthy(stack, "after-fast")
+
+        assert _health(meanwhile.services["slow"]) == 503  # still starting ...
+        assert "after-slow" not in stack.run.load().services  # ... so its dependant waits
+    finally:
+        gate.touch()
+    state = up.result()
+    try:
+        # after-slow exits at start unless slow answered: it started after, not before
+        assert all(_health(record) == 200 for record in state.services.values())
+        assert state.services["after-slow"].depends_on == ["slow"]
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def _gated_history(directory: Path, gate: Path) -> Path:
+    """A one-table Alembic history whose migration waits until `gate` exists."""
+    history = directory / "gated"
+    (history / "versions").mkdir(parents=True)
+    env = (Path(__file__).parent / "fixtures" / "history" / "env.py").read_text()
+    (history / "env.py").write_text(env)
+    (history / "versions" / "0001_gated.py").write_text(
+        "import pathlib, time\n"
+        "import sqlalchemy as sa\n"
+        "from alembic import op\n"
+        'revision = "0001"\n'
+        "down_revision = None\n"
+        "branch_labels = None\n"
+        "depends_on = None\n"
+        "def upgrade():\n"
+        "    deadline = time.monotonic() + 120\n"
+        f"    while not pathlib.Path({str(gate)!r}).exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        '    op.create_table("widgets", sa.Column("id", sa.Integer, primary_key=True))\n'
+        "def downgrade():\n"
+        '    op.drop_table("widgets")\n'
+    )
+    return history
+
+
+def test_services_without_the_database_start_while_it_is_migrated(make_config, tmp_path):
+    gate = tmp_path / "migration-may-finish"
+    config = make_config(
+        {
+            "web": {"command": app_command("healthy", "--name", "web")},
+            "api": {
+                "command": app_command("healthy", "--name", "api"),
+                "database": True,
+                "migrations": str(_gated_history(tmp_path, gate)),
+                "start_timeout": 120,
+            },
+            "front": _needing("api"),  # no database of its own, but api needs it
+        }
+    )
+    stack = Stack(config, "overlap-db")
+    up = _InBackground(lambda: stack.up("sqlite", auto_ports=True))
+    try:
+        meanwhile = _once_healthy(stack, "web")
+
+        assert meanwhile.database is not None  # provisioned, and recorded ...
+        tables = sqlite3.connect(meanwhile.database.name).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )
+        assert "widgets" not in {row[0] for row in tables}  # ... but not migrated yet
+        assert set(stack.run.load().services) == {"web"}
+    finally:
+        gate.touch()
+    state = up.result()
+    try:
+        assert all(_health(record) == 200 for record in state.services.values())
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def test_a_failure_while_the_cluster_is_provisioned_still_leaves_nothing(
+    make_config, no_server_url
+):
+    """A service with no database fails at once, while the throwaway cluster is still
+    being set up in its thread: the start waits for that, then takes it all down."""
+    config = make_config(
+        {
+            "broken": {"command": app_command("exit", "--name", "broken")},
+            "api": {"command": app_command("healthy", "--name", "api"), "database": True},
+        }
+    )
+    stack = Stack(config, "fails-early")
+
+    with pytest.raises(ServiceStartError) as caught:
+        stack.up("postgres", auto_ports=True)
+
+    assert caught.value.service == "broken"
+    assert not stack.run.path.exists()
+    assert (config.run_dir / "logs" / "fails-early" / "postgres.log").exists()  # it was made
+    left = [
+        process.pid
+        for process in psutil.process_iter(["cmdline"])
+        if any("harness-fails-early-" in part for part in process.info["cmdline"] or [])
+    ]
+    assert left == []  # no postgres of the run's cluster
+    assert not list(Path("/dev/shm").glob("harness-fails-early-*"))
+    assert not list((config.run_dir).glob("harness-fails-early-*"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.exceptions import RunStateError
-from harness.state import CreatedDatabases, RunDirectory, RunState
+from harness.processes import ProcessRecord
+from harness.state import CreatedDatabases, RunDirectory, RunState, ServiceRecord
 
 
 def state(token: str) -> RunState:
@@ -43,3 +46,23 @@ def test_the_ledger_holds_exactly_the_names_added_and_not_discarded(tmp_path):
     ledger.discard("never_added")
 
     assert ledger.names() == ["harness_a_m1"]
+
+
+def test_a_state_file_with_dependency_levels_reads_as_dependencies(tmp_path):
+    """Written before services recorded what they depend on: a level means every lower one."""
+    run = RunDirectory(tmp_path / "runs", "r")
+    recorded = state("t")
+    recorded.services = {
+        name: ServiceRecord(name, ProcessRecord(1, 0.0, ("x",)), 1, "", "", "")
+        for name in ("a", "b", "c")
+    }
+    text = json.loads(recorded.to_json())
+    for name, level in (("a", 0), ("b", 0), ("c", 1)):
+        del text["services"][name]["depends_on"]
+        text["services"][name]["level"] = level
+    run.path.mkdir(parents=True)
+    run.state_path.write_text(json.dumps(text))
+
+    services = run.load().services
+
+    assert [services[name].depends_on for name in ("a", "b", "c")] == [[], [], ["a", "b"]]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
+import time
 
-from conftest import pid_alive
+from conftest import app_command, assert_nothing_left, pid_alive
 from harness.processes import ProcessRecord, spawn
+from harness.stack import Stack
 from harness.state import ServiceRecord
 from harness.teardown import Remaining, Teardown, stop_service
 
@@ -48,3 +52,40 @@ def test_hurry_cuts_a_long_grace_short_and_the_service_is_killed(tmp_path):
     assert not stopping.is_alive()
     assert report.stopped == ["stubborn"]
     assert not pid_alive(process.pid)
+
+
+def test_a_service_stops_once_its_dependants_have_and_an_unrelated_one_waits_for_none(
+    make_config,
+):
+    """base waits for its dependant to stop (which ignores SIGTERM for a long grace, until
+    the test kills it); other, which nothing depends on, stops at once meanwhile."""
+    config = make_config(
+        {
+            "base": {"command": app_command("healthy", "--name", "base")},
+            "stubborn": {
+                "command": app_command("ignore-term", "--name", "stubborn"),
+                "depends_on": ["base"],
+                "stop_timeout": 120,
+            },
+            "other": {"command": app_command("healthy", "--name", "other")},
+        }
+    )
+    stack = Stack(config, "stop-order")
+    state = stack.up("sqlite", auto_ports=True)
+    services = state.services
+    stopping = threading.Thread(target=lambda: reports.append(stack.down()))
+    reports: list[Teardown] = []
+    stopping.start()
+
+    deadline = time.monotonic() + 60  # against a hang only
+    while pid_alive(services["other"].process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not pid_alive(services["other"].process.pid)
+    assert pid_alive(services["stubborn"].process.pid)  # in its grace ...
+    assert pid_alive(services["base"].process.pid)  # ... so what it depends on still runs
+    os.kill(services["stubborn"].process.pid, signal.SIGKILL)
+    stopping.join(timeout=60)
+
+    assert reports and reports[0].ok, reports
+    assert reports[0].stopped.index("stubborn") < reports[0].stopped.index("base")
+    assert_nothing_left(state)
