@@ -1,0 +1,51 @@
+"""harness.nox, the Nox helpers: light enough for Nox's own interpreter; shards from posargs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from harness.nox import shard_of
+
+HEAVY = ("httpx", "psutil", "sqlalchemy", "psycopg", "alembic", "pytest", "coverage")
+
+
+def test_importing_the_helpers_imports_none_of_the_toolkits_dependencies():
+    """A noxfile runs in Nox's interpreter, where harness's dependencies may be missing."""
+    probe = "import sys, harness.nox; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert "nox" in loaded
+    assert [name for name in HEAVY if f"'{name}'" in loaded] == []
+
+
+class FakeSession:
+    """What shard_of reads of a nox.Session: its posargs, and error() to stop it."""
+
+    def __init__(self, *posargs: str) -> None:
+        self.posargs = list(posargs)
+
+    def error(self, message: str) -> None:
+        raise SystemExit(message)
+
+
+@pytest.mark.parametrize(
+    "posargs, shard",
+    [
+        ((), None),
+        (("-x", "--splits", "3", "--group", "2"), (2, 3)),
+        (("--splits=2", "--group=1"), (1, 2)),
+    ],
+)
+def test_a_shard_is_read_from_pytest_splits_arguments(posargs, shard):
+    assert shard_of(FakeSession(*posargs)) == shard
+
+
+@pytest.mark.parametrize("posargs", [("--splits", "2"), ("--splits", "2", "--group", "3")])
+def test_a_shard_needs_both_numbers_with_the_group_in_range(posargs):
+    with pytest.raises(SystemExit, match="give both --splits N and --group K"):
+        shard_of(FakeSession(*posargs))
