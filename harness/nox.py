@@ -43,11 +43,13 @@ def backends(pyproject: str | Path = PYPROJECT) -> list[str]:
 
 @dataclass(frozen=True)
 class SessionRun:
-    """One package session's run: its id, environment and pytest report options."""
+    """One package session's run: its id, environment, pytest report options and where its
+    reports go."""
 
     run_id: str
     env: dict[str, str]
     report_args: list[str]
+    layout: ReportsLayout
 
 
 def begin(
@@ -83,7 +85,7 @@ def begin(
         env["COVERAGE_PROCESS_START"] = str(layout.coverage_settings)
         env["COVERAGE_FILE"] = str(layout.coverage_data(run_id))
     report_args = [f"--junitxml={layout.junit(run_id)}", "-o", f"junit_suite_name={run_id}"]
-    return SessionRun(run_id, env, report_args)
+    return SessionRun(run_id, env, report_args, layout)
 
 
 def live_tests(
@@ -104,7 +106,7 @@ def live_tests(
     `pytest_args` come before the session's posargs, which can override them.
     """
     run = begin(session, package, db, coverage=coverage, pyproject=pyproject)
-    lifecycle = ReportsLayout(_config(pyproject).reports.dir).lifecycle_junit(run.run_id)
+    lifecycle = run.layout.lifecycle_junit(run.run_id)
     session.run(
         "invoke",
         "services.up",
