@@ -1,5 +1,5 @@
 """Invoke entry point: the harness tasks (`invoke --list`)."""
 
-from harness.tasks import namespace
+from harness.cli import namespace
 
 __all__ = ["namespace"]

@@ -25,11 +25,11 @@ from pathlib import Path
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from harness import databases
-from harness.clones import DatabaseTemplate, scratch_for
 from harness.config import HarnessConfig, load_config
+from harness.db import DatabaseTemplate, scratch_for
+from harness.db import _databases as databases
+from harness.infra import DatabaseRecord
 from harness.stack import Stack
-from harness.state import DatabaseRecord
 
 ROOT = Path(__file__).parents[1]
 

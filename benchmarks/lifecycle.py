@@ -26,9 +26,9 @@ from pathlib import Path
 import psutil
 
 from harness.config import HarnessConfig, load_config, parse_config
-from harness.databases import POSTGRES_URL_VARIABLE
+from harness.db import POSTGRES_URL_VARIABLE
+from harness.infra import RunState
 from harness.stack import Stack
-from harness.state import RunState
 
 ROOT = Path(__file__).parents[1]
 STUBBORN = ROOT / "tests" / "fixtures" / "app.py"

@@ -44,10 +44,10 @@ run_migrations(metadata, version_table="alembic_version")
 CHECK_GENERATED = """
 import sys, tempfile
 from pathlib import Path
-from harness.clones import scratch_for
+from harness.db import scratch_for
 from harness.config import parse_config
-from harness.migration_checks import MigrationChecker
-from harness.migrations import History
+from harness.migrations import MigrationChecker
+from harness.db import History
 from harness.stack import Stack
 
 project, backend = Path(sys.argv[1]), sys.argv[2]

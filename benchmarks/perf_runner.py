@@ -34,10 +34,9 @@ from pathlib import Path
 
 import httpx
 
-from harness import latency
-from harness.load_runner import LoadRunner
-from harness.perf_scenarios import Phases, Scenario, Step, WeightedRequest
-from harness.ports import PortReservations
+from harness.infra import PortReservations
+from harness.perf import LoadRunner, Phases, Scenario, Step, WeightedRequest
+from harness.perf import _latency as latency
 
 ROOT = Path(__file__).parents[1]
 CONCURRENCY = (1, 10, 50)
@@ -146,7 +145,15 @@ def main() -> None:
                 for tool, run in TOOLS:
                     sample = run(url, "/health", users, args.seconds)
                     samples.setdefault(f"ceiling c={users} {tool}", []).append(sample)
-    delay = [python, "-m", "harness.delay_server", "--port", str(delayed), "--delay-ms", "50"]
+    delay = [
+        python,
+        "-m",
+        "harness.testing.delay_server",
+        "--port",
+        str(delayed),
+        "--delay-ms",
+        "50",
+    ]
     with server(delay, delayed) as url:
         for _ in range(args.repeats):
             for tool, run in TOOLS:

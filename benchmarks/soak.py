@@ -30,10 +30,9 @@ import psycopg
 from lifecycle import timed_cycle  # benchmarks/lifecycle.py, beside this script
 
 from harness.config import HarnessConfig, load_config
-from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
-from harness.processes import processes_carrying
+from harness.db import POSTGRES_URL_VARIABLE, admin_conninfo
+from harness.infra import TMPFS, processes_carrying
 from harness.stack import Stack
-from harness.tmpfs import TMPFS
 
 ROOT = Path(__file__).parents[1]
 MARKER = "HARNESS_SOAK"

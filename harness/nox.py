@@ -29,8 +29,8 @@ import nox
 
 from harness.config import HarnessConfig, load_config
 from harness.exceptions import HarnessError
-from harness.run_ids import session_run_id
-from harness.run_records import ReportsLayout
+from harness.infra import session_run_id
+from harness.reports import ReportsLayout
 from harness.suites import SUITES
 
 PYPROJECT = "pyproject.toml"

@@ -6,8 +6,7 @@ keeps its own version table (`<service>_alembic_version`), never Alembic's defau
 
 from __future__ import annotations
 
-from harness.databases import service_url
-from harness.migrations import History, connected
+from harness.db import History, connected, service_url
 
 
 def test_each_history_keeps_its_own_version_table(harness_config, migration_database):

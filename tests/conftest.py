@@ -13,13 +13,13 @@ import httpcore  # noqa: F401  httpx imports it lazily; pytester would unload a 
 import psutil
 import pytest
 
-from harness.config import HarnessConfig, parse_config
-from harness.databases import POSTGRES_URL_VARIABLE, admin_conninfo
+from harness.config._project import HarnessConfig, parse_config
+from harness.db._databases import POSTGRES_URL_VARIABLE, admin_conninfo
 from harness.exceptions import HarnessError
-from harness.ports import is_port_free
-from harness.processes import tagged_processes
-from harness.stack import Stack
-from harness.state import RunState
+from harness.infra._ports import is_port_free
+from harness.infra._processes import tagged_processes
+from harness.infra._state import RunState
+from harness.stack._stack import Stack
 
 pytest_plugins = ["pytester"]
 APP = Path(__file__).parent / "fixtures" / "app.py"
@@ -30,11 +30,11 @@ def app_command(mode: str = "healthy", *extra: str) -> list[str]:
 
 
 def delay_command(delay_ms: float, *extra: str) -> list[str]:
-    """A harness.delay_server service answering after `delay_ms`."""
+    """A harness.testing.delay_server service answering after `delay_ms`."""
     return [
         "{python}",
         "-m",
-        "harness.delay_server",
+        "harness.testing.delay_server",
         "--port",
         "{port}",
         "--delay-ms",

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import load_config
-from harness.state import list_runs
+from harness.config._project import load_config
+from harness.infra._state import list_runs
 
 ADOPTER = Path(__file__).parent / "fixtures" / "adopter"
 NOXFILE_LINES_AT_MOST = 25

@@ -3,7 +3,7 @@
 drift: the live OpenAPI document equals the checked-in contract.
 breaking change: the checked-in contract breaks nothing of the base revision's, unless its
 info.version has a new major number. (Conformance of every response runs inside
-`service_clients`: see harness.conformance.)
+`service_clients`: see harness.contracts._conformance.)
 """
 
 from __future__ import annotations

@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from harness.config import ServiceConfig
-from harness.contract_gaps import resolve_gaps
-from harness.contracts import load_contract, with_framework_statuses
+from harness.contracts import load_contract, resolve_gaps, with_framework_statuses
 from harness.exceptions import ContractError
-from harness.pytest_plugin import collecting_config
+from harness.pytest.plugin import collecting_config
 
 try:
     import schemathesis

@@ -1,6 +1,6 @@
 """Every configured Alembic history, checked on the session's back end.
 
-One test per check (`harness.migration_checks`): `records:stairway[0003]` fails naming what
+One test per check (`harness.migrations._checks`): `records:stairway[0003]` fails naming what
 differs; a check the history declares it cannot pass (an irreversible downgrade) is skipped
 with the reason.
 """

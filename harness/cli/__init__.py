@@ -1,0 +1,10 @@
+"""The invoke tasks: a monorepo's `tasks.py` is `from harness.cli import namespace`."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.cli._tasks import namespace
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,26 @@
+"""`[tool.harness]` read into a typed, validated `HarnessConfig`, and the TOML helpers
+that the scenario and budget files share."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.config._project import (
+        BACKENDS,
+        HarnessConfig,
+        ServiceConfig,
+        load_config,
+        parse_config,
+        script_location,
+    )
+    from harness.config._tables import (
+        did_you_mean,
+        positive_number,
+        read_toml,
+        reject_unknown,
+        string,
+        table_at,
+    )
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,22 @@
+"""OpenAPI contracts: exported, checked for drift and breaking changes, and every live
+response validated against them."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.contracts._breaking import Finding, Verdict, breaking_changes, judge
+    from harness.contracts._conformance import ContractValidator
+    from harness.contracts._documents import (
+        base_revision,
+        drift,
+        fetch_document,
+        load_contract,
+        verdict_since,
+        with_framework_statuses,
+        write_contract,
+    )
+    from harness.contracts._gaps import resolve_gaps
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,20 @@
+"""The databases of a run: provisioned on SQLite or a throwaway PostgreSQL cluster,
+migrated to head with Alembic, cloned per test."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.db._alembic import (
+        EnvSettings,
+        History,
+        connected,
+        migrate_all,
+        one_line,
+        writes_recorded,
+    )
+    from harness.db._clones import DatabaseTemplate, ScratchDatabases, scratch_for
+    from harness.db._databases import POSTGRES_URL_VARIABLE, admin_conninfo, service_url
+
+__all__, __getattr__ = public_names(__name__, __file__)

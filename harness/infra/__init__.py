@@ -1,0 +1,39 @@
+"""Infrastructure: processes, ports, run state, signals, secrets masking, run ids, tmpfs.
+
+The bottom floor: knows nothing of services, databases or tests.
+"""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.infra._masking import mask_secrets
+    from harness.infra._ports import (
+        HOST,
+        PortReservations,
+        is_port_free,
+        port_owner,
+        wait_until_free,
+    )
+    from harness.infra._processes import (
+        RUN_TOKEN_VARIABLE,
+        ProcessRecord,
+        log_tail,
+        processes_carrying,
+        spawn,
+        stop_group,
+    )
+    from harness.infra._run_ids import check_run_id, is_run_id, session_run_id
+    from harness.infra._signals import signals_deferred, sigterm_raises
+    from harness.infra._state import (
+        CreatedDatabases,
+        DatabaseRecord,
+        RunDirectory,
+        RunState,
+        ServiceRecord,
+        list_runs,
+    )
+    from harness.infra._tmpfs import TMPFS
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,23 @@
+"""Performance: load scenarios driven against the live stack, figures judged against
+budgets and a baseline, and the perf report."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.perf._assessment import measure
+    from harness.perf._budgets import Budget, Verdict, load_budgets
+    from harness.perf._load_runner import LoadRunner
+    from harness.perf._regression import Comparison
+    from harness.perf._results import PerfResults, ScenarioResult, pooled
+    from harness.perf._scenarios import (
+        PerfPlan,
+        Phases,
+        Scenario,
+        Step,
+        WeightedRequest,
+        load_plan,
+    )
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,183 @@
+"""Performance budgets from `<perf dir>/budgets.toml`, and each figure judged against one.
+
+    [requests.default]              # every request of every scenario
+    max_error_rate = 0.01
+    [requests."case creation"]      # a request by its name in scenarios.toml
+    p95 = 150                       # ms; also p50, p99, "p99.9"
+    min_throughput = 20             # successful requests per second
+    [scenarios.drafting]
+    min_throughput = 100
+    [services.default]              # every service; or [services.<name>]
+    max_rss_mb = 300
+    max_cpu_percent = 150           # mean over the measured span, % of one core
+    max_memory_growth_mb = 50       # RSS after 1,000 requests minus RSS after warm-up
+    [database]
+    max_connections = 50            # PostgreSQL, peak
+
+Without a file, every request may fail at most 1% and every service may grow by at
+most 50 MB; anything else is only judged when the file sets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.config import did_you_mean, read_toml, reject_unknown, table_at
+from harness.exceptions import ConfigError
+from harness.perf._latency import PERCENTILES
+from harness.perf._scenarios import PerfPlan
+
+DEFAULT = "default"
+_REQUEST_LIMITS = {
+    **{name: "ms" for name in PERCENTILES},
+    "min_throughput": "req/s",
+    "max_error_rate": "share",
+}
+_SCENARIO_LIMITS = {"min_throughput": "req/s"}
+_SERVICE_LIMITS = {
+    "max_rss_mb": "MB",
+    "max_cpu_percent": "% of a core",
+    "max_memory_growth_mb": "MB",
+}
+_DATABASE_LIMITS = {"max_connections": "connections"}
+BUILT_IN = {
+    "requests": {DEFAULT: {"max_error_rate": 0.01}},
+    "services": {DEFAULT: {"max_memory_growth_mb": 50.0}},
+}
+
+Level = Literal["requests", "scenarios", "services", "database"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """One limit on one figure of one scenario: of a request or a service by `name`, of
+    the scenario itself or of its database (`name` empty); `metric` is a key of the file."""
+
+    level: Level
+    scenario: str
+    name: str
+    metric: str
+    limit: float
+    unit: str
+
+    @property
+    def subject(self) -> str:
+        suffix = {"requests": self.name, "services": f"{self.name} service", "database": "database"}
+        return f"{self.scenario}/{suffix[self.level]}" if self.level in suffix else self.scenario
+
+    @property
+    def is_minimum(self) -> bool:
+        return self.metric.startswith("min_")
+
+    @property
+    def id(self) -> str:
+        return f"{self.subject}: {self.metric}"
+
+    def judge(self, figure: float | None) -> Verdict:
+        return Verdict(self, figure)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A figure beside its budget; `figure` None when the run could not measure it."""
+
+    budget: Budget
+    figure: float | None
+
+    @property
+    def ok(self) -> bool:
+        if self.figure is None:
+            return False
+        if self.budget.is_minimum:
+            return self.figure >= self.budget.limit
+        return self.figure <= self.budget.limit
+
+    @property
+    def text(self) -> str:
+        budget = self.budget
+        if self.figure is None:
+            return f"{budget.id}: not measured (budget {_show(budget.limit, budget.unit)})"
+        relation = ("≥" if budget.is_minimum else "≤") if self.ok else "breaks"
+        return (
+            f"{budget.id} = {_show(self.figure, budget.unit)} {relation} the budget of "
+            f"{_show(budget.limit, budget.unit)}"
+        )
+
+
+def _show(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{value:.2%}"
+    return f"{value:,.0f} {unit}" if unit == "connections" else f"{value:,.1f} {unit}"
+
+
+def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -> list[Budget]:
+    """Every budget that applies to `plan` on `backend`, defaults expanded.
+
+    Service and database budgets hold per scenario (`drafting/records`); the database
+    ones only on PostgreSQL, where there are connections to count. No file at `path`
+    gives the built-in budgets.
+    """
+    raw = read_toml(path) if path.exists() else {}
+    where = str(path)
+    reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
+    scenarios = plan.scenarios.values()
+    requests = [(s.name, r.name) for s in scenarios for r in s.requests]
+    uses = [(s.name, service) for s in scenarios for service in sorted(services)]
+    budgets: list[Budget] = []
+    budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)
+    budgets += _expand(raw, "scenarios", [(s.name, "") for s in scenarios], _SCENARIO_LIMITS, where)
+    budgets += _expand(raw, "services", uses, _SERVICE_LIMITS, where)
+    database = table_at(raw, "database", where)
+    reject_unknown(database, set(_DATABASE_LIMITS), f"{where}: database")
+    if backend == "postgres":
+        budgets += [
+            Budget("database", s.name, "", metric, _limit(database, metric, where), unit)
+            for s in scenarios
+            for metric, unit in _DATABASE_LIMITS.items()
+            if metric in database
+        ]
+    return budgets
+
+
+def _expand(
+    raw: dict[str, Any],
+    level: Level,
+    subjects: list[tuple[str, str]],
+    limits: dict[str, str],
+    where: str,
+) -> list[Budget]:
+    """Budgets for each (scenario, name): the file's table for the name (the scenario's, for
+    scenario budgets) over its `default` table over the built-in one."""
+    keyed = [(scenario, name, name or scenario) for scenario, name in subjects]
+    known = sorted({file_name for _, _, file_name in keyed})
+    tables = {**BUILT_IN.get(level, {})}
+    for key_name, table in table_at(raw, level, where).items():
+        key = f"{where}: {level}.{key_name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key}: must be a table")
+        if key_name != DEFAULT and key_name not in known:
+            raise ConfigError(
+                f"{key}: no such {level[:-1]}{did_you_mean(key_name, known)}; known: {known}"
+            )
+        reject_unknown(table, set(limits), key)
+        tables[key_name] = {**tables.get(key_name, {}), **{m: _limit(table, m, key) for m in table}}
+    budgets = []
+    for scenario, name, file_name in keyed:
+        merged = {**tables.get(DEFAULT, {}), **tables.get(file_name, {})}
+        budgets += [
+            Budget(level, scenario, name, metric, merged[metric], limits[metric])
+            for metric in limits
+            if metric in merged
+        ]
+    return budgets
+
+
+def _limit(table: dict[str, Any], metric: str, key: str) -> float:
+    value = table[metric]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{key}.{metric}: must be a number, 0 or more, got {value!r}")
+    if metric == "max_error_rate" and value > 1:
+        raise ConfigError(f"{key}.{metric}: a share from 0 to 1 (0.01 is 1%), got {value!r}")
+    return float(value)

@@ -1,0 +1,11 @@
+"""A run's stack: its services and database brought up on test ports, taken down with
+nothing left behind, and the events it reports on the way."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.stack._stack import Stack, Teardown, clean_stale_runs
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,11 @@
+"""Tools for tests of a live stack: a fault proxy in front of a service and a delay server
+(`python -m harness.testing.delay_server`)."""
+
+from typing import TYPE_CHECKING
+
+from harness._lazy import public_names
+
+if TYPE_CHECKING:
+    from harness.testing._faults import FaultProxy
+
+__all__, __getattr__ = public_names(__name__, __file__)

@@ -1,0 +1,104 @@
+"""A reference HTTP server that answers every request after a fixed delay.
+
+The instrument's self-check: a load generator pointed at it must report the delay it
+was set to. It is plain asyncio with no framework, so its own cost is microseconds:
+`python -m harness.testing.delay_server --port 8199 --delay-ms 50`. With `--stall-every 1
+--stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
+loop hides and an open-model run must show (coordinated omission).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+# The loop's timers fire up to a millisecond late (epoll rounds its timeout up to whole
+# ms), so the answer is scheduled this much early and the rest is waited out exactly.
+_TIMER_SLACK = 0.0015
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n"
+    b"connection: keep-alive\r\n\r\nok"
+)
+
+
+class DelayedAnswers(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive: each request is answered `delay` seconds after it arrived."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            length = _content_length(self.buffer[:end])
+            if len(self.buffer) < end + 4 + length:
+                return
+            self.buffer = self.buffer[end + 4 + length :]
+            due = time.perf_counter() + self.delay
+            loop.call_later(max(self.delay - _TIMER_SLACK, 0), self._answer, due)
+
+    def _answer(self, due: float) -> None:
+        while time.perf_counter() < due:
+            pass
+        if self.transport is not None:
+            self.transport.write(_RESPONSE)
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return 0
+
+
+def _stall_periodically(loop: asyncio.AbstractEventLoop, every: float, length: float) -> None:
+    """Block the whole loop for `length` seconds, every `every` seconds."""
+
+    def stall() -> None:
+        time.sleep(length)
+        loop.call_later(every, stall)
+
+    loop.call_later(every, stall)
+
+
+async def serve(port: int, delay: float, stall_every: float = 0, stall: float = 0) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: DelayedAnswers(delay), "127.0.0.1", port)
+    if stall_every and stall:
+        _stall_periodically(loop, stall_every, stall)
+    print(f"listening on 127.0.0.1:{port}, answering after {delay * 1000:g} ms", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--stall-every", type=float, default=0.0, metavar="SECONDS")
+    parser.add_argument("--stall-ms", type=float, default=0.0)
+    arguments = parser.parse_args()
+    asyncio.run(
+        serve(
+            arguments.port,
+            arguments.delay_ms / 1000,
+            arguments.stall_every,
+            arguments.stall_ms / 1000,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""A perf run end to end against real delay servers: figures, budgets, the baseline gate,
+resource figures and the reports; and the budgets file's errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.exceptions import ConfigError
+from harness.perf import _assessment as perf
+from harness.perf import _report as perf_report
+from harness.perf._budgets import load_budgets
+from harness.perf._results import PerfResults, pooled
+from harness.perf._scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
+from harness.stack._stack import Stack
+from tests.conftest import delay_command
+
+BUDGETS = """
+[requests.probe]
+p50 = {p50}
+[services.default]
+max_rss_mb = 500
+"""
+
+
+def plan(windows: int = 6) -> PerfPlan:
+    """A closed 4-user probe of `slow`, calibrated on `quick` (which answers at once)."""
+    probe = Scenario(
+        name="probe",
+        model="closed",
+        users=4,
+        requests=(WeightedRequest("probe", 1.0, Step("slow", "GET", "/")),),
+        phases=Phases(warmup=0.3, sustain=1.8),
+        windows=windows,
+    )
+    calibration = Scenario(
+        name="calibration",
+        model="closed",
+        users=1,
+        requests=(WeightedRequest("calibration", 1.0, Step("quick", "GET", "/")),),
+        phases=Phases(warmup=0.2, sustain=0.6),
+        windows=3,
+    )
+    return PerfPlan(calibration, {"probe": probe})
+
+
+@pytest.fixture
+def measure_at(make_config):
+    """`measure_at(delay_ms)`: results of `plan()` against a slow service of that delay."""
+    stacks: list[Stack] = []
+
+    def measure(delay_ms: float) -> PerfResults:
+        config = make_config(
+            {
+                "slow": {"command": delay_command(delay_ms), "health": "/"},
+                "quick": {"command": delay_command(0), "health": "/"},
+            }
+        )
+        stack = Stack(config, f"perf-{len(stacks)}")
+        stacks.append(stack)
+        state = stack.up("sqlite", auto_ports=True, detach=True)
+        return perf.measure(plan(), state)
+
+    yield measure
+    for stack in stacks:
+        stack.down()
+
+
+def budgets(tmp_path: Path, text: str):
+    path = tmp_path / "budgets.toml"
+    path.write_text(text)
+    return load_budgets(path, plan(), {"slow", "quick"}, "sqlite")
+
+
+def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_path):
+    first, second = measure_at(10), measure_at(10)
+    baseline = pooled([first, second])
+    same = measure_at(10)
+    slower = measure_at(20)
+
+    probe = first.scenarios["probe"]
+    assert 10 <= probe.requests["probe"].percentiles_ms["p50"] < 12
+    assert len(probe.requests["probe"].window_p50_ms) == 6
+    assert 0 < probe.calibration_p50_ms < 2
+    assert probe.services["slow"].peak_rss_mb > 5
+    assert probe.requests["probe"].count < 1000 and probe.services["slow"].memory_growth_mb is None
+    both = baseline.scenarios["probe"]
+    assert len(both.requests["probe"].window_p50_ms) == 12
+    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 2
+    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second)]
+    assert both.requests["probe"].count == sum(counts)
+
+    tight = perf.assess(same, budgets(tmp_path, BUDGETS.format(p50=5)), baseline)
+    failures = tight.failures
+    assert any(
+        f.startswith("probe/probe: p50 = 1") and "breaks the budget of 5.0 ms" in f
+        for f in failures
+    )
+    assert tight.comparisons["probe/probe"].regressed is False
+
+    loose = perf.assess(slower, budgets(tmp_path, BUDGETS.format(p50=50)), baseline)
+    comparison = loose.comparisons["probe/probe"]
+    assert comparison.regressed
+    assert comparison.text.startswith("slower by ") and "(significant" in comparison.text
+    assert f"probe/probe: {comparison.text}" in loose.failures
+    # under 1,000 measured requests the growth check cannot run, and says so
+    assert "probe/slow service: max_memory_growth_mb: not measured (budget 50.0 MB)" in failures
+
+
+def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):
+    results = measure_at(5)
+    assessment = perf.assess(results, budgets(tmp_path, BUDGETS.format(p50=50)), results)
+
+    paths = perf_report.write(results, assessment, tmp_path / "reports")
+
+    assert [p.name for p in paths] == ["sqlite.json", "sqlite.md", "sqlite.html"]
+    assert PerfResults.load(paths[0]) == results
+    summary = paths[1].read_text()
+    assert "**All budgets met.**" in summary
+    p50 = results.scenarios["probe"].requests["probe"].percentiles_ms["p50"]
+    assert f"| probe | {p50:.1f} ms |" in summary and "no significant change" in summary
+    page = paths[2].read_text()
+    assert page.count("<svg") == 1 and "<script" not in page and "probe p99.9" in page
+
+
+def test_results_that_are_not_perf_results_are_a_clear_error(tmp_path):
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps({"format": 99, "scenarios": {}}))
+
+    with pytest.raises(ConfigError, match="not perf results harness can read: not format 2"):
+        PerfResults.load(path)
+
+
+def test_without_a_file_every_request_and_service_has_the_built_in_budgets(tmp_path):
+    found = load_budgets(tmp_path / "none.toml", plan(), {"slow", "quick"}, "sqlite")
+
+    assert sorted(b.id for b in found) == [
+        "probe/probe: max_error_rate",
+        "probe/quick service: max_memory_growth_mb",
+        "probe/slow service: max_memory_growth_mb",
+    ]
+
+
+def test_database_budgets_only_hold_on_postgres(tmp_path):
+    path = tmp_path / "budgets.toml"
+    path.write_text("[database]\nmax_connections = 10\n")
+
+    on_sqlite = load_budgets(path, plan(), {"slow"}, "sqlite")
+    on_postgres = load_budgets(path, plan(), {"slow"}, "postgres")
+
+    assert "probe/database: max_connections" not in [b.id for b in on_sqlite]
+    assert "probe/database: max_connections" in [b.id for b in on_postgres]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[requests.prob]\np50 = 1", "requests.prob: no such request; did you mean 'probe'?"),
+        ("[requests.probe]\np42 = 1", "requests.probe.p42: unknown key"),
+        ("[requests.probe]\nmax_error_rate = 5", "a share from 0 to 1 (0.01 is 1%)"),
+        (
+            "[services.slow]\nmax_rss_mb = -1",
+            "services.slow.max_rss_mb: must be a number, 0 or more",
+        ),
+        (
+            "[scenario.probe]\nmin_throughput = 1",
+            "scenario: unknown key; did you mean 'scenarios'?",
+        ),
+        ("[requests.probe]\np50 = [", "not valid TOML"),
+    ],
+)
+def test_each_budgets_mistake_is_one_error_naming_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError) as caught:
+        budgets(tmp_path, text)
+
+    assert message in str(caught.value)
