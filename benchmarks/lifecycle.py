@@ -26,8 +26,8 @@ from pathlib import Path
 import psutil
 
 from harness.config import HarnessConfig, load_config, parse_config
-from harness.db import POSTGRES_URL_VARIABLE
 from harness.infra import RunState
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack import Stack
 
 ROOT = Path(__file__).parents[1]

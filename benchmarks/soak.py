@@ -30,8 +30,9 @@ import psycopg
 from lifecycle import timed_cycle  # benchmarks/lifecycle.py, beside this script
 
 from harness.config import HarnessConfig, load_config
-from harness.db import POSTGRES_URL_VARIABLE, admin_conninfo
+from harness.db import admin_conninfo
 from harness.infra import TMPFS, processes_carrying
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack import Stack
 
 ROOT = Path(__file__).parents[1]

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import nox
 
+from harness import settings
 from harness.config import HarnessConfig, load_config
 from harness.exceptions import HarnessError
 from harness.infra import session_run_id
+from harness.pytest.suites import SUITES
 from harness.reports import ReportsLayout
-from harness.suites import SUITES
 
 PYPROJECT = "pyproject.toml"
 
@@ -79,7 +80,7 @@ def begin(
         silent=True,
     )
     layout = ReportsLayout(config.reports.dir)
-    env = {"HARNESS_RUN": run_id}
+    env = {settings.RUN_VARIABLE: run_id}
     if coverage:
         # every Python process of the run, services included (coverage's .pth hook)
         env["COVERAGE_PROCESS_START"] = str(layout.coverage_settings)

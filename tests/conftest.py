@@ -14,11 +14,12 @@ import psutil
 import pytest
 
 from harness.config._project import HarnessConfig, parse_config
-from harness.db._databases import POSTGRES_URL_VARIABLE, admin_conninfo
+from harness.db._databases import admin_conninfo
 from harness.exceptions import HarnessError
 from harness.infra._ports import is_port_free
 from harness.infra._processes import tagged_processes
 from harness.infra._state import RunState
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack._stack import Stack
 
 pytest_plugins = ["pytester"]

@@ -5,6 +5,6 @@ from typing import TYPE_CHECKING
 from harness._lazy import public_names
 
 if TYPE_CHECKING:
-    from harness.cli._tasks import namespace
+    from harness.cli._namespace import namespace
 
 __all__, __getattr__ = public_names(__name__, __file__)

@@ -15,6 +15,6 @@ if TYPE_CHECKING:
         writes_recorded,
     )
     from harness.db._clones import DatabaseTemplate, ScratchDatabases, scratch_for
-    from harness.db._databases import POSTGRES_URL_VARIABLE, admin_conninfo, service_url
+    from harness.db._databases import admin_conninfo, service_url
 
 __all__, __getattr__ = public_names(__name__, __file__)

@@ -29,8 +29,8 @@ from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.infra import CreatedDatabases, DatabaseRecord, RunDirectory
 from harness.infra import _tmpfs as tmpfs
 from harness.infra import mask_secrets as mask_url
+from harness.settings import POSTGRES_URL_VARIABLE
 
-POSTGRES_URL_VARIABLE = "HARNESS_POSTGRES_URL"
 SQLITE_FILE = "database.sqlite3"
 
 

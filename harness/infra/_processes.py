@@ -22,8 +22,8 @@ import psutil
 
 from harness.exceptions import ServiceStartError
 from harness.infra._masking import mask_secrets
+from harness.settings import RUN_TOKEN_VARIABLE
 
-RUN_TOKEN_VARIABLE = "HARNESS_RUN_TOKEN"
 LOG_TAIL_LINES = 20
 CMDLINE_WAIT = 2.0
 # answers in a row that say the health path itself is wrong (not "not ready yet")

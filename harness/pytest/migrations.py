@@ -18,10 +18,10 @@ import pytest
 from harness.config import HarnessConfig
 from harness.db import History, ScratchDatabases, scratch_for
 from harness.exceptions import ConfigError, HarnessError
-from harness.infra import DatabaseRecord, sigterm_raises
+from harness.infra import DatabaseRecord
 from harness.migrations import CheckResult, MigrationChecker, histories, planned
-from harness.pytest.plugin import attached_run, chosen_backend, harness_config_of
-from harness.stack import Stack
+from harness.pytest.plugin import attached_run, chosen_backend, fail_teardown, harness_config_of
+from harness.stack import private_run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,16 +88,15 @@ def migration_database(
     if attached is not None and attached.database is not None:
         yield attached.database
         return
-    stack = Stack(harness_config, options.harness_run or f"pytest-migrations-{os.getpid()}")
-    with sigterm_raises():
-        state = stack.up(chosen_backend(request.config, harness_config), database_only=True)
-        try:
-            assert state.database is not None
-            yield state.database
-        finally:
-            report = stack.down()
-            if not report.ok:
-                pytest.fail("harness teardown: " + "; ".join(report.problems), pytrace=False)
+    with private_run(
+        harness_config,
+        options.harness_run or f"pytest-migrations-{os.getpid()}",
+        chosen_backend(request.config, harness_config),
+        fail_teardown,
+        database_only=True,
+    ) as state:
+        assert state.database is not None
+        yield state.database
 
 
 @pytest.fixture(scope="session")

@@ -33,14 +33,12 @@ from harness.contracts import (
 )
 from harness.db import DatabaseTemplate, scratch_for
 from harness.exceptions import ContractError, HarnessError, RunStateError
-from harness.infra import DatabaseRecord, RunState, ServiceRecord, sigterm_raises
-from harness.stack import Stack
-from harness.suites import SUITES, SUITES_DIR, suite_files
+from harness.infra import DatabaseRecord, RunState, ServiceRecord
+from harness.pytest.suites import SUITES, SUITES_DIR, suite_files
+from harness.settings import CONTRACTS_BASE_VARIABLE, DB_VARIABLE, RUN_VARIABLE
+from harness.stack import Stack, Teardown, private_run
 from harness.testing import FaultProxy
 
-RUN_VARIABLE = "HARNESS_RUN"
-DB_VARIABLE = "HARNESS_DB"
-BASE_VARIABLE = "HARNESS_CONTRACTS_BASE"
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 pytest_plugins = ["harness.pytest.migrations", "harness.pytest.perf", "harness.pytest.masking"]
@@ -126,10 +124,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--contracts-base",
-        default=os.environ.get(BASE_VARIABLE),
+        default=os.environ.get(CONTRACTS_BASE_VARIABLE),
         metavar="REV",
         help="git revision whose contracts breaking changes are judged against "
-        f"(${BASE_VARIABLE}; default: the merge base with [tool.harness.contracts] base_branch)",
+        f"(${CONTRACTS_BASE_VARIABLE}; default: the merge base with "
+        "[tool.harness.contracts] base_branch)",
     )
 
 
@@ -231,18 +230,22 @@ def harness_stack(
     if state is not None:
         yield _recorded(RunningStack.from_state(state), record_testsuite_property)
         return
-    stack = Stack(harness_config, options.harness_run or f"pytest-{os.getpid()}")
-    with sigterm_raises():
-        try:
-            state = stack.up(chosen_backend(request.config, harness_config), auto_ports=True)
-        except HarnessError as exc:  # one line, not a traceback whose arguments hold the URL
-            raise pytest.fail.Exception(f"harness: {exc}", pytrace=False) from None
-        try:
+    try:
+        with private_run(
+            harness_config,
+            options.harness_run or f"pytest-{os.getpid()}",
+            chosen_backend(request.config, harness_config),
+            fail_teardown,
+            auto_ports=True,
+        ) as state:
             yield _recorded(RunningStack.from_state(state), record_testsuite_property)
-        finally:
-            report = stack.down()
-            if not report.ok:
-                pytest.fail("harness teardown: " + "; ".join(report.problems), pytrace=False)
+    except HarnessError as exc:  # one line, not a traceback whose arguments hold the URL
+        raise pytest.fail.Exception(f"harness: {exc}", pytrace=False) from None
+
+
+def fail_teardown(report: Teardown) -> None:
+    """A private run's teardown that owes something fails the session."""
+    pytest.fail("harness teardown: " + "; ".join(report.problems), pytrace=False)
 
 
 def attached_run(config: HarnessConfig, run_id: str | None) -> RunState | None:

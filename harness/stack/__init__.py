@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from harness._lazy import public_names
 
 if TYPE_CHECKING:
-    from harness.stack._stack import Stack, Teardown, clean_stale_runs
+    from harness.stack._events import Event, Observer
+    from harness.stack._private_run import private_run
+    from harness.stack._stack import ServiceStatus, Stack, Teardown, clean_stale_runs
 
 __all__, __getattr__ = public_names(__name__, __file__)

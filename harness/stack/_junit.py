@@ -3,22 +3,21 @@
 A start case takes the time from spawn to healthy and fails when the service did not
 start; a stop case fails when the service leaked (its port still held, a process that
 escaped its group). Problems of the run as a whole (its database) go in a `teardown` case.
-Written with junit-xml to `reports/junit/<run>.lifecycle.xml`; the merge names the suite
-`<package>[<db>] lifecycle`.
+Written with junit-xml to `reports/junit/<run>.lifecycle.xml` (the path the run's state
+names) by an observer of the stack, when its start fails or it is taken down; the merge
+names the suite `<package>[<db>] lifecycle`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from harness.exceptions import ServiceStartError
 from harness.infra import RunState, mask_secrets
-
-if TYPE_CHECKING:
-    from harness.stack._stack import Teardown
+from harness.stack._events import Event, StackDown, StartFailed
+from harness.stack._teardown import Teardown
 
 
 def lifecycle_suite(
@@ -53,7 +52,15 @@ def lifecycle_suite(
     return TestSuite(f"lifecycle[{state.run_id}]", cases, properties=properties)
 
 
-def write_lifecycle(
+def write_lifecycle(event: Event) -> None:
+    """Observer: the run's lifecycle suite, once its start failed or it was taken down."""
+    if not isinstance(event, StartFailed | StackDown) or not event.state.lifecycle_junit:
+        return
+    error = event.error if isinstance(event, StartFailed) else None
+    _write(Path(event.state.lifecycle_junit), event.state, event.teardown, error)
+
+
+def _write(
     path: Path, state: RunState, teardown: Teardown | None, start_error: BaseException | None
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import psutil
 
+from harness import settings
 from harness.config import HarnessConfig, ServiceConfig
 from harness.db import _databases as databases
 from harness.db import migrate_all
@@ -43,14 +44,25 @@ from harness.infra import (
 )
 from harness.infra import _processes as processes
 from harness.reports import ReportsLayout, write_coverage_settings
+from harness.stack._events import (
+    DatabaseProvisioned,
+    MigrationsDone,
+    MigrationsStarted,
+    Observer,
+    Observers,
+    ServiceHealthy,
+    ServiceSpawned,
+    StackDown,
+    StackUp,
+    StartFailed,
+)
 from harness.stack._junit import write_lifecycle
 from harness.stack._reaper import start_reaper
 from harness.stack._teardown import Teardown, salvage, stop_service, take_down
 
-RUN_ID_VARIABLE = "HARNESS_RUN_ID"
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
 _DATABASE = ":database"  # what services with database = true need first (no service name)
-_NOT_INHERITED = frozenset({databases.POSTGRES_URL_VARIABLE, "DATABASE_URL"})
+_NOT_INHERITED = frozenset({settings.POSTGRES_URL_VARIABLE, "DATABASE_URL"})
 
 
 @dataclass
@@ -67,10 +79,17 @@ class ServiceStatus:
 
 
 class Stack:
-    """The services of one run (`run_id`) as `[tool.harness]` describes them."""
+    """The services of one run (`run_id`) as `[tool.harness]` describes them.
 
-    def __init__(self, config: HarnessConfig, run_id: str) -> None:
+    What happens on the way up and down is told to `observers` (`harness.stack._events`);
+    the run's lifecycle JUnit suite is always one of them.
+    """
+
+    def __init__(
+        self, config: HarnessConfig, run_id: str, observers: Iterable[Observer] = ()
+    ) -> None:
         self.config = config
+        self.events = Observers([write_lifecycle, *observers])
         self.run = RunDirectory(config.run_dir / "runs", run_id)
         self.reservations = PortReservations.under(config.run_dir)
         self._saving = threading.Lock()  # the database is recorded from a thread of its own
@@ -116,6 +135,7 @@ class Stack:
             owner=ProcessRecord.of(os.getpid()),
             lifecycle_junit=str(lifecycle_junit) if lifecycle_junit else None,
         )
+        began = time.monotonic()
         with self.run.locked():  # the claim: one exclusive step
             self._clear_stale_run()
             self.run.save(state)
@@ -135,13 +155,12 @@ class Stack:
                     state, auto_ports=auto_ports, coverage=coverage, database_only=database_only
                 )
             except BaseException as exc:
-                teardown = self._teardown(state)
-                if lifecycle_junit:
-                    write_lifecycle(lifecycle_junit, state, teardown, exc)
+                self.events.tell(StartFailed(state, self._teardown(state), exc))
                 raise
         state.phase = "up"
         state.owner = owner
         self.run.save(state)
+        self.events.tell(StackUp(state, time.monotonic() - began))
         return state
 
     def _owner(self, pid: int) -> ProcessRecord:
@@ -250,10 +269,15 @@ class Stack:
             lambda: self.reservations.free_port(self.run_id),
             record_database,
         )
+        self.events.tell(DatabaseProvisioned(database.backend, database.name))
         database_url = databases.service_url(database, self.config)
         if not migrate or cancelled.is_set():
             return database_url
+        histories = sum(1 for s in self.config.services.values() if s.migrations is not None)
+        self.events.tell(MigrationsStarted(histories))
+        began = time.monotonic()
         migrate_all(self.config, database_url)
+        self.events.tell(MigrationsDone(histories, time.monotonic() - began))
         users = [name for name, service in self.config.services.items() if service.database]
         if users:
             started = databases.activity(database)
@@ -303,8 +327,8 @@ class Stack:
         env = {name: value for name, value in os.environ.items() if name not in _NOT_INHERITED}
         env.update(
             {
-                processes.RUN_TOKEN_VARIABLE: state.token,
-                RUN_ID_VARIABLE: self.run_id,
+                settings.RUN_TOKEN_VARIABLE: state.token,
+                settings.RUN_ID_VARIABLE: self.run_id,
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": os.pathsep.join(
                     [*map(str, self.config.pythonpath), *filter(None, [env.get("PYTHONPATH")])]
@@ -314,8 +338,10 @@ class Stack:
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
         if coverage:
-            settings = ReportsLayout(self.config.reports.dir).coverage_settings
-            env.setdefault(COVERAGE_VARIABLE, str(write_coverage_settings(self.config, settings)))
+            coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
+            env.setdefault(
+                COVERAGE_VARIABLE, str(write_coverage_settings(self.config, coverage_settings))
+            )
         return env
 
     def _wiring(self, state: RunState) -> tuple[dict[str, str], str]:
@@ -348,6 +374,7 @@ class Stack:
         process, record = self._launch(service, port, env, service.name)
         record.depends_on = list(service.depends_on)
         self._save(state, lambda: state.services.__setitem__(service.name, record))
+        self.events.tell(ServiceSpawned(service.name, record.process.pid, port))
         return process
 
     def _wait_healthy(
@@ -370,6 +397,7 @@ class Stack:
         )
         if not cancelled.is_set():
             record.healthy_after = time.monotonic() - spawned_at
+            self.events.tell(ServiceHealthy(name, record.url, record.healthy_after))
 
     def _launch(
         self, service: ServiceConfig, port: int, env: dict[str, str], label: str
@@ -459,8 +487,7 @@ class Stack:
         state.owner = ProcessRecord.of(os.getpid())  # if this dies, the run is stale again
         self.run.save(state)
         teardown = self._teardown(state)
-        if state.lifecycle_junit:
-            write_lifecycle(Path(state.lifecycle_junit), state, teardown, None)
+        self.events.tell(StackDown(state, teardown))
         return teardown
 
     def _salvage(self) -> Teardown | None:

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from conftest import app_command, assert_nothing_left, invoke, leaky_history
-from harness.db._databases import POSTGRES_URL_VARIABLE
 from harness.infra._state import RunDirectory
+from harness.settings import POSTGRES_URL_VARIABLE
 
 ROOT = Path(__file__).parents[2]
 
 
 def write_pyproject(directory: Path, services: str) -> Path:
-    (directory / "tasks.py").write_text("from harness.cli._tasks import namespace\n")
+    (directory / "tasks.py").write_text("from harness.cli import namespace\n")
     path = directory / "pyproject.toml"
     path.write_text(f"[tool.harness]\nstop_timeout = 2\n{services}")
     return path

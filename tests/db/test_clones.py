@@ -12,11 +12,11 @@ from conftest import app_command
 from harness.db import _clones as clones
 from harness.db import _databases as databases
 from harness.db._clones import DatabaseTemplate, PostgresScratch, SQLiteScratch
-from harness.db._databases import POSTGRES_URL_VARIABLE
 from harness.exceptions import BackendUnavailableError
 from harness.infra import _tmpfs as tmpfs
 from harness.infra._processes import ProcessRecord
 from harness.infra._state import DatabaseRecord
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack._stack import Stack
 
 HISTORY = Path(__file__).parents[1] / "fixtures" / "history"

@@ -518,7 +518,7 @@ def check_with_invoke(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FIXTURES.parents[1]), str(ROOT)]))
 
     def check(name: str, db: str) -> subprocess.CompletedProcess[str]:
-        (tmp_path / "tasks.py").write_text("from harness.cli._tasks import namespace\n")
+        (tmp_path / "tasks.py").write_text("from harness.cli import namespace\n")
         (tmp_path / "pyproject.toml").write_text(
             "[tool.harness]\nstop_timeout = 2\n[tool.harness.services.api]\n"
             f'command = ["x", "{{port}}"]\ndatabase = true\nmigrations = "{FIXTURES / name}"\n'

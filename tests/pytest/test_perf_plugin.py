@@ -70,7 +70,7 @@ def project(pytester: pytest.Pytester) -> Path:
     perf = pytester.mkdir("perf")
     (perf / "scenarios.toml").write_text(CALIBRATION + scenario("probe"))
     (perf / "budgets.toml").write_text(BUDGETS)
-    (pytester.path / "tasks.py").write_text("from harness.cli._tasks import namespace\n")
+    (pytester.path / "tasks.py").write_text("from harness.cli import namespace\n")
     return pytester.path
 
 

@@ -34,7 +34,7 @@ import harness.stack._stack
 from conftest import APP, app_command, take_down_leftover_runs
 from harness.config._project import HarnessConfig, parse_config
 from harness.db._clones import PostgresScratch
-from harness.db._databases import POSTGRES_URL_VARIABLE, admin_conninfo, database_name
+from harness.db._databases import admin_conninfo, database_name
 from harness.exceptions import (
     BackendUnavailableError,
     HarnessError,
@@ -45,6 +45,7 @@ from harness.exceptions import (
 from harness.infra._ports import is_port_free, unbound_port
 from harness.infra._processes import ProcessRecord, processes_carrying, wait_exited
 from harness.infra._state import RunDirectory, RunState
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack._stack import Stack, clean_stale_runs
 
 MARKER = "HARNESS_FAULT_CASE"
@@ -288,7 +289,7 @@ def test_concurrent_ups_of_one_run_have_exactly_one_winner_and_orphan_nothing(ma
 def write_project(case: Case, services: dict[str, dict[str, Any]]) -> Path:
     """tasks.py and a pyproject.toml with `services` in the case's root, for `invoke`."""
     root = case.config.root
-    (root / "tasks.py").write_text("from harness.cli._tasks import namespace\n")
+    (root / "tasks.py").write_text("from harness.cli import namespace\n")
     lines = ["[tool.harness]", "stop_timeout = 2"]
     for name, table in services.items():
         lines.append(f"[tool.harness.services.{name}]")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from harness.db._databases import POSTGRES_URL_VARIABLE
 from harness.exceptions import MigrationError, ServiceStartError
 from harness.reports._junit_merge import outcome
+from harness.settings import POSTGRES_URL_VARIABLE
 from harness.stack._stack import Stack
 from tests.conftest import app_command, assert_nothing_left, leaky_history
 

@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from conftest import APP, app_command, assert_nothing_left, pid_alive
+from harness import settings
 from harness.db import _databases as databases
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
 from harness.infra import _ports as ports
@@ -545,7 +546,7 @@ def test_up_refuses_an_env_py_that_connects_to_a_database_of_its_own(
 
 
 def test_a_service_gets_only_the_database_url_it_needs(make_config, server, monkeypatch):
-    monkeypatch.setenv(databases.POSTGRES_URL_VARIABLE, server)  # the admin URL: harness's own
+    monkeypatch.setenv(settings.POSTGRES_URL_VARIABLE, server)  # the admin URL: harness's own
     monkeypatch.setenv("DATABASE_URL", "sqlite:////somewhere/else.sqlite3")  # the shell's
     config = make_config(
         {
@@ -562,8 +563,8 @@ def test_a_service_gets_only_the_database_url_it_needs(make_config, server, monk
         assert stack.down().ok
     assert state.database is not None
     assert api["DATABASE_URL"] == databases.service_url(state.database, config)
-    assert databases.POSTGRES_URL_VARIABLE not in api
-    assert "DATABASE_URL" not in plain and databases.POSTGRES_URL_VARIABLE not in plain
+    assert settings.POSTGRES_URL_VARIABLE not in api
+    assert "DATABASE_URL" not in plain and settings.POSTGRES_URL_VARIABLE not in plain
 
 
 class _InBackground:
