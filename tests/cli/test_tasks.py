@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -42,6 +43,11 @@ def test_up_status_logs_restart_down_round_trip(project):
     up = invoke(project, "services.up", "--run", "cli", "--auto-ports")
     assert up.returncode == 0, up.stderr
     assert "run 'cli' up on sqlite" in up.stdout
+    healthy = re.search(
+        r"^healthy   api +http://127\.0\.0\.1:\d+  in \d+\.\d\d s$", up.stdout, re.M
+    )
+    assert healthy, up.stdout  # told as it happened, before the summary
+    assert up.stdout.index(healthy.group(0)) < up.stdout.index("run 'cli' up")
     try:
         status = invoke(project, "services.status", "--run", "cli")
         assert status.returncode == 0, status.stderr
