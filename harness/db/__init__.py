@@ -15,6 +15,15 @@ if TYPE_CHECKING:
         writes_recorded,
     )
     from harness.db._clones import DatabaseTemplate, ScratchDatabases, scratch_for
-    from harness.db._databases import admin_conninfo, service_url
+    from harness.db._databases import (
+        DatabaseActivity,
+        activity,
+        admin_conninfo,
+        never_used,
+        provision,
+        release,
+        remove_data_dir,
+        service_url,
+    )
 
 __all__, __getattr__ = public_names(__name__, __file__)

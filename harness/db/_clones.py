@@ -20,13 +20,13 @@ from typing import Protocol
 import psycopg
 from sqlalchemy.engine import make_url
 
+from harness import infra
 from harness.config import HarnessConfig
 from harness.db import _databases as databases
 from harness.db._alembic import migrate_all
 from harness.infra import DatabaseRecord
-from harness.infra import _tmpfs as tmpfs
 
-TMPFS_ROOM = tmpfs.SQLITE_ROOM  # bytes tmpfs must have free to take the checks' SQLite files
+TMPFS_ROOM = infra.SQLITE_ROOM  # bytes tmpfs must have free to take the checks' SQLite files
 
 
 class ScratchDatabases(Protocol):
@@ -62,7 +62,7 @@ class SQLiteScratch:
     def on_tmpfs(cls, fallback: Path) -> SQLiteScratch:
         """Files in a directory of their own on tmpfs when it has room (commits then wait for
         no disk), else in `fallback`."""
-        directory = tmpfs.directory("harness-scratch-", TMPFS_ROOM)
+        directory = infra.tmpfs_directory("harness-scratch-", TMPFS_ROOM)
         return cls(directory, owns_directory=True) if directory else cls(fallback)
 
     def create(self, copy_of: str | None = None) -> str:

@@ -23,11 +23,11 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from harness import infra
 from harness.config import HarnessConfig
 from harness.db import _pgcluster as pgcluster
 from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.infra import CreatedDatabases, DatabaseRecord, RunDirectory
-from harness.infra import _tmpfs as tmpfs
 from harness.infra import mask_secrets as mask_url
 from harness.settings import POSTGRES_URL_VARIABLE
 
@@ -61,7 +61,7 @@ def provision(
     that a crash at any point leaves a state file from which cleanup can finish the job.
     """
     if backend == "sqlite":
-        directory = tmpfs.directory(f"harness-{run.run_id}-", tmpfs.SQLITE_ROOM)
+        directory = infra.tmpfs_directory(f"harness-{run.run_id}-", infra.SQLITE_ROOM)
         if directory is not None:
             run.data_dir_path.write_text(str(directory))  # for a salvage
         path = (directory or run.path) / SQLITE_FILE

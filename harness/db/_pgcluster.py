@@ -34,9 +34,9 @@ from pathlib import Path
 
 import psycopg
 
+from harness import infra
 from harness.exceptions import BackendUnavailableError
 from harness.infra import ProcessRecord, log_tail, spawn, stop_group
-from harness.infra import _tmpfs as tmpfs
 
 SUPERUSER = "postgres"
 TMPFS_MIN_FREE = 1 << 30
@@ -169,7 +169,7 @@ def cached_initdb(binaries: Binaries, cache_root: Path) -> Path:
         return cache
     user = _server_user()
     cache_root.mkdir(parents=True, exist_ok=True)
-    scratch = tmpfs.directory_or_under("harness-initdb-", TMPFS_MIN_FREE, cache_root)
+    scratch = infra.tmpfs_directory_or_under("harness-initdb-", TMPFS_MIN_FREE, cache_root)
     try:
         _give_to(scratch, user)
         result = _run_as(
@@ -290,7 +290,9 @@ def start_cluster(
     """
     template = cached_initdb(binaries, cache_root)
     user = _server_user()
-    data_root = tmpfs.directory_or_under(f"harness-{run_path.name}-", TMPFS_MIN_FREE, run_path)
+    data_root = infra.tmpfs_directory_or_under(
+        f"harness-{run_path.name}-", TMPFS_MIN_FREE, run_path
+    )
     try:
         shutil.copytree(template, data_root / "data", symlinks=True)
         socket_dir = run_path / "postgres-socket"

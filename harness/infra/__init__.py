@@ -17,12 +17,14 @@ if TYPE_CHECKING:
         wait_until_free,
     )
     from harness.infra._processes import (
-        RUN_TOKEN_VARIABLE,
         ProcessRecord,
+        kill_tagged,
         log_tail,
         processes_carrying,
+        run_step,
         spawn,
         stop_group,
+        wait_healthy,
     )
     from harness.infra._run_ids import check_run_id, is_run_id, session_run_id
     from harness.infra._signals import signals_deferred, sigterm_raises
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
         ServiceRecord,
         list_runs,
     )
-    from harness.infra._tmpfs import TMPFS
+    from harness.infra._tmpfs import SQLITE_ROOM, TMPFS
+    from harness.infra._tmpfs import directory as tmpfs_directory
+    from harness.infra._tmpfs import directory_or_under as tmpfs_directory_or_under
 
 __all__, __getattr__ = public_names(__name__, __file__)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from harness.db import _databases as databases
+from harness.db import admin_conninfo
 from harness.infra import DatabaseRecord, RunState
 from harness.perf._budgets import Budget, Verdict
 from harness.perf._load_runner import LoadRunner
@@ -55,7 +55,7 @@ def _connection_counter(record: DatabaseRecord | None) -> Iterator[Callable[[], 
     if record is None or record.backend != "postgres":
         yield None
         return
-    with psycopg.connect(databases.admin_conninfo(record), autocommit=True) as connection:
+    with psycopg.connect(admin_conninfo(record), autocommit=True) as connection:
 
         def count() -> int:
             row = connection.execute(

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 from harness.exceptions import RunStateError
-from harness.infra import RUN_TOKEN_VARIABLE, ProcessRecord, spawn
+from harness.infra import ProcessRecord, spawn
+from harness.settings import RUN_TOKEN_VARIABLE
 
 # The reaper process waits with nothing of harness imported (a poll on the owner's pidfd),
 # and imports harness only once there is a run to take down.

@@ -24,9 +24,8 @@ from typing import Any
 import httpx
 import psutil
 
-from harness import settings
+from harness import db, infra, settings
 from harness.config import HarnessConfig, ServiceConfig
-from harness.db import _databases as databases
 from harness.db import migrate_all
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.infra import (
@@ -42,7 +41,6 @@ from harness.infra import (
     signals_deferred,
     sigterm_raises,
 )
-from harness.infra import _processes as processes
 from harness.reports import ReportsLayout, write_coverage_settings
 from harness.stack._events import (
     DatabaseProvisioned,
@@ -257,10 +255,10 @@ class Stack:
     ) -> str:
         """Provision the run's database and migrate every history; its services' URL."""
 
-        def record_database(record: databases.DatabaseRecord) -> None:
+        def record_database(record: db.DatabaseRecord) -> None:
             self._save(state, lambda: setattr(state, "database", record))
 
-        database = databases.provision(
+        database = db.provision(
             state.backend,
             self.config,
             self.run,
@@ -270,7 +268,7 @@ class Stack:
             record_database,
         )
         self.events.tell(DatabaseProvisioned(database.backend, database.name))
-        database_url = databases.service_url(database, self.config)
+        database_url = db.service_url(database, self.config)
         if not migrate or cancelled.is_set():
             return database_url
         histories = sum(1 for s in self.config.services.values() if s.migrations is not None)
@@ -280,7 +278,7 @@ class Stack:
         self.events.tell(MigrationsDone(histories, time.monotonic() - began))
         users = [name for name, service in self.config.services.items() if service.database]
         if users:
-            started = databases.activity(database)
+            started = db.activity(database)
 
             def remember_start() -> None:
                 database.transactions_at_start = started.transactions if started else None
@@ -347,7 +345,7 @@ class Stack:
     def _wiring(self, state: RunState) -> tuple[dict[str, str], str]:
         """(base environment, DATABASE_URL) of a run that is up, to start one more process."""
         urls = {name: record.url for name, record in state.services.items()}
-        database_url = databases.service_url(state.database, self.config) if state.database else ""
+        database_url = db.service_url(state.database, self.config) if state.database else ""
         return self._base_env(state, urls, COVERAGE_VARIABLE in os.environ), database_url
 
     def _service_env(
@@ -363,7 +361,7 @@ class Stack:
     ) -> subprocess.Popen[bytes]:
         """Run the service's prestart steps, spawn it and record it in the state file."""
         for step in service.prestart:
-            processes.run_step(
+            infra.run_step(
                 service.name,
                 self._command(step, port),
                 env,
@@ -387,7 +385,7 @@ class Stack:
         record = state.services[name]
         service = self.config.services[name]
         spawned_at = time.monotonic()
-        processes.wait_healthy(
+        infra.wait_healthy(
             name,
             process,
             record.url + service.health,
@@ -409,7 +407,7 @@ class Stack:
         command = self._command(service.command, port)
         log_path = self.run.logs / f"{label}.log"
         try:
-            process = processes.spawn(command, env, log_path, cwd=self.config.root)
+            process = infra.spawn(command, env, log_path, cwd=self.config.root)
         except OSError as exc:
             raise ServiceStartError(
                 service.name,
@@ -451,7 +449,7 @@ class Stack:
         service_env = {**self._service_env(service, base_env, port, database_url), **env}
         process, record = self._launch(service, port, service_env, label)
         try:
-            processes.wait_healthy(
+            infra.wait_healthy(
                 label,
                 process,
                 record.url + service.health,

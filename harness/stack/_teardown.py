@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.db import _databases as databases
+from harness import db, infra
 from harness.exceptions import HarnessError
 from harness.infra import (
     PortReservations,
@@ -29,7 +29,6 @@ from harness.infra import (
     signals_deferred,
     wait_until_free,
 )
-from harness.infra import _processes as processes
 
 PORT_RELEASE_TIMEOUT = 5.0
 REAPER_GRACE = 2.0
@@ -69,15 +68,15 @@ def take_down(
         at_down = _database_activity(state)
         _stop_services(state, report, left)
         if state.database is not None:
-            if databases.never_used(state.database, at_down):
+            if db.never_used(state.database, at_down):
                 report.notes.append(_unused_database_note(state.database))
             try:
-                databases.release(state.database)
+                db.release(state.database)
             except HarnessError as exc:
                 report.problems.append(str(exc))
                 report.owed = True
             left.done("database")
-        for pid in processes.kill_tagged(state.token):
+        for pid in infra.kill_tagged(state.token):
             report.problems.append(f"pid {pid} escaped its process group; killed")
         reservations.release_all(run.run_id)
         if report.owed:
@@ -92,19 +91,19 @@ def take_down(
     return report
 
 
-def _database_activity(state: RunState) -> databases.DatabaseActivity | None:
+def _database_activity(state: RunState) -> db.DatabaseActivity | None:
     """The run database's activity while the services of a run that was up still run;
     None when there is nothing to judge (a failed start, SQLite, a server gone)."""
     database = state.database
     if state.phase == "starting" or database is None or database.transactions_at_start is None:
         return None
     try:
-        return databases.activity(database)
+        return db.activity(database)
     except HarnessError:
         return None  # a note is best-effort; releasing the database reports the server
 
 
-def _unused_database_note(database: databases.DatabaseRecord) -> str:
+def _unused_database_note(database: db.DatabaseRecord) -> str:
     return (
         f"no service used the run's database {database.name} while it ran (no connection, "
         f"no transaction); {', '.join(database.users)} set database = true: do they read "
@@ -132,10 +131,10 @@ def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) ->
         if token is None:
             report.notes.append("no token file either: no process of the run could be looked for")
         else:
-            killed = processes.kill_tagged(token)
+            killed = infra.kill_tagged(token)
             report.notes.append(f"killed {len(killed)} process(es) carrying the run's token")
         if run.data_dir_path.exists():
-            databases.remove_data_dir(Path(run.data_dir_path.read_text().strip()))
+            db.remove_data_dir(Path(run.data_dir_path.read_text().strip()))
         elif run.created_databases.names():
             owing = RunState(
                 run_id=run.run_id,
@@ -143,7 +142,7 @@ def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) ->
                 backend="postgres",
                 phase="stopping",
                 owner=None,
-                database=databases.DatabaseRecord(
+                database=db.DatabaseRecord(
                     "postgres",
                     run.created_databases.names()[0],
                     "",
@@ -164,7 +163,7 @@ def _stop_reaper(reaper: ProcessRecord | None) -> None:
     """Stop the run's reaper first, so it does not take the run down a second time (unless
     this is the reaper)."""
     if reaper is not None and reaper.pid != os.getpid():
-        processes.stop_group(reaper, REAPER_GRACE)
+        infra.stop_group(reaper, REAPER_GRACE)
 
 
 def _stop_services(state: RunState, report: Teardown, left: Remaining) -> None:
@@ -224,7 +223,7 @@ def stop_service(
     """Stop one service (TERM, its grace or until `hurry`, KILL) and check its port is
     given back."""
     started = time.monotonic()
-    if processes.stop_group(record.process, record.stop_timeout, hurry=hurry):
+    if infra.stop_group(record.process, record.stop_timeout, hurry=hurry):
         report.stopped.append(record.name)
     if not wait_until_free(record.port, PORT_RELEASE_TIMEOUT):
         leak = (
