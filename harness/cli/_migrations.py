@@ -15,6 +15,7 @@ from harness.cli._common import (
     project,
     reports_errors,
 )
+from harness.cli._progress import checking
 from harness.cli._tables import print_table
 from harness.db import scratch_for
 from harness.migrations import check_all, histories
@@ -48,8 +49,10 @@ def check_migrations(
         assert state.database is not None
         db = state.backend
         scratch = scratch_for(harness_config, state.database, "m", Path(directory), tmpfs=True)
+        console = Console()
         try:
-            results = check_all(chosen, scratch)
+            with checking(console, len(chosen)) as starting:
+                results = check_all(chosen, scratch, starting)
         finally:
             scratch.close()
     plain = [
@@ -61,7 +64,7 @@ def check_migrations(
         ]
     ]
     rows = [(result.status.upper(), result.id, result.detail) for result in results]
-    print_table(Console(), ("verdict", "check", "detail"), rows, plain)
+    print_table(console, ("verdict", "check", "detail"), rows, plain)
     failed = [result.id for result in results if result.status == "failed"]
     counts = {status: sum(r.status == status for r in results) for status in ("passed", "skipped")}
     print(f"{counts['passed']} passed, {len(failed)} failed, {counts['skipped']} skipped on {db}")

@@ -1,12 +1,17 @@
-"""`services.up` as it happens, from the stack's events: a line per service as it becomes
-healthy, with its time, and a spinner while the migrations run (on a terminal, with rich;
-elsewhere the same lines as plain text)."""
+"""Tasks as they happen. `services.up`, from the stack's events: a line per service as it
+becomes healthy, with its time, and a spinner while the migrations run; `migrations.check`:
+a spinner naming the history being checked. Spinners turn on a terminal only (rich);
+elsewhere the lines are plain text."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.status import Status
 
+from harness.db import History
 from harness.stack import Event
 from harness.stack._events import (
     DatabaseProvisioned,
@@ -47,3 +52,16 @@ class UpProgress:
 
     def _line(self, text: str) -> None:
         self.console.print(text, highlight=False, markup=False)
+
+
+@contextlib.contextmanager
+def checking(console: Console, histories: int) -> Iterator[Callable[[History], None]]:
+    """What to tell each history as its checks begin: a spinner names it (on a terminal)."""
+    if not console.is_terminal:
+        yield lambda _history: None
+        return
+    counted = iter(range(1, histories + 1))
+    with console.status("checking migrations") as spinner:
+        yield lambda history: spinner.update(
+            f"checking {history.name}'s history ({next(counted)} of {histories})"
+        )

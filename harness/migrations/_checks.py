@@ -102,10 +102,16 @@ def histories(config: HarnessConfig, names: list[str] | None = None) -> list[His
     return [history for history in known if not names or history.name in names]
 
 
-def check_all(histories: list[History], scratch: ScratchDatabases) -> list[CheckResult]:
-    """Every check of every history, one by one, each after the ones before it."""
+def check_all(
+    histories: list[History],
+    scratch: ScratchDatabases,
+    starting: Callable[[History], None] = lambda _history: None,
+) -> list[CheckResult]:
+    """Every check of every history, one by one, each after the ones before it;
+    `starting` is told each history as its checks begin."""
     results = []
     for index, history in enumerate(histories):
+        starting(history)
         results += MigrationChecker(history, scratch, tuple(histories[:index])).run()
     return results
 
