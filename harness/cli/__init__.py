@@ -6,5 +6,5 @@ from harness._lazy import public_names
 
 if TYPE_CHECKING:
     from harness.cli._namespace import namespace
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)

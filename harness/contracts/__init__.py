@@ -18,5 +18,5 @@ if TYPE_CHECKING:
         write_contract,
     )
     from harness.contracts._gaps import resolve_gaps
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)

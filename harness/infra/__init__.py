@@ -39,5 +39,5 @@ if TYPE_CHECKING:
     from harness.infra._tmpfs import SQLITE_ROOM, TMPFS
     from harness.infra._tmpfs import directory as tmpfs_directory
     from harness.infra._tmpfs import directory_or_under as tmpfs_directory_or_under
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)

@@ -19,5 +19,5 @@ if TYPE_CHECKING:
         WeightedRequest,
         load_plan,
     )
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)

@@ -9,5 +9,5 @@ if TYPE_CHECKING:
     from harness.stack._events import Event, Observer
     from harness.stack._private_run import private_run
     from harness.stack._stack import ServiceStatus, Stack, Teardown, clean_stale_runs
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)

@@ -30,6 +30,7 @@ from harness.db import migrate_all
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.infra import (
     HOST,
+    DatabaseRecord,
     PortReservations,
     ProcessRecord,
     RunDirectory,
@@ -255,7 +256,7 @@ class Stack:
     ) -> str:
         """Provision the run's database and migrate every history; its services' URL."""
 
-        def record_database(record: db.DatabaseRecord) -> None:
+        def record_database(record: DatabaseRecord) -> None:
             self._save(state, lambda: setattr(state, "database", record))
 
         database = db.provision(

@@ -20,6 +20,7 @@ from pathlib import Path
 from harness import db, infra
 from harness.exceptions import HarnessError
 from harness.infra import (
+    DatabaseRecord,
     PortReservations,
     ProcessRecord,
     RunDirectory,
@@ -103,7 +104,7 @@ def _database_activity(state: RunState) -> db.DatabaseActivity | None:
         return None  # a note is best-effort; releasing the database reports the server
 
 
-def _unused_database_note(database: db.DatabaseRecord) -> str:
+def _unused_database_note(database: DatabaseRecord) -> str:
     return (
         f"no service used the run's database {database.name} while it ran (no connection, "
         f"no transaction); {', '.join(database.users)} set database = true: do they read "
@@ -142,7 +143,7 @@ def salvage(run: RunDirectory, reservations: PortReservations, archive: Path) ->
                 backend="postgres",
                 phase="stopping",
                 owner=None,
-                database=db.DatabaseRecord(
+                database=DatabaseRecord(
                     "postgres",
                     run.created_databases.names()[0],
                     "",
