@@ -9,5 +9,5 @@ if TYPE_CHECKING:
     from harness.reports._build import build
     from harness.reports._coverage_settings import write_coverage_settings
     from harness.reports._layout import ReportsLayout, RunRecord, git_revision
-
-__all__, __getattr__ = public_names(__name__, __file__)
+else:  # type checkers see the imports above; the package imports them on first use
+    __all__, __getattr__ = public_names(__name__, __file__)
