@@ -1,4 +1,10 @@
-"""The invoke tasks: a monorepo's `tasks.py` is `from harness.cli import namespace`."""
+"""The invoke tasks: `services.up|down|status|logs|restart`, `ports.clean`,
+`contracts.export|check`, `migrations.check`, `perf.baseline`, `reports.begin|merge`, one
+module per namespace that parses, calls the wings and renders.
+
+A monorepo's `tasks.py` is `from harness.cli import namespace`. Every expected failure
+exits non-zero with harness's one-screen message, never a traceback.
+"""
 
 from typing import TYPE_CHECKING
 
