@@ -12,12 +12,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.reports import _summary as summary
 from harness.config import HarnessConfig
-from harness.reports._coverage_settings import write_coverage_settings
-from harness.reports._coverage_merge import CoverageMerge, merge_coverage
-from harness.reports._junit_merge import JUnitMerge, merge_junit
 from harness.infra import mask_secrets
+from harness.reports import _summary as summary
+from harness.reports._coverage_merge import CoverageMerge, merge_coverage
+from harness.reports._coverage_settings import write_coverage_settings
+from harness.reports._junit_merge import JUnitMerge, merge_junit
 from harness.reports._layout import ReportsLayout
 
 STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"

@@ -15,10 +15,10 @@ from pathlib import Path
 import coverage
 import pytest
 
-from harness.reports import _build as report
 from harness.config._project import parse_config
-from harness.reports._coverage_merge import merge_coverage
 from harness.exceptions import ConfigError
+from harness.reports import _build as report
+from harness.reports._coverage_merge import merge_coverage
 from harness.reports._junit_merge import merge_junit, outcome
 from harness.reports._layout import ReportsLayout, RunRecord
 
