@@ -6,6 +6,12 @@ budget per operation (`contracts.examples`, or the service's `generated_examples
 check on every response, and a failure lists every check that failed, not only the first.
 A check a contract cannot satisfy is named in the service's `contract_gaps` with the
 reason, turned off for that service only, and reported once as a JUnit suite property.
+
+A request the contract calls invalid must be refused as invalid (`REFUSED_AS_INVALID`), not
+merely answered with some 4xx: a 404 or 409 for it means the service looked things up before
+it validated, and a rule enforced after that goes unchecked. Bodies satisfying none of an
+anyOf/oneOf are sent too (`harness.negations`). Hypothesis' "too slow" health check is off:
+it guards against slow data generation, which a loaded machine fakes, not slow services.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from harness.config import ServiceConfig
 from harness.contract_gaps import resolve_gaps
 from harness.contracts import load_contract, with_framework_statuses
 from harness.exceptions import ContractError
+from harness.negations import refuse_without_alternatives
 from harness.pytest_plugin import collecting_config
 
 try:
@@ -27,6 +34,7 @@ try:
 except ImportError:  # the `contracts` extra is not installed
     schemathesis = None  # type: ignore[assignment]
 
+REFUSED_AS_INVALID = (400, 413, 415, 422)
 CASES_RUN: Counter[str] = Counter()
 _config = collecting_config()
 _gaps = {
@@ -43,7 +51,13 @@ def _generated_test(service: ServiceConfig) -> Any:
             "generation": {
                 "max-examples": service.generated_examples or _config.contracts.examples
             },
-            "checks": {check: {"enabled": False} for check in _gaps[service.name]},
+            "suppress-health-check": ["too_slow"],
+            "checks": {
+                "negative_data_rejection": {
+                    "expected-statuses": [str(status) for status in REFUSED_AS_INVALID]
+                },
+                **{check: {"enabled": False} for check in _gaps[service.name]},
+            },
         }
     )
     document = with_framework_statuses(
@@ -55,6 +69,8 @@ def _generated_test(service: ServiceConfig) -> Any:
     def test(case, service_urls):
         CASES_RUN[service.name] += 1
         case.call_and_validate(base_url=service_urls[service.name])
+        if "negative_data_rejection" not in _gaps[service.name]:
+            refuse_without_alternatives(case, service_urls[service.name], REFUSED_AS_INVALID)
 
     return test
 
