@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.database import Database, get_or_404
 from services.common.fields import Id, path_id, query_id, text
 from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
-from services.common.web import create_app, error_responses
+from services.common.web import create_app, error_responses, ordered_by
 from services.exhibits.models import Exhibit
 from services.exhibits.numbering import letter
 
@@ -82,7 +82,9 @@ def create_exhibit(body: ExhibitIn, session: DB) -> Exhibit:
     return exhibit
 
 
-@app.get("/exhibits", response_model=list[ExhibitOut])
+@app.get(
+    "/exhibits", response_model=list[ExhibitOut], openapi_extra=ordered_by("case_id", "position")
+)
 def list_exhibits(
     session: DB, case_id: Annotated[int | None, query_id("case")] = None
 ) -> list[Exhibit]:
