@@ -7,11 +7,12 @@ check on every response, and a failure lists every check that failed, not only t
 A check a contract cannot satisfy is named in the service's `contract_gaps` with the
 reason, turned off for that service only, and reported once as a JUnit suite property.
 
-A request the contract calls invalid must be refused as invalid (`REFUSED_AS_INVALID`), not
-merely answered with some 4xx: a 404 or 409 for it means the service looked things up before
-it validated, and a rule enforced after that goes unchecked. Bodies satisfying none of an
-anyOf/oneOf are sent too (`harness.negations`). Hypothesis' "too slow" health check is off:
-it guards against slow data generation, which a loaded machine fakes, not slow services.
+A request the contract calls invalid must be refused: with a 4xx, or with one of
+`contracts.invalid_statuses` when set (say [400, 422]: then a 404 or 409 for it means the
+service looked things up before it validated, and a rule enforced after that goes unchecked).
+Bodies satisfying none of an anyOf/oneOf are sent too (`harness.negations`). Hypothesis'
+"too slow" health check is off: it guards against slow data generation, which a loaded
+machine fakes, not slow services.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ try:
 except ImportError:  # the `contracts` extra is not installed
     schemathesis = None  # type: ignore[assignment]
 
-REFUSED_AS_INVALID = (400, 413, 415, 422)
+ANY_CLIENT_ERROR = tuple(range(400, 500))
 CASES_RUN: Counter[str] = Counter()
 _config = collecting_config()
 _gaps = {
@@ -53,9 +54,7 @@ def _generated_test(service: ServiceConfig) -> Any:
             },
             "suppress-health-check": ["too_slow"],
             "checks": {
-                "negative_data_rejection": {
-                    "expected-statuses": [str(status) for status in REFUSED_AS_INVALID]
-                },
+                **_rejection(_config.contracts.invalid_statuses),
                 **{check: {"enabled": False} for check in _gaps[service.name]},
             },
         }
@@ -70,9 +69,17 @@ def _generated_test(service: ServiceConfig) -> Any:
         CASES_RUN[service.name] += 1
         case.call_and_validate(base_url=service_urls[service.name])
         if "negative_data_rejection" not in _gaps[service.name]:
-            refuse_without_alternatives(case, service_urls[service.name], REFUSED_AS_INVALID)
+            refused = _config.contracts.invalid_statuses or ANY_CLIENT_ERROR
+            refuse_without_alternatives(case, service_urls[service.name], refused)
 
     return test
+
+
+def _rejection(statuses: tuple[int, ...] | None) -> dict[str, Any]:
+    """negative_data_rejection's settings: schemathesis' own, or only `statuses` refuse."""
+    if statuses is None:
+        return {}
+    return {"negative_data_rejection": {"expected-statuses": [str(s) for s in statuses]}}
 
 
 def _failing_test(reason: str) -> Any:
