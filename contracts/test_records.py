@@ -179,6 +179,17 @@ def test_draft_save_bumps_version_and_stale_save_is_409(records, case):
     assert records.get(f"/drafts/{draft['id']}").json()["title"] == "Amended Petition"
 
 
+def test_a_save_changing_neither_title_nor_sections_is_422_and_keeps_the_version(records, case):
+    """The contract's anyOf (title, sections or both), enforced by the service's own code."""
+    draft = records.post("/drafts", json={"case_id": case["id"], "title": "Petition"}).json()
+
+    response = records.put(f"/drafts/{draft['id']}", json={"version": 1})
+
+    assert response.status_code == 422
+    assert "nothing to save: give title or sections" in response.text
+    assert [v["version"] for v in records.get(f"/drafts/{draft['id']}/versions").json()] == [1]
+
+
 def test_draft_for_unknown_case_is_404(records):
     response = records.post("/drafts", json={"case_id": 999999999, "title": "T"})
 

@@ -61,7 +61,7 @@ _SERVICE_KEYS = {
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
-_CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples"}
+_CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples", "invalid_statuses"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
 
@@ -111,12 +111,14 @@ class PostgresConfig:
 @dataclass(frozen=True)
 class ContractsConfig:
     """Where the checked-in contracts live, which branch breaking changes are judged against,
-    and the generated tests' seed and examples per operation."""
+    and the generated tests' seed, examples per operation, and the statuses that refuse a
+    request as invalid (None: schemathesis' own list, where any 4xx does)."""
 
     dir: Path
     base_branch: str = "main"
     seed: int = 20261121
     examples: int = 10
+    invalid_statuses: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -538,7 +540,20 @@ def _contracts(raw: Any, root: Path) -> ContractsConfig:
         base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
         seed=seed,
         examples=_count(raw, "examples", key) or ContractsConfig.examples,
+        invalid_statuses=_invalid_statuses(raw.get("invalid_statuses"), f"{key}.invalid_statuses"),
     )
+
+
+def _invalid_statuses(value: Any, key: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(_is_int(status) and 400 <= status <= 499 for status in value)
+    ):
+        raise ConfigError(f"{key}: must be a list of 4xx statuses, e.g. [400, 422], got {value!r}")
+    return tuple(value)
 
 
 def _perf(raw: Any, root: Path) -> PerfConfig:

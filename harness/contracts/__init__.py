@@ -18,5 +18,6 @@ if TYPE_CHECKING:
         write_contract,
     )
     from harness.contracts._gaps import resolve_gaps
+    from harness.contracts._negations import refuse_without_alternatives
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)

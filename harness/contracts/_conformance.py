@@ -2,7 +2,8 @@
 
 `ContractValidator(document, "records").problems(response)` lists what an httpx response
 does that the contract does not document: an unknown operation or status, a content type
-not offered, a body that breaks the schema, a required header missing.
+not offered, a body that breaks the schema, a required header missing, a list out of the
+order its operation documents (`x-order`, see `harness/contracts/_documented_order.py`).
 `ContractValidator.hook()` turns that into an httpx response hook that raises
 `ContractViolation`, so every request a test makes is checked without per-test code.
 """
@@ -20,6 +21,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from harness.contracts._documented_order import declared_order, order_problems
 from harness.contracts._documents import Document
 from harness.exceptions import ContractError, ContractViolation
 
@@ -46,6 +48,14 @@ class ContractValidator:
         self.label = label
         self.checked = 0
         self._routes = _routes(document.get("paths", {}))
+        self._orders = {
+            (route.template, method): declared_order(
+                operation, f"{label}: {method.upper()} {route.template}"
+            )
+            for route in self._routes
+            for method, operation in route.item.items()
+            if isinstance(operation, dict)
+        }
         self._registry: Registry[Any] = Registry().with_resource(
             CONTRACT_URI, DRAFT202012.create_resource(document)
         )
@@ -72,6 +82,7 @@ class ContractValidator:
         return [
             *self._header_problems(response, spec),
             *self._body_problems(response, spec.get("content") or {}, pointer + "/content"),
+            *self._order_problems(response, self._orders.get((route.template, method), [])),
         ]
 
     def hook(self) -> Callable[[httpx.Response], None]:
@@ -134,6 +145,15 @@ class ContractValidator:
             f"body{_json_path(error.absolute_path)}: {error.message}"
             for error in errors[:MAX_SCHEMA_ERRORS]
         ]
+
+    def _order_problems(self, response: httpx.Response, order: list[str]) -> list[str]:
+        if not order or not response.is_success:
+            return []
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            return []  # the body check says so
+        return order_problems(body, order)
 
     def _schema(self, pointer: str) -> Draft202012Validator:
         if pointer not in self._schemas:

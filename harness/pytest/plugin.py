@@ -8,6 +8,9 @@ For services with a checked-in contract, every response a `service_clients` clie
 validated against it (`harness.contracts`); a test asking for `contract_service` runs once
 per such service.
 
+`at_once("exhibits", [Call(...)] * 20)` sends requests at the same moment (races show) and
+checks each answer against the contract too.
+
 For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
 in front of a service, `service_instance` starts one more process of a service rewired
 (say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
@@ -37,7 +40,7 @@ from harness.infra import DatabaseRecord, RunState, ServiceRecord
 from harness.pytest.suites import SUITES, SUITES_DIR, suite_files
 from harness.settings import CONTRACTS_BASE_VARIABLE, DB_VARIABLE, RUN_VARIABLE
 from harness.stack import Stack, Teardown, private_run
-from harness.testing import FaultProxy
+from harness.testing import Call, FaultProxy, send_at_once
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
@@ -287,6 +290,24 @@ def service_clients(
     clients = ServiceClients(harness_stack.urls, contract_validators)
     yield clients
     clients.close()
+
+
+@pytest.fixture
+def at_once(
+    service_urls: dict[str, str], contract_validators: dict[str, ContractValidator]
+) -> Callable[[str, list[Call]], list[httpx.Response]]:
+    """`at_once("exhibits", [Call("POST", "/exhibits", json=…)] * 20)`: the calls sent to that
+    service at the same moment (`harness.testing`), their responses in order, each checked
+    against the service's contract."""
+
+    def send(service: str, calls: list[Call]) -> list[httpx.Response]:
+        if service not in service_urls:
+            raise KeyError(f"no service {service!r} in the stack; services: {sorted(service_urls)}")
+        validator = contract_validators.get(service)
+        hooks = [validator.hook()] if validator else []
+        return send_at_once(service_urls[service], calls, response_hooks=hooks)
+
+    return send
 
 
 @pytest.fixture

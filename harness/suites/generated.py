@@ -6,6 +6,13 @@ budget per operation (`contracts.examples`, or the service's `generated_examples
 check on every response, and a failure lists every check that failed, not only the first.
 A check a contract cannot satisfy is named in the service's `contract_gaps` with the
 reason, turned off for that service only, and reported once as a JUnit suite property.
+
+A request the contract calls invalid must be refused: with a 4xx, or with one of
+`contracts.invalid_statuses` when set (say [400, 422]: then a 404 or 409 for it means the
+service looked things up before it validated, and a rule enforced after that goes unchecked).
+Bodies satisfying none of an anyOf/oneOf are sent too (`harness.contracts._negations`).
+Hypothesis' "too slow" health check is off: it guards against slow data generation, which
+a loaded machine fakes, not slow services.
 """
 
 from __future__ import annotations
@@ -16,7 +23,12 @@ from typing import Any
 import pytest
 
 from harness.config import ServiceConfig
-from harness.contracts import load_contract, resolve_gaps, with_framework_statuses
+from harness.contracts import (
+    load_contract,
+    refuse_without_alternatives,
+    resolve_gaps,
+    with_framework_statuses,
+)
 from harness.exceptions import ContractError
 from harness.pytest.plugin import collecting_config
 
@@ -26,6 +38,7 @@ try:
 except ImportError:  # the `contracts` extra is not installed
     schemathesis = None  # type: ignore[assignment]
 
+ANY_CLIENT_ERROR = tuple(range(400, 500))
 CASES_RUN: Counter[str] = Counter()
 _config = collecting_config()
 _gaps = {
@@ -42,7 +55,11 @@ def _generated_test(service: ServiceConfig) -> Any:
             "generation": {
                 "max-examples": service.generated_examples or _config.contracts.examples
             },
-            "checks": {check: {"enabled": False} for check in _gaps[service.name]},
+            "suppress-health-check": ["too_slow"],
+            "checks": {
+                **_rejection(_config.contracts.invalid_statuses),
+                **{check: {"enabled": False} for check in _gaps[service.name]},
+            },
         }
     )
     document = with_framework_statuses(
@@ -54,8 +71,18 @@ def _generated_test(service: ServiceConfig) -> Any:
     def test(case, service_urls):
         CASES_RUN[service.name] += 1
         case.call_and_validate(base_url=service_urls[service.name])
+        if "negative_data_rejection" not in _gaps[service.name]:
+            refused = _config.contracts.invalid_statuses or ANY_CLIENT_ERROR
+            refuse_without_alternatives(case, service_urls[service.name], refused)
 
     return test
+
+
+def _rejection(statuses: tuple[int, ...] | None) -> dict[str, Any]:
+    """negative_data_rejection's settings: schemathesis' own, or only `statuses` refuse."""
+    if statuses is None:
+        return {}
+    return {"negative_data_rejection": {"expected-statuses": [str(s) for s in statuses]}}
 
 
 def _failing_test(reason: str) -> Any:

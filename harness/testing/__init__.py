@@ -1,11 +1,12 @@
-"""Tools for tests of a live stack: a fault proxy in front of a service and a delay server
-(`python -m harness.testing.delay_server`)."""
+"""Tools for tests of a live stack: requests released at one moment (`send_at_once`), a
+fault proxy in front of a service, and a delay server (`python -m harness.testing.delay_server`)."""
 
 from typing import TYPE_CHECKING
 
 from harness._lazy import public_names
 
 if TYPE_CHECKING:
+    from harness.testing._at_once import Call, send_at_once
     from harness.testing._faults import FaultProxy
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)

@@ -45,6 +45,12 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
+def ordered_by(*fields: str) -> dict[str, Any]:
+    """`openapi_extra=` stating the order of the list an operation answers (harness's
+    `x-order`: these item fields, ascending), so conformance checks every answer against it."""
+    return {"x-order": list(fields)}
+
+
 NOT_JSON_NUMBER = (
     "the JSON body holds {value}: NaN, Infinity and numbers beyond the range of a double are "
     "not JSON numbers (RFC 8259); send a finite number"

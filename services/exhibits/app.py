@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from services.common.database import Database, get_or_404
 from services.common.fields import Id, path_id, query_id, text
 from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
-from services.common.web import create_app, error_responses
+from services.common.web import create_app, error_responses, ordered_by
 from services.exhibits.models import Exhibit
 from services.exhibits.numbering import letter
 
@@ -49,6 +49,15 @@ class ExhibitOut(ExhibitIn):
         return letter(self.position)
 
 
+def _lock_exhibits_of(session: Session, case_id: int) -> None:
+    """Hold the case's exhibits until commit (PostgreSQL; SQLite writes one at a time), so
+    a concurrent delete or creation letters them after this one, not from a stale picture:
+    without it two deletes of one case renumbered the same rows and one failed with a 500."""
+    session.execute(
+        select(Exhibit.id).where(Exhibit.case_id == case_id).order_by(Exhibit.id).with_for_update()
+    ).all()
+
+
 def _check_evidence(body: ExhibitIn) -> None:
     """404 when records knows no such case or evidence; 409 when the evidence is another case's."""
     with ServiceClient("records") as records:
@@ -67,6 +76,7 @@ def _check_evidence(body: ExhibitIn) -> None:
 def create_exhibit(body: ExhibitIn, session: DB) -> Exhibit:
     """The next letter of the case; 409 if that evidence is already an exhibit of the case."""
     _check_evidence(body)
+    _lock_exhibits_of(session, body.case_id)
     last = session.scalar(select(func.max(Exhibit.position)).where(Exhibit.case_id == body.case_id))
     exhibit = Exhibit(**body.model_dump(), position=(last or 0) + 1)
     session.add(exhibit)
@@ -82,7 +92,9 @@ def create_exhibit(body: ExhibitIn, session: DB) -> Exhibit:
     return exhibit
 
 
-@app.get("/exhibits", response_model=list[ExhibitOut])
+@app.get(
+    "/exhibits", response_model=list[ExhibitOut], openapi_extra=ordered_by("case_id", "position")
+)
 def list_exhibits(
     session: DB, case_id: Annotated[int | None, query_id("case")] = None
 ) -> list[Exhibit]:
@@ -108,8 +120,11 @@ def update_exhibit(exhibit_id: ExhibitId, body: ExhibitUpdate, session: DB) -> E
 @app.delete("/exhibits/{exhibit_id}", status_code=204, responses=NOT_FOUND)
 def delete_exhibit(exhibit_id: ExhibitId, session: DB) -> Response:
     """Delete, then move each later exhibit of the case up one letter, in one transaction."""
+    case_id = get_or_404(session, Exhibit, exhibit_id).case_id
+    _lock_exhibits_of(session, case_id)
+    session.expunge_all()  # read it again, now that no one else can move it
     exhibit = get_or_404(session, Exhibit, exhibit_id)
-    case_id, position = exhibit.case_id, exhibit.position
+    position = exhibit.position
     session.delete(exhibit)
     session.flush()
     later = session.scalars(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.common.database import Database, get_or_404
 from services.common.fields import Id, path_id, query_id, text
 from services.common.service_client import DEPENDENCY_ERRORS, ServiceClient
-from services.common.web import create_app, error_responses
+from services.common.web import create_app, error_responses, ordered_by
 from services.facts.models import Fact
 
 app = create_app("facts", "Statements of fact attached to records' cases.", version="1.1.0")
@@ -68,7 +68,7 @@ def create_fact(body: FactIn, session: DB) -> Fact:
     return fact
 
 
-@app.get("/facts", response_model=list[FactOut])
+@app.get("/facts", response_model=list[FactOut], openapi_extra=ordered_by("id"))
 def list_facts(session: DB, case_id: Annotated[int | None, query_id("case")] = None) -> list[Fact]:
     query = select(Fact).order_by(Fact.id)
     if case_id is not None:

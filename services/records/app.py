@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.database import Database, get_or_404
 from services.common.fields import path_id, query_id
-from services.common.web import create_app, error_responses
+from services.common.web import create_app, error_responses, ordered_by
 from services.records import models, schemas, variables
 
 app = create_app("records", "Templates, cases, versioned drafts and evidence.", version="1.1.0")
@@ -38,7 +38,7 @@ def create_template(body: schemas.TemplateIn, session: DB) -> models.Template:
     return template
 
 
-@app.get("/templates", response_model=list[schemas.TemplateOut])
+@app.get("/templates", response_model=list[schemas.TemplateOut], openapi_extra=ordered_by("id"))
 def list_templates(session: DB) -> list[models.Template]:
     return list(session.scalars(select(models.Template).order_by(models.Template.id)))
 
@@ -79,7 +79,7 @@ def create_case(body: schemas.CaseIn, session: DB) -> models.Case:
     return case
 
 
-@app.get("/cases", response_model=list[schemas.CaseOut])
+@app.get("/cases", response_model=list[schemas.CaseOut], openapi_extra=ordered_by("id"))
 def list_cases(session: DB) -> list[models.Case]:
     return list(session.scalars(select(models.Case).order_by(models.Case.id)))
 
@@ -184,6 +184,7 @@ def create_evidence(body: schemas.EvidenceIn, session: DB) -> models.Evidence:
     "/drafts/{draft_id}/versions",
     response_model=list[schemas.DraftVersionOut],
     responses=NOT_FOUND,
+    openapi_extra=ordered_by("version"),
 )
 def list_draft_versions(draft_id: DraftId, session: DB) -> list[models.DraftVersion]:
     """Every saved version of the draft, oldest first."""
@@ -213,7 +214,7 @@ def create_evidence_batch(body: schemas.EvidenceBatch, session: DB) -> list[mode
     return items
 
 
-@app.get("/evidence", response_model=list[schemas.EvidenceOut])
+@app.get("/evidence", response_model=list[schemas.EvidenceOut], openapi_extra=ordered_by("id"))
 def list_evidence(
     session: DB, case_id: Annotated[int | None, query_id("case")] = None
 ) -> list[models.Evidence]:

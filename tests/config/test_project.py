@@ -150,6 +150,11 @@ def error_for(table: dict, root: Path) -> str:
             "whole number",
         ),
         (
+            {"services": {"a": GOOD}, "contracts": {"invalid_statuses": [422, 500]}},
+            "tool.harness.contracts.invalid_statuses",
+            "a list of 4xx statuses, e.g. [400, 422], got [422, 500]",
+        ),
+        (
             {"services": {"a": GOOD}, "pythonpath": ["nowhere"]},
             "tool.harness.pythonpath",
             "no such",
@@ -204,6 +209,13 @@ def test_services_with_openapi_are_under_contract(tmp_path):
     assert [service.name for service in config.under_contract()] == ["api"]
     assert config.contract_path("api") == tmp_path / "api" / "contracts" / "api.json"
     assert config.contracts.base_branch == "trunk"
+    assert config.contracts.invalid_statuses is None  # schemathesis' own list
+
+
+def test_invalid_statuses_name_what_refuses_a_request_as_invalid(tmp_path):
+    table = {"services": {"a": GOOD}, "contracts": {"invalid_statuses": [400, 422]}}
+
+    assert parse_config(table, root=tmp_path).contracts.invalid_statuses == (400, 422)
 
 
 def test_start_order_groups_independent_services_in_levels(tmp_path):

@@ -147,3 +147,57 @@ def test_framework_statuses_are_documented_on_every_operation_without_a_body_pro
 def test_openapi_3_0_is_refused_with_the_reason():
     with pytest.raises(ContractError, match=r"need an OpenAPI 3\.1 document, got '3\.0\.3'"):
         ContractValidator({**CONTRACT, "openapi": "3.0.3"}, "items")
+
+
+def _listing(order: Any) -> ContractValidator:
+    """A contract whose GET /items answers a list documented as sorted by `order`."""
+    listing = {
+        "get": {
+            "x-order": order,
+            "responses": {"200": {"description": "items", "content": {"application/json": {}}}},
+        }
+    }
+    return ContractValidator({**CONTRACT, "paths": {"/items": listing}}, "items")
+
+
+def test_a_list_in_its_documented_order_conforms():
+    body = [{"case": 1, "pos": 1}, {"case": 1, "pos": 2}, {"case": 2, "pos": 1}]
+
+    assert _listing(["case", "pos"]).problems(_response("GET", "/items", 200, json=body)) == []
+
+
+def test_a_list_out_of_its_documented_order_names_the_first_pair_out_of_place():
+    body = [{"id": 1}, {"id": 3}, {"id": 2}]
+
+    problems = _listing(["id"]).problems(_response("GET", "/items", 200, json=body))
+
+    assert problems == [
+        "body is not in its documented order (x-order: id): body[1] (id=3) comes before "
+        "body[2] (id=2)"
+    ]
+
+
+def test_a_descending_field_is_named_with_a_minus():
+    validator = _listing(["-saved", "id"])
+
+    newest_first = [{"saved": "b", "id": 1}, {"saved": "a", "id": 1}, {"saved": "a", "id": 2}]
+    oldest_first = list(reversed(newest_first))
+    assert validator.problems(_response("GET", "/items", 200, json=newest_first)) == []
+    assert validator.problems(_response("GET", "/items", 200, json=oldest_first)) != []
+
+
+def test_an_item_without_a_field_the_order_sorts_by_is_a_problem():
+    problems = _listing(["pos"]).problems(_response("GET", "/items", 200, json=[{"id": 1}]))
+
+    assert problems == ["body[0] has no pos, which x-order sorts by"]
+
+
+@pytest.mark.parametrize("order", ["id", [""], [3]])
+def test_a_malformed_order_is_one_line_naming_the_operation_and_the_form(order):
+    with pytest.raises(ContractError) as raised:
+        _listing(order)
+
+    assert str(raised.value) == (
+        "items: GET /items: x-order must be a list of item field names ('-name' for "
+        f"descending), got {order!r}"
+    )

@@ -1,0 +1,225 @@
+"""Benchmark: how many planted bugs the live suites catch — a mutation score per service.
+
+cosmic-ray's operators make the mutants (one change each) of every service's modules
+(`services/<name>/*.py`, migrations aside); a seeded sample of `--per-service` of them is
+tried per service. A service's mutants form one batch over one stack: for each mutant its
+file is rewritten, only that service restarts (so it runs the mutant), and each package's
+oracle runs against the stack: `contracts` (the service's contract tests and its generated
+tests) and `workflows` (the workflow files that name the service), each stopping at the
+first failure. The file is restored after every mutant and the service restarted clean at
+the end of the batch. Sound because each test makes its own data (`unique`, fresh cases):
+rows a mutant wrote are never another test's input. A mutant whose service cannot start is
+killed at start. Prints the score per service and package and every survivor with
+file:line and its diff; saves JSON.
+
+    pip install cosmic-ray
+    python benchmarks/mutation_score.py [--per-service 3] [--seed 20261201] [--db sqlite]
+        [--out reports/benchmarks/mutation.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cosmic_ray.ast import ast_nodes, get_ast_from_path
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.plugins import get_operator, operator_names
+
+from harness.config import load_config
+from harness.exceptions import HarnessError
+from harness.stack import Stack
+
+ROOT = Path(__file__).parents[1]
+PACKAGES = ("contracts", "workflows")
+ORACLE_TIMEOUT = 600.0  # a mutant that loops forever is killed, not waited for
+
+
+@dataclass(frozen=True)
+class Mutant:
+    path: str
+    operator: str
+    occurrence: int
+    line: int
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    killed_by: dict[str, bool | None] = field(default_factory=dict)
+    diff: str = ""
+
+    @property
+    def survived(self) -> bool:
+        return not any(self.killed_by.values())
+
+
+def mutants_of(service: str) -> list[Mutant]:
+    """Every single-change mutant cosmic-ray's operators make of the service's modules."""
+    found = []
+    for path in sorted((ROOT / "services" / service).glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = get_ast_from_path(path)
+        for name in operator_names():
+            operator_class = get_operator(name)
+            if operator_class.arguments():
+                continue  # parameterised operators need a config; the plain ones suffice
+            operator = operator_class()
+            positions = [
+                start
+                for node in ast_nodes(module)
+                for start, _ in operator.mutation_positions(node)
+            ]
+            found += [
+                Mutant(str(path.relative_to(ROOT)), name, occurrence, line)
+                for occurrence, (line, _) in enumerate(positions)
+            ]
+    return found
+
+
+def oracles(service: str) -> dict[str, list[str]]:
+    """pytest arguments of each package's oracle for one service."""
+    named = re.compile(rf"\b{re.escape(service)}\b")
+    workflows = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "workflows").glob("test_*.py"))
+        if named.search(path.read_text())
+    ]
+    return {
+        "contracts": [
+            f"contracts/test_{service}.py",
+            f"harness/suites/generated.py::test_{service}",
+        ],
+        "workflows": workflows,
+    }
+
+
+def killed(run_id: str, arguments: list[str]) -> bool | None:
+    """True when the oracle fails (or hangs) against the stack of run `run_id`; None when
+    the package has no test of the service."""
+    if not arguments:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in ("COVERAGE_PROCESS_START",)}
+    env["HARNESS_RUN"] = run_id
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *arguments]
+    try:
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, timeout=ORACLE_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return True
+    return result.returncode != 0
+
+
+def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
+    """Every mutant of one service against one stack, the service restarted per mutant."""
+    config = load_config(ROOT / "pyproject.toml")
+    config.make_importable()  # the migrations import services.*
+    stack = Stack(config, f"mutation-{service}-{os.getpid()}")
+    stack.up(backend, auto_ports=True)
+    outcomes = []
+    try:
+        for mutant in sample:
+            path = ROOT / mutant.path
+            original = path.read_text()
+            mutated = mutate_code(original, get_operator(mutant.operator)(), mutant.occurrence)
+            outcome = Outcome(mutant)
+            if mutated is None:
+                continue
+            outcome.diff = "".join(
+                difflib.unified_diff(
+                    original.splitlines(keepends=True), mutated.splitlines(keepends=True), n=0
+                )
+            )
+            try:
+                path.write_text(mutated)
+                try:
+                    stack.restart(service)
+                except HarnessError:
+                    outcome.killed_by = dict.fromkeys(PACKAGES, True)  # cannot even start
+                else:
+                    outcome.killed_by = {
+                        package: killed(stack.run_id, arguments)
+                        for package, arguments in oracles(service).items()
+                    }
+            finally:
+                path.write_text(original)
+            outcomes.append(outcome)
+            print(f"  {mutant.path}:{mutant.line} {mutant.operator} -> {outcome.killed_by}")
+        stack.restart(service)
+    finally:
+        stack.down()
+    return outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--per-service", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--db", default="sqlite", choices=("sqlite", "postgres"))
+    parser.add_argument("--services", nargs="*", help="default: every service")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports/benchmarks/mutation.json")
+    args = parser.parse_args()
+    services = args.services or sorted(load_config(ROOT / "pyproject.toml").services)
+    started = time.perf_counter()
+    results: dict[str, list[Outcome]] = {}
+    population = {}
+    for service in services:
+        every = mutants_of(service)
+        population[service] = len(every)
+        sample = sorted(
+            random.Random(f"{args.seed}:{service}").sample(
+                every, min(args.per_service, len(every))
+            ),
+            key=lambda m: (m.path, m.line, m.operator, m.occurrence),
+        )
+        print(f"{service}: {len(sample)} of {len(every)} mutants")
+        results[service] = batch(service, sample, args.db)
+    elapsed = time.perf_counter() - started
+
+    report = {"seed": args.seed, "db": args.db, "seconds": round(elapsed, 1), "services": {}}
+    print(f"\n{'service':<10} {'mutants':>7} {'score':>6} " + " ".join(f"{p:>9}" for p in PACKAGES))
+    for service, outcomes in results.items():
+        count = len(outcomes) or 1
+        score = sum(not o.survived for o in outcomes) / count
+        per_package = {
+            p: sum(o.killed_by.get(p, False) for o in outcomes) / count for p in PACKAGES
+        }
+        print(
+            f"{service:<10} {len(outcomes):>7} {score:>6.0%} "
+            + " ".join(f"{per_package[p]:>9.0%}" for p in PACKAGES)
+        )
+        report["services"][service] = {
+            "population": population[service],
+            "tried": len(outcomes),
+            "score": score,
+            "per_package": per_package,
+            "outcomes": [
+                {**asdict(o.mutant), "killed_by": o.killed_by, "diff": o.diff} for o in outcomes
+            ],
+        }
+    everything = [o for outcomes in results.values() for o in outcomes]
+    total = sum(not o.survived for o in everything) / (len(everything) or 1)
+    print(f"{'all':<10} {len(everything):>7} {total:>6.0%}   ({elapsed:.0f} s, --db {args.db})")
+    print("\nsurvivors:")
+    for outcome in (o for o in everything if o.survived):
+        print(f"  {outcome.mutant.path}:{outcome.mutant.line} {outcome.mutant.operator}")
+        print("    " + "\n    ".join(outcome.diff.splitlines()[2:]))
+    report["score"] = total
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"\nsaved {args.out}")
+
+
+if __name__ == "__main__":
+    main()
