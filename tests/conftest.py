@@ -138,3 +138,16 @@ def server(make_config: Callable[..., HarnessConfig], no_server_url: None) -> It
     yield admin_conninfo(state.database)  # postgresql://postgres:<its secret>@127.0.0.1:…
     assert stack.down().ok
     assert_nothing_left(state)
+
+
+def write_pyproject(directory: Path, services: str) -> Path:
+    """A project in `directory`: the harness tasks and `[tool.harness]` with `services`."""
+    (directory / "tasks.py").write_text("from harness.cli import namespace\n")
+    path = directory / "pyproject.toml"
+    path.write_text(f"[tool.harness]\nstop_timeout = 2\n{services}")
+    return path
+
+
+def command_toml(mode: str = "healthy") -> str:
+    """The test app in `mode`, as a TOML array for a service's `command`."""
+    return "[" + ", ".join(f'"{arg}"' for arg in app_command(mode)) + "]"

@@ -15,22 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from conftest import app_command, assert_nothing_left, invoke, leaky_history
+from conftest import (
+    assert_nothing_left,
+    command_toml,
+    invoke,
+    leaky_history,
+    write_pyproject,
+)
 from harness.infra._state import RunDirectory
 from harness.settings import POSTGRES_URL_VARIABLE
 
 ROOT = Path(__file__).parents[2]
-
-
-def write_pyproject(directory: Path, services: str) -> Path:
-    (directory / "tasks.py").write_text("from harness.cli import namespace\n")
-    path = directory / "pyproject.toml"
-    path.write_text(f"[tool.harness]\nstop_timeout = 2\n{services}")
-    return path
-
-
-def command_toml(mode: str = "healthy") -> str:
-    return "[" + ", ".join(f'"{arg}"' for arg in app_command(mode)) + "]"
 
 
 @pytest.fixture

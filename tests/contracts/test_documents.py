@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_tasks import command_toml, invoke, write_pyproject
 
+from conftest import command_toml, invoke, write_pyproject
 from harness.config._project import parse_config
 from harness.contracts._documents import (
     base_revision,
