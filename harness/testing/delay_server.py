@@ -1,7 +1,7 @@
 """A reference HTTP server that answers every request after a fixed delay.
 
 The instrument's self-check: a load generator pointed at it must report the delay it
-was set to. It is plain asyncio with no framework, so its own cost is microseconds:
+was set to. It is plain asyncio and h11 with no framework, so its own cost is microseconds:
 `python -m harness.testing.delay_server --port 8199 --delay-ms 50`. With `--stall-every 1
 --stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
 loop hides and an open-model run must show (coordinated omission).
@@ -13,21 +13,33 @@ import argparse
 import asyncio
 import time
 
+import h11
+
 # The loop's timers fire up to a millisecond late (epoll rounds its timeout up to whole
 # ms), so the answer is scheduled this much early and the rest is waited out exactly.
 _TIMER_SLACK = 0.0015
-_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n"
-    b"connection: keep-alive\r\n\r\nok"
+_OK = h11.Response(
+    status_code=200, reason=b"OK", headers=[("content-type", "text/plain"), ("content-length", "2")]
+)
+_BODY = h11.Data(data=b"ok")
+_BAD = h11.Response(
+    status_code=400,
+    reason=b"Bad Request",
+    headers=[("content-length", "0"), ("connection", "close")],
 )
 
 
 class DelayedAnswers(asyncio.Protocol):
-    """HTTP/1.1 with keep-alive: each request is answered `delay` seconds after it arrived."""
+    """HTTP/1.1 with keep-alive, framed by h11: each request is answered `delay` seconds
+    after its last byte arrived; one h11 cannot read gets a 400 and the connection closes.
+
+    A pipelined request is read once the one before it is answered, so its delay counts
+    from then: load generators send one request at a time per connection.
+    """
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.buffer = b""
+        self.http = h11.Connection(h11.SERVER)
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -38,29 +50,42 @@ class DelayedAnswers(asyncio.Protocol):
         self.transport = None
 
     def data_received(self, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        self.buffer += data
-        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            length = _content_length(self.buffer[:end])
-            if len(self.buffer) < end + 4 + length:
+        self.http.receive_data(data)
+        self._read()
+
+    def _read(self) -> None:
+        """Schedule the answer to the request once it is whole; the rest waits in h11."""
+        while True:
+            try:
+                event = self.http.next_event()
+            except h11.RemoteProtocolError:
+                self._send(_BAD)
                 return
-            self.buffer = self.buffer[end + 4 + length :]
-            due = time.perf_counter() + self.delay
-            loop.call_later(max(self.delay - _TIMER_SLACK, 0), self._answer, due)
+            if isinstance(event, h11.EndOfMessage):
+                due = time.perf_counter() + self.delay
+                loop = asyncio.get_running_loop()
+                loop.call_later(max(self.delay - _TIMER_SLACK, 0), self._answer, due)
+                return
+            if event is h11.NEED_DATA or event is h11.PAUSED:
+                return  # PAUSED: a pipelined request, read after this answer
 
     def _answer(self, due: float) -> None:
         while time.perf_counter() < due:
             pass
-        if self.transport is not None:
-            self.transport.write(_RESPONSE)
+        if self._send(_OK, _BODY) and self.http.our_state is h11.DONE:
+            self.http.start_next_cycle()
+            self._read()
 
-
-def _content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
-    return 0
+    def _send(self, response: h11.Response, *body: h11.Data) -> bool:
+        """Write one whole answer; close after it when h11 says so. False if gone."""
+        if self.transport is None:
+            return False
+        for event in (response, *body, h11.EndOfMessage()):
+            self.transport.write(self.http.send(event) or b"")
+        if self.http.our_state is h11.MUST_CLOSE:
+            self.transport.close()
+            return False
+        return True
 
 
 def _stall_periodically(loop: asyncio.AbstractEventLoop, every: float, length: float) -> None:
