@@ -54,7 +54,7 @@ class JUnitMerge:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
-        self.xml.write(buffer, pretty=True)
+        self.xml.write(buffer)
         path.write_text(mask_secrets(buffer.getvalue().decode("utf-8")), encoding="utf-8")
 
 
