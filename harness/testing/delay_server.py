@@ -80,8 +80,8 @@ class DelayedAnswers(asyncio.Protocol):
         """Write one whole answer; close after it when h11 says so. False if gone."""
         if self.transport is None:
             return False
-        for event in (response, *body, h11.EndOfMessage()):
-            self.transport.write(self.http.send(event) or b"")
+        events = (response, *body, h11.EndOfMessage())
+        self.transport.write(b"".join(self.http.send(event) or b"" for event in events))
         if self.http.our_state is h11.MUST_CLOSE:
             self.transport.close()
             return False
