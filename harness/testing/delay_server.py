@@ -6,9 +6,9 @@ was set to. It is plain asyncio with no framework, so its own cost is microsecon
 --stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
 loop hides and an open-model run must show (coordinated omission).
 
-Its framing is hand-written by measurement: with h11 it spent 3.0 times the CPU per
-request (97 against 32 µs), served 0.42 times the requests per second at 0 ms and
-answered 0.3 ms later at 50 ms (benchmarks/delay_server.py, medians of 5 pairs). It
+Its framing is hand-written by measurement: with h11 it spent 2.5 times the CPU per
+request (84 against 36 µs), served 0.65 times the requests per second at 0 ms and
+answered 0.38 ms later at 50 ms (benchmarks/delay_server.py, medians of 5 pairs). It
 reads what a load generator sends: a request line, headers, a Content-Length body.
 """
 
