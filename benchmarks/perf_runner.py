@@ -43,8 +43,8 @@ CONCURRENCY = (1, 10, 50)
 
 
 @contextmanager
-def server(command: list[str], port: int) -> Iterator[str]:
-    """A server process on `port`, stopped (by pid) on the way out; its base URL."""
+def server(command: list[str], port: int) -> Iterator[tuple[str, int]]:
+    """A server process on `port`, stopped (by pid) on the way out; its base URL and pid."""
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -57,7 +57,7 @@ def server(command: list[str], port: int) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         process.wait(10)
@@ -139,7 +139,7 @@ def main() -> None:
         *("--loop", "uvloop", "--http", "httptools", "--workers", str(args.workers)),
         *("--no-access-log",),
     ]
-    with server(uvicorn, trivial) as url:
+    with server(uvicorn, trivial) as (url, _):
         for users in CONCURRENCY:
             for _ in range(args.repeats):
                 for tool, run in TOOLS:
@@ -154,7 +154,7 @@ def main() -> None:
         "--delay-ms",
         "50",
     ]
-    with server(delay, delayed) as url:
+    with server(delay, delayed) as (url, _):
         for _ in range(args.repeats):
             for tool, run in TOOLS:
                 sample = run(url, "/", 10, args.seconds)

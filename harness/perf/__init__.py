@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from harness.perf._assessment import measure
     from harness.perf._budgets import Budget, Verdict, load_budgets
     from harness.perf._load_runner import LoadRunner
+    from harness.perf._outcome import PerfOutcome, outcome_path
     from harness.perf._regression import Comparison
     from harness.perf._results import PerfResults, ScenarioResult, pooled
     from harness.perf._scenarios import (

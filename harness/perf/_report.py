@@ -8,6 +8,7 @@ from pathlib import Path
 
 from harness.perf._assessment import Assessment
 from harness.perf._latency import PERCENTILES
+from harness.perf._outcome import PerfOutcome, outcome_path
 from harness.perf._results import PerfResults, ScenarioResult
 
 _BAR = 14
@@ -20,9 +21,7 @@ _BASELINE = "#b9b9b9"
 def markdown(results: PerfResults, assessment: Assessment) -> str:
     """One table per scenario (percentiles, throughput, errors, change) and the failures."""
     lines = [f"## Performance ({results.backend})", ""]
-    failures = assessment.failures
-    lines += [f"**{len(failures)} failure(s)**" if failures else "**All budgets met.**", ""]
-    lines += [f"- {failure}" for failure in failures]
+    lines += PerfOutcome.of(results.backend, assessment).lines()
     for scenario in results.scenarios.values():
         lines += ["", f"### {scenario.name}", "", _scenario_line(scenario), ""]
         header = ["request", *PERCENTILES, "req/s", "errors", "vs baseline"]
@@ -134,13 +133,15 @@ def _growth(value: float | None) -> str:
 
 
 def write(results: PerfResults, assessment: Assessment, directory: Path) -> list[Path]:
-    """`<db>.json`, `<db>.md` and `<db>.html` in `directory`; their paths."""
+    """`<db>.json`, `<db>.md`, `<db>.html` and `<db>.outcome.json` in `directory`; their paths."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = directory / results.backend
     paths = [stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".html")]
     results.save(paths[0])
     paths[1].write_text(markdown(results, assessment))
     paths[2].write_text(html_page(results, assessment))
+    paths.append(outcome_path(directory, results.backend))
+    PerfOutcome.of(results.backend, assessment).save(paths[3])
     return paths
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.config import HarnessConfig
 from harness.infra import mask_secrets
+from harness.perf import PerfOutcome, outcome_path
 from harness.reports import _summary as summary
 from harness.reports._coverage_merge import CoverageMerge, merge_coverage
 from harness.reports._coverage_settings import write_coverage_settings
@@ -46,15 +47,27 @@ def build(config: HarnessConfig) -> Report:
     coverage = merge_coverage(layout, settings, config.reports.fail_under, config.root)
     # only back ends whose perf package ran this time: an older report would tell of old code
     perf_runs = {r.db for r in records.values() if r.package == config.perf.dir.name and r.db}
-    perf_reports = [layout.perf_dir / f"{db}.md" for db in sorted(perf_runs)]
-    text = mask_secrets(
-        summary.render(
-            junit.counts(), coverage, [path for path in perf_reports if path.exists()], problems
-        )
-    )
+    perf = _perf_outcomes(layout, sorted(perf_runs), problems)
+    text = mask_secrets(summary.render(junit.suites, coverage, perf, problems))
     layout.summary.write_text(text)
     step_summary = os.environ.get(STEP_SUMMARY_VARIABLE)
     if step_summary:
         with Path(step_summary).open("a") as stream:
             stream.write(text)
     return Report(junit, coverage, problems, text)
+
+
+def _perf_outcomes(
+    layout: ReportsLayout, backends: list[str], problems: list[str]
+) -> list[PerfOutcome]:
+    """The outcome each back end's perf run saved; one it left unreadable is a problem."""
+    outcomes = []
+    for backend in backends:
+        path = outcome_path(layout.perf_dir, backend)
+        if not path.exists():
+            continue  # its session ended before the perf run wrote its reports
+        try:
+            outcomes.append(PerfOutcome.load(path))
+        except ValueError as exc:
+            problems.append(f"{exc}; its budgets are left out of the summary")
+    return outcomes

@@ -2,29 +2,37 @@
 
 Shards of one package on one back end become one suite again. A run that began but left
 no JUnit file, or a file that is not JUnit XML, is reported as a problem and as an error
-case in a `harness.reports._build` suite, so that CI shows it; the other files still merge.
+case in a `harness.report` suite, so that CI shows it; the other files still merge.
+junitparser reads and writes the XML; each merged suite's package and back end come from
+its run record and travel to the summary as data.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Skipped, TestCase, TestSuite
 
 from harness.infra import mask_secrets
 from harness.reports._layout import ReportsLayout, RunRecord
 
 REPORT_SUITE = "harness.report"
 LIFECYCLE_SUFFIX = ".lifecycle"
-OUTCOMES = ("failure", "error", "skipped")
+OUTCOMES = (("failure", Failure), ("error", Error), ("skipped", Skipped))
 
 
 @dataclass
 class SuiteCounts:
-    """One merged suite's figures, for the summary."""
+    """One merged suite's figures, for the summary: `package` and `db` as its runs
+    recorded them (`db` None for a suite of no back end), `lifecycle` for harness's own."""
 
     name: str
+    package: str
+    db: str | None = None
+    lifecycle: bool = False
     tests: int = 0
     failures: int = 0
     errors: int = 0
@@ -39,22 +47,31 @@ class SuiteCounts:
 
 @dataclass
 class JUnitMerge:
-    root: ET.Element
+    xml: JUnitXml
+    suites: list[SuiteCounts]
     problems: list[str]
-
-    def counts(self) -> list[SuiteCounts]:
-        return [_counts(suite) for suite in self.root.iter("testsuite")]
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        ET.indent(self.root)
-        text = ET.tostring(self.root, encoding="unicode", xml_declaration=True)
-        path.write_text(mask_secrets(text), encoding="utf-8")
+        buffer = io.BytesIO()
+        self.xml.write(buffer)
+        path.write_text(mask_secrets(buffer.getvalue().decode("utf-8")), encoding="utf-8")
+
+
+@dataclass
+class _Merged:
+    """A merged suite as it grows: the first input's attributes, every input's cases."""
+
+    counts: SuiteCounts
+    timestamp: str | None = None
+    hostname: str | None = None
+    properties: dict[str, set[str]] = field(default_factory=dict)
+    cases: list[TestCase] = field(default_factory=list)
 
 
 def merge_junit(layout: ReportsLayout, records: dict[str, RunRecord]) -> JUnitMerge:
     """Every `junit/*.xml` under `layout`, merged; missing and corrupt inputs as problems."""
-    merged: dict[str, ET.Element] = {}
+    merged: dict[str, _Merged] = {}
     problems: list[str] = []
     reported = set()
     for path in sorted(layout.junit_dir.glob("*.xml")):
@@ -63,16 +80,19 @@ def merge_junit(layout: ReportsLayout, records: dict[str, RunRecord]) -> JUnitMe
         if not lifecycle:
             reported.add(run_id)
         try:
-            suites = _suites_in(path)
-        except (ET.ParseError, ValueError) as exc:
+            xml = JUnitXml.fromfile(str(path))
+        except SyntaxError as exc:  # what the XML parser raises, lxml's or the standard one
             problems.append(f"{path}: not a JUnit XML file ({exc}); left out of the merge")
             continue
+        except JUnitXmlError:
+            problems.append(
+                f"{path}: not a JUnit XML file (its root is neither <testsuites> nor "
+                "<testsuite>); left out of the merge"
+            )
+            continue
         record = records.get(run_id)
-        for suite in suites:
-            name = record.suite if record else suite.get("name", run_id)
-            if lifecycle:
-                name += " lifecycle"
-            _absorb(merged, name, suite, record)
+        for suite in xml:
+            _absorb(merged, suite, record, run_id, lifecycle)
     for run_id, record in sorted(records.items()):
         if run_id not in reported:
             problems.append(
@@ -81,102 +101,98 @@ def merge_junit(layout: ReportsLayout, records: dict[str, RunRecord]) -> JUnitMe
             )
     if problems:
         merged[REPORT_SUITE] = _problem_suite(problems)
-    return JUnitMerge(_testsuites(merged.values()), problems)
-
-
-def _suites_in(path: Path) -> list[ET.Element]:
-    root = ET.parse(path).getroot()
-    if root.tag == "testsuite":
-        return [root]
-    if root.tag == "testsuites":
-        return root.findall("testsuite")
-    raise ValueError(f"root element <{root.tag}>, expected <testsuites> or <testsuite>")
+    xml, suites = _testsuites(merged.values())
+    return JUnitMerge(xml, suites, problems)
 
 
 def _absorb(
-    merged: dict[str, ET.Element], name: str, suite: ET.Element, record: RunRecord | None
+    merged: dict[str, _Merged],
+    suite: TestSuite,
+    record: RunRecord | None,
+    run_id: str,
+    lifecycle: bool,
 ) -> None:
-    """Add `suite`'s cases and properties to the merged suite `name`."""
+    """Add `suite`'s cases, time and properties to the merged suite its run names."""
+    package = record.package if record else suite.name or run_id
+    name = (record.suite if record else package) + (" lifecycle" if lifecycle else "")
     target = merged.get(name)
     if target is None:
-        target = merged[name] = ET.Element("testsuite", {"name": name, "time": "0"})
-        for attribute in ("timestamp", "hostname"):
-            if attribute in suite.attrib:
-                target.set(attribute, suite.attrib[attribute])
-        ET.SubElement(target, "properties")
-    target.set("time", f"{float(target.get('time', 0)) + float(suite.get('time', 0)):.3f}")
-    properties = {p.get("name", ""): p.get("value", "") for p in suite.iter("property")}
-    properties.update(record.properties() if record else {})
-    _add_properties(target.find("properties"), properties)
-    target.extend(suite.findall("testcase"))
+        counts = SuiteCounts(name, package, record.db if record else None, lifecycle)
+        target = merged[name] = _Merged(counts, suite.timestamp, suite.hostname)
+    target.counts.time += suite.time or 0.0
+    found = [(p.name or "", p.value or "") for p in suite.properties()]
+    for key, value in [*found, *(record.properties() if record else {}).items()]:
+        target.properties.setdefault(key, set()).add(value)
+    for case in suite:
+        _count(target.counts, case)
+        target.cases.append(case)
 
 
-def _add_properties(element: ET.Element | None, properties: dict[str, str]) -> None:
-    """Set each property once; a shard's differing value joins the others ('a, b')."""
-    assert element is not None
-    existing = {p.get("name"): p for p in element.findall("property")}
-    for name, value in properties.items():
-        if name not in existing:
-            existing[name] = ET.SubElement(element, "property", {"name": name, "value": value})
-            continue
-        values = existing[name].get("value", "").split(", ")
-        if value not in values:
-            existing[name].set("value", ", ".join(sorted([*values, value])))
-
-
-def _problem_suite(problems: list[str]) -> ET.Element:
-    suite = ET.Element("testsuite", {"name": REPORT_SUITE, "time": "0"})
+def _problem_suite(problems: list[str]) -> _Merged:
+    problem_suite = _Merged(SuiteCounts(REPORT_SUITE, REPORT_SUITE))
     for number, problem in enumerate(problems, 1):
-        case = ET.SubElement(
-            suite, "testcase", {"classname": REPORT_SUITE, "name": f"input {number}", "time": "0"}
-        )
-        ET.SubElement(case, "error", {"message": problem}).text = problem
-    return suite
+        case = TestCase(f"input {number}", REPORT_SUITE, 0.0)
+        error = Error(message=problem)
+        error.text = problem
+        case.result = [error]
+        _count(problem_suite.counts, case)
+        problem_suite.cases.append(case)
+    return problem_suite
 
 
-def _testsuites(suites: Iterable[ET.Element]) -> ET.Element:
-    """<testsuites> holding `suites`, each element's and the total's counts set from cases."""
-    root = ET.Element("testsuites", {"name": "harness"})
-    root.extend(suites)
-    every = [_counts(suite) for suite in root]
-    for element, counts in [*zip(root, every, strict=True), (root, _total(every))]:
-        for attribute in ("tests", "failures", "errors", "skipped"):
-            element.set(attribute, str(getattr(counts, attribute)))
-    root.set("time", f"{sum(counts.time for counts in every):.3f}")
-    return root
+def _testsuites(every: Iterable[_Merged]) -> tuple[JUnitXml, list[SuiteCounts]]:
+    """<testsuites> of the merged suites, every count set from the cases; their counts."""
+    root = JUnitXml("harness")
+    suites = []
+    for merged in every:
+        suite = TestSuite(merged.counts.name)
+        for attribute in ("timestamp", "hostname"):
+            if getattr(merged, attribute) is not None:
+                setattr(suite, attribute, getattr(merged, attribute))
+        # a property once; values differing between shards joined: 'a, b'
+        for key, values in merged.properties.items():
+            suite.add_property(key, ", ".join(sorted(values)))
+        suite.extend(merged.cases)
+        _set_counts(suite, merged.counts)
+        root.append(suite)
+        suites.append(merged.counts)
+    total = SuiteCounts("harness", "harness", time=sum(counts.time for counts in suites))
+    for attribute in ("tests", "failures", "errors", "skipped"):
+        setattr(total, attribute, sum(getattr(counts, attribute) for counts in suites))
+    _set_counts(root, total)
+    return root, suites
 
 
-def _total(every: list[SuiteCounts]) -> SuiteCounts:
-    return SuiteCounts(
-        "harness",
-        tests=sum(c.tests for c in every),
-        failures=sum(c.failures for c in every),
-        errors=sum(c.errors for c in every),
-        skipped=sum(c.skipped for c in every),
+def _set_counts(element: TestSuite | JUnitXml, counts: SuiteCounts) -> None:
+    element.tests = counts.tests
+    element.failures = counts.failures
+    element.errors = counts.errors
+    element.skipped = counts.skipped
+    element.time = round(counts.time, 3)
+
+
+def outcome(case: TestCase) -> str:
+    """'failure', 'error', 'skipped' or 'passed': what a <testcase> says happened."""
+    results = case.result
+    return next(
+        (name for name, kind in OUTCOMES if any(isinstance(r, kind) for r in results)), "passed"
     )
 
 
-def outcome(case: ET.Element) -> str:
-    """'failure', 'error', 'skipped' or 'passed': what a <testcase> says happened."""
-    return next((tag for tag in OUTCOMES if case.find(tag) is not None), "passed")
+def _count(counts: SuiteCounts, case: TestCase) -> None:
+    """Count `case` in `counts`: the figures come from the cases, not from attributes."""
+    happened = outcome(case)
+    counts.tests += 1
+    counts.skipped += happened == "skipped"
+    counts.failures += happened == "failure"
+    counts.errors += happened == "error"
+    if happened in ("failure", "error"):
+        counts.failed_cases.append(_describe(case, happened))
 
 
-def _counts(suite: ET.Element) -> SuiteCounts:
-    """The suite's figures counted from its cases, not taken from its attributes."""
-    counts = SuiteCounts(suite.get("name", ""), time=float(suite.get("time", 0)))
-    for case in suite.findall("testcase"):
-        counts.tests += 1
-        happened = outcome(case)
-        counts.skipped += happened == "skipped"
-        counts.failures += happened == "failure"
-        counts.errors += happened == "error"
-        if happened in ("failure", "error"):
-            counts.failed_cases.append(_describe(case, happened))
-    return counts
-
-
-def _describe(case: ET.Element, outcome: str) -> str:
-    detail = case.find(outcome)
-    message = (detail.get("message") or detail.text or "") if detail is not None else ""
-    first_line = message.strip().splitlines()[0] if message.strip() else outcome
-    return f"{case.get('classname', '')}::{case.get('name', '')}: {first_line[:200]}"
+def _describe(case: TestCase, happened: str) -> str:
+    kind = dict(OUTCOMES)[happened]
+    detail = next(r for r in case.result if isinstance(r, kind))
+    message = detail.message or detail.text or ""
+    first_line = message.strip().splitlines()[0] if message.strip() else happened
+    return f"{case.classname or ''}::{case.name or ''}: {first_line[:200]}"

@@ -3,30 +3,27 @@ coverage and performance budgets; for reports/summary.md and $GITHUB_STEP_SUMMAR
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
+from harness.perf import PerfOutcome
 from harness.reports._coverage_merge import CoverageMerge
 from harness.reports._junit_merge import SuiteCounts
 
 MAX_FAILURES = 30
-_SUITE_NAME = re.compile(r"^(?P<package>[^\[]+)(?:\[(?P<db>[^\]]+)\])?(?P<rest>.*)$")
 
 
 def render(
     suites: list[SuiteCounts],
     coverage: CoverageMerge,
-    perf_reports: list[Path],
+    perf: list[PerfOutcome],
     problems: list[str],
 ) -> str:
-    """`perf_reports`: the perf Markdown reports of this run's back ends; `problems`:
-    inputs the merge could not use (missing or corrupt files)."""
+    """`perf`: the perf outcomes of this run's back ends; `problems`: inputs the merge
+    could not use (missing or corrupt files)."""
     lines = ["# Test report", ""]
     lines += [f"- ❌ {problem}" for problem in problems] + ([""] if problems else [])
     lines += _tests_table(suites)
     lines += _failures(suites)
     lines += _coverage(coverage)
-    lines += _perf(perf_reports)
+    lines += _perf(perf)
     return "\n".join(lines) + "\n"
 
 
@@ -35,10 +32,8 @@ def _tests_table(suites: list[SuiteCounts]) -> list[str]:
     cells: dict[str, dict[str, SuiteCounts]] = {}
     backends: list[str] = []
     for suite in suites:
-        match = _SUITE_NAME.match(suite.name)
-        assert match is not None
-        package = match["package"] + match["rest"]
-        backend = match["db"] or "-"
+        package = suite.package + (" lifecycle" if suite.lifecycle else "")
+        backend = suite.db or "-"
         if backend not in backends:
             backends.append(backend)
         cells.setdefault(package, {})[backend] = suite
@@ -91,10 +86,9 @@ def _coverage(merge: CoverageMerge) -> list[str]:
     return [*lines, ""]
 
 
-def _perf(perf_reports: list[Path]) -> list[str]:
-    """Each back end's budget verdict: the perf report's lines before its first table."""
+def _perf(outcomes: list[PerfOutcome]) -> list[str]:
+    """Each back end's budget verdict, as its perf report begins."""
     lines = []
-    for report in perf_reports:
-        head = report.read_text().split("\n### ", 1)[0].strip()
-        lines += [head.replace("## Performance", "## Performance budgets", 1), ""]
+    for outcome in outcomes:
+        lines += [f"## Performance budgets ({outcome.backend})", "", *outcome.lines(), ""]
     return lines

@@ -11,7 +11,8 @@ the request and then breaks the connection in the middle of the answer (so the u
 did the work and the client never learns it). `refuse` closes the listening socket, so
 connections are refused by the kernel, until `accept` (or for a number of seconds).
 Every request is forwarded on a connection of its own and answered with
-`Connection: close`, so one connection carries one request and the log is exact.
+`Connection: close`, so one connection carries one request and the log is exact. h11 does
+the HTTP/1.1 framing both ways; a request it cannot read gets a 400 and is not forwarded.
 """
 
 from __future__ import annotations
@@ -28,11 +29,16 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import h11
+
 from harness.exceptions import HarnessError
 
 HOST = "127.0.0.1"
 UPSTREAM_TIMEOUT = 60.0
 START_TIMEOUT = 5.0
+MAX_HEAD = 64 * 1024
+READ_SIZE = 64 * 1024
+_HOP = {b"connection", b"keep-alive"}
 
 
 class ProxyError(HarnessError):
@@ -68,8 +74,16 @@ class ProxiedRequest:
 class _Request:
     method: str
     path: str
-    head: bytes  # request line and headers, `Connection: close` already set
+    head: h11.Request
     body: bytes
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    reason: bytes | None = None  # None: the status's standard phrase
 
 
 class FaultProxy:
@@ -223,92 +237,144 @@ class FaultProxy:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        client = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         try:
-            request = await _read_request(reader)
+            request = await _read_request(reader, client)
             if request is None:
                 return
             fault = self._next_fault(request)
             if fault is not None and fault.kind == "respond":
-                writer.write(_response(fault.status, fault.headers, fault.body))
+                answer = _Answer(fault.status, list(fault.headers.items()), fault.body)
+                writer.write(_framed(client, answer))
             else:
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.seconds)
-                answer = await self._forward(request)
+                framed = _framed(client, await self._forward(request))
                 if fault is not None and fault.kind == "reset":
-                    await _break_mid_answer(writer, answer)
+                    await _break_mid_answer(writer, framed)
                     return
-                writer.write(answer)
+                writer.write(framed)
             await writer.drain()
-        except ValueError:
-            writer.write(_response(400, {}, b"fault proxy: not an HTTP/1.1 request"))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except h11.RemoteProtocolError:
+            answer = _Answer(400, [], b"fault proxy: not an HTTP/1.1 request")
+            writer.write(_framed(client, answer))
+        except ConnectionError:
             pass  # the client went away; nothing to answer
         finally:
             writer.close()
             self._connections.discard(task)
 
-    async def _forward(self, request: _Request) -> bytes:
-        """The upstream's whole answer, or a 502 saying why there is none."""
+    async def _forward(self, request: _Request) -> _Answer:
+        """The upstream's whole answer, or a 502 or 504 saying why there is none."""
+        where = f"{self.upstream[0]}:{self.upstream[1]}"
         try:
             reader, writer = await asyncio.open_connection(*self.upstream)
         except OSError as exc:
-            detail = f"fault proxy: upstream {self.upstream[0]}:{self.upstream[1]}: {exc.strerror}"
-            return _response(502, {"Content-Type": "text/plain"}, detail.encode())
+            return _plain(502, f"fault proxy: upstream {where}: {exc.strerror}")
         try:
-            writer.write(request.head + request.body)
-            await writer.drain()
-            return await asyncio.wait_for(reader.read(), UPSTREAM_TIMEOUT)
+            return await asyncio.wait_for(
+                _exchange(reader, writer, request, where), UPSTREAM_TIMEOUT
+            )
         except TimeoutError:
-            detail = f"fault proxy: upstream gave no whole answer in {UPSTREAM_TIMEOUT:g}s"
-            return _response(504, {"Content-Type": "text/plain"}, detail.encode())
+            return _plain(
+                504, f"fault proxy: upstream gave no whole answer in {UPSTREAM_TIMEOUT:g}s"
+            )
+        except (h11.RemoteProtocolError, ConnectionError) as exc:
+            return _plain(502, f"fault proxy: upstream {where} broke off its answer ({exc})")
         finally:
             writer.close()
 
 
-async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
-    """One request: its head (rewritten to `Connection: close`) and its body; None at EOF.
+async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) -> _Request | None:
+    """One request, its body whole; None if the client closed before sending one.
 
-    Heads are limited by the reader's limit (64 KiB): a longer one ends the connection.
-    ValueError for a request line or framing header that cannot be read.
+    h11 reads the framing: heads are limited to MAX_HEAD, and a request it cannot read
+    (request line, framing headers, chunks, a head too long) is h11.RemoteProtocolError.
     """
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError:
-        return None  # closed before a whole request head arrived
-    lines = head.decode("latin-1").split("\r\n")
-    method, path, _ = lines[0].split(" ", 2)
-    headers = [line for line in lines[1:] if line]
-    names = {line.split(":", 1)[0].strip().lower(): line for line in headers}
-    if "transfer-encoding" in names:
-        body = await _read_chunked(reader)
-    else:
-        length = int(names.get("content-length", "content-length: 0").split(":", 1)[1])
-        body = await reader.readexactly(length)
-    kept = [line for line in headers if not line.lower().startswith(("connection:", "keep-alive:"))]
-    rewritten = "\r\n".join([lines[0], *kept, "Connection: close", "", ""]).encode("latin-1")
-    return _Request(method, path, rewritten, body)
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    """A chunked body, kept chunked (the head still says so), up to its last chunk."""
-    body = b""
+    head: h11.Request | None = None
+    body = bytearray()
     while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
-        body += size_line + await reader.readexactly(size + 2)
-        if size == 0:
-            return body
+        try:
+            event = client.next_event()
+        except h11.RemoteProtocolError:
+            if reader.at_eof():
+                return None  # closed in the middle of a request: nobody to answer
+            raise
+        if event is h11.NEED_DATA:
+            client.receive_data(await reader.read(READ_SIZE))
+        elif isinstance(event, h11.Request):
+            head = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            assert head is not None
+            return _Request(head.method.decode(), head.target.decode(), head, bytes(body))
+        else:  # ConnectionClosed before any request
+            return None
 
 
-def _response(status: int, headers: dict[str, str], body: bytes) -> bytes:
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: _Request, where: str
+) -> _Answer:
+    """Send `request` upstream on `Connection: close`, read its whole answer with h11."""
+    upstream = h11.Connection(h11.CLIENT)
+    headers = _end_to_end(request.head)
+    if not any(name.lower() == b"host" for name, _ in headers):  # an HTTP/1.0 request may lack one
+        headers.append((b"host", where.encode()))
+    outgoing = h11.Request(method=request.head.method, target=request.head.target, headers=headers)
+    writer.write(upstream.send(outgoing) or b"")
+    if request.body:
+        writer.write(upstream.send(h11.Data(data=request.body)) or b"")
+    writer.write(upstream.send(h11.EndOfMessage()) or b"")
+    await writer.drain()
+    response: h11.Response | None = None
+    body = bytearray()
+    while True:
+        event = upstream.next_event()
+        if event is h11.NEED_DATA:
+            upstream.receive_data(await reader.read(READ_SIZE))
+        elif isinstance(event, h11.Response):
+            response = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage):
+            assert response is not None
+            kept = [(n.decode(), v.decode("latin-1")) for n, v in _end_to_end(response)]
+            return _Answer(response.status_code, kept, bytes(body), response.reason)
+        # an InformationalResponse (100 Continue): the whole body was sent already
+
+
+def _end_to_end(message: h11.Request | h11.Response) -> list[tuple[bytes, bytes]]:
+    """The message's headers less the hop-by-hop ones, then `Connection: close`."""
+    raw = message.headers.raw_items()
+    kept = [(name, value) for name, value in raw if name.lower() not in _HOP]
+    return [*kept, (b"Connection", b"close")]
+
+
+def _plain(status: int, text: str) -> _Answer:
+    return _Answer(status, [("Content-Type", "text/plain")], text.encode())
+
+
+def _framed(client: h11.Connection, answer: _Answer) -> bytes:
+    """`answer` as bytes on the wire, framed by h11 for the client's request."""
+    headers = list(answer.headers)
+    named = {name.lower() for name, _ in headers}
+    if not named & {"content-length", "transfer-encoding"}:
+        headers.append(("Content-Length", str(len(answer.body))))
+    if "connection" not in named:
+        headers.append(("Connection", "close"))
+    reason = answer.reason if answer.reason is not None else _phrase(answer.status)
+    wire = client.send(h11.Response(status_code=answer.status, headers=headers, reason=reason))
+    if answer.body:
+        wire = (wire or b"") + (client.send(h11.Data(data=answer.body)) or b"")
+    return (wire or b"") + (client.send(h11.EndOfMessage()) or b"")
+
+
+def _phrase(status: int) -> bytes:
     try:
-        reason = HTTPStatus(status).phrase
+        return HTTPStatus(status).phrase.encode()
     except ValueError:
-        reason = ""
-    lines = [f"HTTP/1.1 {status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    lines += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
-    return "\r\n".join(lines).encode("latin-1") + body
+        return b""
 
 
 async def _break_mid_answer(writer: asyncio.StreamWriter, answer: bytes) -> None:

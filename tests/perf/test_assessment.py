@@ -12,6 +12,7 @@ from harness.exceptions import ConfigError
 from harness.perf import _assessment as perf
 from harness.perf import _report as perf_report
 from harness.perf._budgets import load_budgets
+from harness.perf._outcome import PerfOutcome
 from harness.perf._results import PerfResults, pooled
 from harness.perf._scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
 from harness.stack._stack import Stack
@@ -115,8 +116,14 @@ def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):
 
     paths = perf_report.write(results, assessment, tmp_path / "reports")
 
-    assert [p.name for p in paths] == ["sqlite.json", "sqlite.md", "sqlite.html"]
+    assert [p.name for p in paths] == [
+        "sqlite.json",
+        "sqlite.md",
+        "sqlite.html",
+        "sqlite.outcome.json",
+    ]
     assert PerfResults.load(paths[0]) == results
+    assert PerfOutcome.load(paths[3]) == PerfOutcome("sqlite", [])
     summary = paths[1].read_text()
     assert "**All budgets met.**" in summary
     p50 = results.scenarios["probe"].requests["probe"].percentiles_ms["p50"]

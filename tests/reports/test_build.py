@@ -14,9 +14,11 @@ from pathlib import Path
 
 import coverage
 import pytest
+from junitparser import JUnitXml, TestSuite
 
 from harness.config._project import parse_config
 from harness.exceptions import ConfigError
+from harness.perf import PerfOutcome, outcome_path
 from harness.reports import _build as report
 from harness.reports._coverage_merge import merge_coverage
 from harness.reports._junit_merge import merge_junit, outcome
@@ -112,14 +114,18 @@ def run_tests(project: Path, layout: ReportsLayout, record: RunRecord, *args: st
     assert result.returncode in (0, 1), result.stdout + result.stderr  # 1: test_fails failed
 
 
-def cases(merged: ET.Element) -> dict[str, set[tuple[str, str]]]:
+def cases(merged: JUnitXml) -> dict[str, set[tuple[str, str]]]:
     """Suite name -> {(test id, outcome)}."""
     found: dict[str, set[tuple[str, str]]] = {}
-    for suite in merged.iter("testsuite"):
-        for case in suite.findall("testcase"):
-            test_id = f"{case.get('classname')}::{case.get('name')}"
-            found.setdefault(suite.get("name", ""), set()).add((test_id, outcome(case)))
+    for suite in merged:
+        for case in suite:
+            test_id = f"{case.classname}::{case.name}"
+            found.setdefault(suite.name or "", set()).add((test_id, outcome(case)))
     return found
+
+
+def properties_of(suites: list[TestSuite]) -> dict[str, str | None]:
+    return {p.name: p.value for suite in suites for p in suite.properties()}
 
 
 def measured(layout: ReportsLayout) -> dict[str, tuple[list[int], list[tuple[int, int]]]]:
@@ -163,11 +169,11 @@ def test_two_shards_run_exactly_the_unsharded_tests_and_merge_into_the_same_repo
     whole_junit = merge_junit(whole, whole.records()[0])
     sharded_junit = merge_junit(sharded, sharded.records()[0])
     assert whole_junit.problems == sharded_junit.problems == []
-    assert cases(sharded_junit.root) == cases(whole_junit.root)
-    assert len(cases(whole_junit.root)["unit[sqlite]"]) == len(NODE_IDS)
-    [counts] = sharded_junit.counts()
+    assert cases(sharded_junit.xml) == cases(whole_junit.xml)
+    assert len(cases(whole_junit.xml)["unit[sqlite]"]) == len(NODE_IDS)
+    [counts] = sharded_junit.suites
     assert (counts.tests, counts.failures, counts.skipped) == (len(NODE_IDS), 1, 1)
-    properties = {p.get("name"): p.get("value") for p in sharded_junit.root.iter("property")}
+    properties = properties_of(list(sharded_junit.xml))
     assert properties["harness.shard"] == "1/2, 2/2"
     assert properties["harness.backend"] == "sqlite"
 
@@ -229,21 +235,19 @@ def test_suites_are_named_package_and_back_end_and_keep_their_properties(tmp_pat
 
     merged = merge_junit(layout, layout.records()[0])
 
-    suites = {suite.get("name"): suite for suite in merged.root.iter("testsuite")}
+    suites = {suite.name: suite for suite in merged.xml}
     assert set(suites) == {
         "contracts[sqlite]",
         "contracts[sqlite] lifecycle",
         "contracts[postgres]",
     }
-    properties = {
-        p.get("name"): p.get("value") for p in suites["contracts[postgres]"].iter("property")
-    }
+    properties = properties_of([suites["contracts[postgres]"]])
     assert properties["harness.backend"] == "postgres"
     assert properties["harness.revision"] == "abc123"
     assert properties["harness.run_id"] == "contracts-postgres"
     assert properties["harness.conformance.records"] == "12"
     assert properties["harness.python"].count(".") == 2
-    assert merged.root.get("tests") == "6" and merged.root.get("failures") == "3"
+    assert merged.xml.tests == 6 and merged.xml.failures == 3
     assert merged.problems == []
 
 
@@ -259,9 +263,9 @@ def test_a_corrupt_or_missing_junit_file_is_reported_and_the_others_still_merge(
     corrupt, missing = merged.problems
     assert corrupt.startswith(f"{layout.junit('workflows-sqlite')}: not a JUnit XML file")
     assert missing.startswith("run 'perf-sqlite' (perf[sqlite]) began but left no ")
-    names = [suite.get("name") for suite in merged.root.iter("testsuite")]
+    names = [suite.name for suite in merged.xml]
     assert names == ["contracts[sqlite]", "harness.report"]
-    problem_cases = cases(merged.root)["harness.report"]
+    problem_cases = cases(merged.xml)["harness.report"]
     assert {outcome for _, outcome in problem_cases} == {"error"} and len(problem_cases) == 2
 
 
@@ -284,9 +288,7 @@ def test_the_summary_lists_tests_per_package_and_back_end_failures_coverage_and_
     write_run(layout, RunRecord("perf-sqlite", "perf", "sqlite"), JUNIT.format(run="p"))
     layout.perf_dir.mkdir()
     for db in ("sqlite", "postgres"):  # postgres's is from an older run: not shown
-        (layout.perf_dir / f"{db}.md").write_text(
-            f"## Performance ({db})\n\n**1 failure(s)**\n\n- drafting/export: p95 = 3 s\n\n### x\n"
-        )
+        PerfOutcome(db, ["drafting/export: p95 = 3 s"]).save(outcome_path(layout.perf_dir, db))
     step_summary = tmp_path / "step-summary.md"
     step_summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
@@ -302,7 +304,7 @@ def test_the_summary_lists_tests_per_package_and_back_end_failures_coverage_and_
     assert "- `contracts[postgres]` contracts.test_a::test_bad: assert 500 == 200" in text
     assert "- ❌ `lib/`: " in text and "(gate 99%)" in text
     assert "## Performance budgets (sqlite)" in text and "drafting/export: p95 = 3 s" in text
-    assert "### x" not in text and "(postgres)" not in text
+    assert "**1 failure(s)**" in text and "(postgres)" not in text
     assert built.failures == built.coverage.failures and len(built.failures) == 1
     assert ET.parse(layout.merged_junit).getroot().get("tests") == "12"
 
@@ -352,3 +354,21 @@ def test_a_password_in_a_junit_file_is_masked_in_the_merged_junit_and_the_summar
     for text in (built.summary, layout.summary.read_text(), layout.merged_junit.read_text()):
         assert "hunter2" not in text
         assert "cannot reach postgresql://app:***@db:5432/x" in text
+
+
+def test_an_unreadable_perf_outcome_is_a_problem_of_the_report(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("")
+    config = parse_config({"services": APP_SERVICES, "reports": {"dir": "reports"}}, root=tmp_path)
+    layout = ReportsLayout(config.reports.dir)
+    write_run(layout, RunRecord("perf-sqlite", "perf", "sqlite"), JUNIT.format(run="p"))
+    layout.perf_dir.mkdir()
+    outcome_path(layout.perf_dir, "sqlite").write_text('{"backend": "sqlite"}')
+
+    built = report.build(config)
+
+    path = outcome_path(layout.perf_dir, "sqlite")
+    assert built.problems == [
+        f"{path}: not a perf outcome ('failures'); its budgets are left out of the summary"
+    ]
+    assert built.failures[0] == built.problems[0]
+    assert "Performance budgets" not in built.summary

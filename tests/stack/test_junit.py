@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 from sqlalchemy.engine import make_url
 
 from harness.exceptions import MigrationError, ServiceStartError
@@ -19,8 +20,9 @@ from tests.conftest import app_command, assert_nothing_left, leaky_history
 def lifecycle_cases(path: Path) -> dict[str, tuple[str, float]]:
     """Case name -> (outcome, seconds)."""
     found = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        found[case.get("name", "")] = (outcome(case), float(case.get("time") or 0))
+    for suite in JUnitXml.fromfile(str(path)):
+        for case in suite:
+            found[case.name or ""] = (outcome(case), case.time or 0.0)
     return found
 
 

@@ -228,3 +228,44 @@ def test_a_malformed_request_gets_a_400_and_is_not_forwarded(proxy, upstream, ra
 
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert received(upstream) == []
+
+
+def test_an_upstream_that_breaks_off_its_answer_is_a_502_that_says_so():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def half_answer() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+
+        thread = threading.Thread(target=half_answer, daemon=True)
+        thread.start()
+        with FaultProxy(f"http://127.0.0.1:{listener.getsockname()[1]}") as proxy:
+            response = httpx.get(proxy.url + "/")
+        thread.join(5)
+
+    assert response.status_code == 502
+    assert "broke off its answer" in response.text
+
+
+def test_a_request_cut_off_mid_body_is_not_forwarded(proxy, upstream):
+    port = int(proxy.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        connection.shutdown(socket.SHUT_WR)
+        assert connection.recv(4096) == b""  # closed without an answer
+
+    assert received(upstream) == [] and proxy.requests == []
+
+
+def test_an_http_1_0_request_without_host_is_forwarded(proxy, upstream):
+    port = int(proxy.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"GET /old HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert [(m, p) for m, p, _ in received(upstream)] == [("GET", "/old")]
