@@ -76,6 +76,11 @@ class Assessment:
     baseline: PerfResults | None
 
     @property
+    def notices(self) -> list[str]:
+        """Figures that could not be judged: never a failure of the service."""
+        return [verdict.text for verdict in self.verdicts if verdict.notice]
+
+    @property
     def failures(self) -> list[str]:
         failed = [verdict.text for verdict in self.verdicts if not verdict.ok]
         failed += [f"{key}: {c.text}" for key, c in self.comparisons.items() if c.regressed]
@@ -84,7 +89,7 @@ class Assessment:
 
 def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | None) -> Assessment:
     """Judge every figure against its budget and every request against the baseline."""
-    verdicts = [budget.judge(results.figure(budget)) for budget in budgets]
+    verdicts = [budget.judge(results.figure(budget), results.note(budget)) for budget in budgets]
     return Assessment(verdicts, compare_with(results, baseline), baseline)
 
 

@@ -13,6 +13,7 @@ from harness.perf_results import PerfResults, ScenarioResult
 _BAR = 14
 _CHART_WIDTH = 560
 _LABEL_WIDTH = 150
+_CLASS = {"held": "ok", "broke": "bad", "not measured": "notice", "inconclusive": "notice"}
 _CURRENT = "#3566b0"
 _BASELINE = "#b9b9b9"
 
@@ -23,6 +24,10 @@ def markdown(results: PerfResults, assessment: Assessment) -> str:
     failures = assessment.failures
     lines += [f"**{len(failures)} failure(s)**" if failures else "**All budgets met.**", ""]
     lines += [f"- {failure}" for failure in failures]
+    notices = assessment.notices
+    if notices:
+        lines += ["", f"{len(notices)} notice(s), not failures:", ""]
+        lines += [f"- {notice}" for notice in notices]
     for scenario in results.scenarios.values():
         lines += ["", f"### {scenario.name}", "", _scenario_line(scenario), ""]
         header = ["request", *PERCENTILES, "req/s", "errors", "vs baseline"]
@@ -105,8 +110,7 @@ def _chart(scenario: ScenarioResult, before: ScenarioResult | None) -> str:
 
 def _verdict_table(assessment: Assessment) -> str:
     rows = [
-        f"<tr class={'ok' if v.ok else 'bad'}><td>{'ok' if v.ok else 'FAIL'}</td>"
-        f"<td>{html.escape(v.text)}</td></tr>"
+        f"<tr class={_CLASS[v.status]}><td>{v.status}</td><td>{html.escape(v.text)}</td></tr>"
         for v in assessment.verdicts
     ]
     rows += [
@@ -120,17 +124,19 @@ def _verdict_table(assessment: Assessment) -> str:
 def _service_table(scenario: ScenarioResult) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{use.peak_rss_mb:.1f}</td>"
-        f"<td>{use.cpu_percent:.0f}</td><td>{_growth(use.memory_growth_mb)}</td></tr>"
+        f"<td>{use.cpu_percent:.0f}</td><td>{_kept(use.memory_kib_per_request)}</td>"
+        f"<td>{use.memory_requests}</td></tr>"
         for name, use in scenario.services.items()
     )
     return (
         "<table><tr><th>service</th><th>peak RSS (MB)</th><th>CPU (% of a core)</th>"
-        f"<th>RSS growth over 1,000 requests (MB)</th></tr>{rows}</table>"
+        "<th>memory kept per request (KiB)</th><th>requests served</th></tr>"
+        f"{rows}</table>"
     )
 
 
-def _growth(value: float | None) -> str:
-    return "not reached" if value is None else f"{value:+.1f}"
+def _kept(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:+.2f}"
 
 
 def write(results: PerfResults, assessment: Assessment, directory: Path) -> list[Path]:
@@ -151,6 +157,7 @@ body {{ font-family: sans-serif; margin: 2em; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; }}
 td, th {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; }}
 tr.bad td {{ background: #fbe3e3; }}
+tr.notice td {{ background: #fdf5d8; }}
 svg text {{ fill: #222; }}
 </style></head>
 <body>

@@ -18,17 +18,17 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from harness import latency
+from harness import latency, memory_trend
 from harness.budgets import Budget
 from harness.exceptions import ConfigError
 from harness.load_runner import LoadResult, RequestFigures, error_rate
 from harness.resources import ResourceSampler
 
-FORMAT = 2
+FORMAT = 3
 _SERVICE_FIGURES = {
     "max_rss_mb": "peak_rss_mb",
     "max_cpu_percent": "cpu_percent",
-    "max_memory_growth_mb": "memory_growth_mb",
+    "max_memory_per_request_kb": "memory_kib_per_request",
 }
 
 
@@ -50,12 +50,14 @@ class RequestResult:
 
 @dataclass
 class ServiceUse:
-    """One service during one scenario; growth is None when the scenario measured fewer
-    requests than the growth check needs (`load_runner.MEMORY_MARK`)."""
+    """One service during one scenario; memory kept per request (`harness.memory_trend`)
+    is None when it could not be read, `memory_note` saying why."""
 
     peak_rss_mb: float
     cpu_percent: float
-    memory_growth_mb: float | None
+    memory_kib_per_request: float | None
+    memory_requests: int
+    memory_note: str = ""
 
 
 @dataclass
@@ -116,6 +118,18 @@ class PerfResults:
             return request.error_rate
         return request.percentiles_ms[budget.metric] if request.count else None
 
+    def note(self, budget: Budget) -> str:
+        """Why `figure(budget)` is None, when it is."""
+        scenario = self.scenarios.get(budget.scenario)
+        if scenario is None:
+            return "the scenario did not run"
+        use = scenario.services.get(budget.name)
+        if budget.level == "services" and use is not None:
+            return use.memory_note
+        if budget.level == "requests":
+            return "no request got a successful answer"
+        return ""
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         document = {"format": FORMAT, **asdict(self)}
@@ -162,22 +176,27 @@ def summarise(
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
         },
-        services={
-            service: ServiceUse(
-                peak_rss_mb=sampler.peak_rss_mb(service, start, end),
-                cpu_percent=sampler.cpu_percent(service, start, end),
-                memory_growth_mb=None
-                if load.memory_mark_at is None
-                else sampler.rss_mb_at(service, load.memory_mark_at)
-                - sampler.rss_mb_at(service, start),
-            )
-            for service in sampler.pids
-        },
+        services={service: _use(service, load, sampler, start, end) for service in load.served_at},
         invalid_reasons=load.invalid_reasons,
         target_rate=load.target_rate,
         issued_rate=load.issued_rate,
         issue_lag_p99_ms=latency.percentile_ms(load.issue_lag, "p99") if load.target_rate else None,
         peak_connections=peak_connections,
+    )
+
+
+def _use(
+    service: str, load: LoadResult, sampler: ResourceSampler, start: float, end: float
+) -> ServiceUse:
+    trend = memory_trend.fit(
+        sampler.rss_series(service), load.served_at[service], load.window_bounds
+    )
+    return ServiceUse(
+        peak_rss_mb=sampler.peak_rss_mb(service, start, end),
+        cpu_percent=sampler.cpu_percent(service, start, end),
+        memory_kib_per_request=trend.kib_per_request,
+        memory_requests=trend.requests,
+        memory_note=trend.reason,
     )
 
 
@@ -263,10 +282,14 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
 
 
 def _worst(uses: list[ServiceUse]) -> ServiceUse:
-    """A service's highest figures over several runs (growth unknown if any run lacks it)."""
-    growth = [use.memory_growth_mb for use in uses]
+    """A service's highest figures over several runs; memory per request the highest of
+    the runs that could read it."""
+    read = [use for use in uses if use.memory_kib_per_request is not None]
+    memory = max(read, key=lambda use: use.memory_kib_per_request or 0.0) if read else uses[0]
     return ServiceUse(
         peak_rss_mb=max(use.peak_rss_mb for use in uses),
         cpu_percent=max(use.cpu_percent for use in uses),
-        memory_growth_mb=None if None in growth else max(g for g in growth if g is not None),
+        memory_kib_per_request=memory.memory_kib_per_request,
+        memory_requests=memory.memory_requests,
+        memory_note=memory.memory_note,
     )

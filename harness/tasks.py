@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from invoke import Collection, Context, Exit, task
 
+from harness import perf_baseline
 from harness.clones import scratch_for
 from harness.config import HarnessConfig, load_config
 from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
@@ -27,7 +28,7 @@ from harness.exceptions import HarnessError
 from harness.masking import mask_secrets
 from harness.migration_checks import check_all, histories
 from harness.perf import measure
-from harness.perf_results import PerfResults, pooled
+from harness.perf_results import PerfResults
 from harness.perf_scenarios import PerfPlan, load_plan
 from harness.processes import log_tail
 from harness.report import build
@@ -374,7 +375,7 @@ def record_baseline(
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
-        runs = [_saved_run(Path(path), selected) for path in results]
+        runs = [perf_baseline.saved_run(Path(path), selected) for path in results]
     elif repeats < 1:
         raise Exit(f"harness: --repeats must be at least 1, got {repeats}", 1)
     else:
@@ -382,41 +383,12 @@ def record_baseline(
         for number in range(1, repeats + 1):
             print(f"run {number} of {repeats}")
             runs.append(_measure_afresh(harness_config, plan, db, selected))
-    backends = {run.backend for run in runs}
-    if len(backends) > 1:
-        raise Exit(f"harness: not recorded, the results are of several back ends {backends}", 1)
-    measured = pooled(runs)
-    invalid = {
-        name: s.invalid_reasons for name, s in measured.scenarios.items() if s.invalid_reasons
-    }
-    if invalid:
-        raise Exit(f"harness: not recorded, the load generator set the figures: {invalid}", 1)
+    measured = perf_baseline.pool_checked(runs)
     path = harness_config.perf.baseline(measured.backend)
-    if path.exists() and scenario:
-        kept = PerfResults.load(path)
-        measured.scenarios = {**kept.scenarios, **measured.scenarios}
-    measured.save(path)
-    for name, result in measured.scenarios.items():
-        calibrations = ", ".join(f"{p50:.3f}" for p50 in result.run_calibration_p50_ms)
-        print(
-            f"{name}: {len(result.run_calibration_p50_ms)} run(s), {result.throughput:.1f} req/s,"
-            f" calibration p50 {calibrations} ms"
-        )
+    perf_baseline.keep(measured, path, only_these=bool(scenario))
+    for line in perf_baseline.summary(measured):
+        print(line)
     print(f"baseline for {measured.backend} recorded in {path}")
-
-
-def _saved_run(path: Path, selected: list[str]) -> PerfResults:
-    """Saved results holding (at least) the `selected` scenarios, cut down to them."""
-    saved = PerfResults.load(path)
-    missing = [name for name in selected if name not in saved.scenarios]
-    if missing:
-        raise Exit(
-            f"harness: not recorded, {path} has no figures for scenario {missing}; "
-            "name the ones it has with --scenario",
-            1,
-        )
-    saved.scenarios = {name: saved.scenarios[name] for name in selected}
-    return saved
 
 
 def _measure_afresh(

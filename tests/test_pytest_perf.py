@@ -25,7 +25,7 @@ sustain = 0.6
 
 def scenario(name: str) -> str:
     """A 2-second closed loop of 8 users on the slow server, its request named `name`:
-    over the 1,000 requests the memory-growth check needs."""
+    on any machine over the 300 requests the memory trend needs."""
     return f"""
 [scenarios.{name}]
 users = 8
@@ -45,7 +45,7 @@ path = "/"
 BUDGETS = """
 [requests.probe]
 p50 = 5
-p99 = 1000
+p99 = 60000
 """
 
 
@@ -85,7 +85,9 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
 ):
     result = run_perf(pytester)
 
-    result.assert_outcomes(passed=5, failed=1, skipped=1)
+    # p50 breaks on any machine (the server waits 10 ms), p99 holds on any (the histogram's
+    # ceiling), so the outcome does not depend on how busy the machine is
+    result.assert_outcomes(passed=4, failed=1, skipped=1)
     result.stdout.fnmatch_lines(
         ["E * AssertionError: probe/probe: p50 = 1*ms breaks the budget of 5.0 ms"]
     )
@@ -99,7 +101,7 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
     assert '<property name="budget" value="5.0"' in junit
     assert '<property name="runner_cpu_percent"' in junit
     figures = json.loads((project / "reports/perf/sqlite.json").read_text())
-    assert 10 <= figures["scenarios"]["probe"]["requests"]["probe"]["percentiles_ms"]["p50"] < 12
+    assert figures["scenarios"]["probe"]["requests"]["probe"]["percentiles_ms"]["p50"] >= 10
     assert "1 failure(s)" in (project / "reports/perf/sqlite.md").read_text()
     assert list((project / ".harness/runs").iterdir()) == []
 
@@ -113,7 +115,7 @@ def test_a_recorded_baseline_is_compared_with_the_next_run(project, pytester):
 
     result = run_perf(pytester)
 
-    result.assert_outcomes(passed=6, failed=1)  # the p50 budget still fails
+    result.assert_outcomes(passed=5, failed=1)  # the p50 budget still fails
     compared = ElementTree.parse(project / "junit.xml").find(
         ".//testcase[@name='test_no_significant_regression[probe/probe]']"
     )

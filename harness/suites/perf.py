@@ -6,6 +6,10 @@ test below reads their figures. Reports: reports/perf/<db>.{json,md,html}.
 
 from __future__ import annotations
 
+import warnings
+
+from harness.budgets import PerfNotice
+
 
 def test_load_generator_was_not_the_limit(perf_scenario_result, record_property):
     record_property("throughput_rps", round(perf_scenario_result.throughput, 1))
@@ -24,6 +28,9 @@ def test_within_budget(perf_verdict, record_property):
     record_property("figure", perf_verdict.figure)
     record_property("budget", perf_verdict.budget.limit)
     record_property("unit", perf_verdict.budget.unit)
+    record_property("status", perf_verdict.status)
+    if perf_verdict.notice:
+        warnings.warn(PerfNotice(perf_verdict.text), stacklevel=1)
     assert perf_verdict.ok, perf_verdict.text
 
 
