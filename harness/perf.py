@@ -8,12 +8,13 @@ tests, the report and `invoke perf.*` all show.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import psycopg
 
-from harness import databases
+from harness import databases, machine, verdicts
 from harness.budgets import Budget, Verdict
 from harness.load_runner import LoadRunner
 from harness.perf_results import PerfResults, ScenarioResult, summarise
@@ -31,22 +32,34 @@ def measure(
 ) -> PerfResults:
     """Run `scenarios` (default: all) of `plan` one after another against the run's
     services, sampling their processes and, on PostgreSQL, the run's database."""
-    urls = {name: record.url for name, record in run.services.items()}
-    pids = {name: record.process.pid for name, record in run.services.items()}
     results = PerfResults(backend=run.backend, scenarios={})
     for name in plan.select(scenarios):
-        scenario = plan.scenarios[name]
-        progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
-        calibration = LoadRunner(plan.calibration, urls).run()
-        progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
-        with (
-            _connection_counter(run.database) as count,
-            ResourceSampler(pids, count_connections=count) as sampler,
-        ):
-            load = LoadRunner(scenario, urls).run()
-        peak = max(sampler.connections) if sampler.connections else None
-        results.scenarios[name] = summarise(load, calibration, sampler, peak)
+        results.scenarios[name] = measure_scenario(plan, run, name, progress)
     return results
+
+
+def measure_scenario(
+    plan: PerfPlan, run: RunState, name: str, progress: Callable[[str], None] = lambda line: None
+) -> ScenarioResult:
+    """One scenario between two calibrations, its resources and the machine's load sampled."""
+    urls = {service: record.url for service, record in run.services.items()}
+    pids = {service: record.process.pid for service, record in run.services.items()}
+    cluster = run.database.cluster if run.database else None
+    ours = [*pids.values(), *([cluster.pid] if cluster else [])]
+    scenario = plan.scenarios[name]
+    progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
+    before = LoadRunner(plan.calibration, urls).run()
+    progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
+    with (
+        _connection_counter(run.database) as count,
+        ResourceSampler(pids, count_connections=count) as sampler,
+    ):
+        start = machine.snapshot(ours)
+        load = LoadRunner(scenario, urls).run()
+        use = machine.between(start, machine.snapshot(ours))
+    after = LoadRunner(plan.calibration, urls).run()
+    peak = max(sampler.connections) if sampler.connections else None
+    return summarise(load, [before, after], sampler, use, peak)
 
 
 @contextlib.contextmanager
@@ -87,10 +100,52 @@ class Assessment:
         return failed
 
 
+def measure_and_assess(
+    plan: PerfPlan,
+    run: RunState,
+    scenarios: list[str],
+    budgets: list[Budget],
+    baseline: PerfResults | None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> tuple[PerfResults, Assessment]:
+    """Each scenario measured and judged (`harness.verdicts`: measured again while a breach
+    may be the busy machine's doing), then compared with the baseline."""
+    results = PerfResults(backend=run.backend, scenarios={})
+    judged: list[Verdict] = []
+    for name in plan.select(scenarios):
+        outcome = verdicts.judge(
+            functools.partial(measure_scenario, plan, run, name, progress),
+            [budget for budget in budgets if budget.scenario == name],
+            _quiet_calibrations(baseline, name),
+            progress,
+        )
+        results.scenarios[name] = outcome.result
+        judged += outcome.verdicts
+    return results, Assessment(judged, compare_with(results, baseline), baseline)
+
+
 def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | None) -> Assessment:
     """Judge every figure against its budget and every request against the baseline."""
-    verdicts = [budget.judge(results.figure(budget), results.note(budget)) for budget in budgets]
-    return Assessment(verdicts, compare_with(results, baseline), baseline)
+    judged = [
+        verdict
+        for name, result in results.scenarios.items()
+        for verdict in verdicts.judge_result(
+            result,
+            [budget for budget in budgets if budget.scenario == name],
+            min([*_quiet_calibrations(baseline, name), *result.run_calibration_p50_ms]),
+        )
+    ]
+    judged += [
+        budget.judge(None, "the scenario did not run")
+        for budget in budgets
+        if budget.scenario not in results.scenarios
+    ]
+    return Assessment(judged, compare_with(results, baseline), baseline)
+
+
+def _quiet_calibrations(baseline: PerfResults | None, scenario: str) -> list[float]:
+    before = baseline.scenarios.get(scenario) if baseline else None
+    return [] if before is None else before.run_calibration_p50_ms
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:

@@ -22,6 +22,7 @@ from harness import latency, memory_trend
 from harness.budgets import Budget
 from harness.exceptions import ConfigError
 from harness.load_runner import LoadResult, RequestFigures, error_rate
+from harness.machine import MachineUse
 from harness.resources import ResourceSampler
 
 FORMAT = 3
@@ -75,6 +76,9 @@ class ScenarioResult:
     issued_rate: float | None = None
     issue_lag_p99_ms: float | None = None
     peak_connections: int | None = None
+    calibration_after_p50_ms: list[float] = field(default_factory=list)
+    others_share: list[float] = field(default_factory=list)
+    wait_ratio: list[float] = field(default_factory=list)
 
     @property
     def calibration_p50_ms(self) -> float:
@@ -158,20 +162,28 @@ def _scenario(data: dict[str, Any]) -> ScenarioResult:
 
 def summarise(
     load: LoadResult,
-    calibration: LoadResult,
+    calibrations: list[LoadResult],
     sampler: ResourceSampler,
+    machine_use: MachineUse,
     peak_connections: int | None = None,
 ) -> ScenarioResult:
-    """A scenario's result from its load run, the calibration before it and the samples."""
+    """A scenario's result from its load run, the calibrations before and after it, the
+    resource samples and the machine's load while it ran."""
     start, end = load.measure_start, load.measure_start + load.measured_seconds
-    calibration_histogram = calibration.requests[next(iter(calibration.requests))].histogram
+    before, after = (
+        latency.percentile_ms(run.requests[next(iter(run.requests))].histogram, "p50")
+        for run in calibrations
+    )
     return ScenarioResult(
         name=load.scenario,
         model=load.model,
         measured_seconds=load.measured_seconds,
         throughput=load.throughput,
         runner_cpu_percent=load.runner_cpu_percent,
-        run_calibration_p50_ms=[latency.percentile_ms(calibration_histogram, "p50")],
+        run_calibration_p50_ms=[before],
+        calibration_after_p50_ms=[after],
+        others_share=[machine_use.others_share],
+        wait_ratio=[machine_use.wait_ratio],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
@@ -271,6 +283,9 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
         throughput=sum(run.throughput * run.measured_seconds for run in runs) / seconds,
         runner_cpu_percent=max(run.runner_cpu_percent for run in runs),
         run_calibration_p50_ms=[p50 for run in runs for p50 in run.run_calibration_p50_ms],
+        calibration_after_p50_ms=[p50 for run in runs for p50 in run.calibration_after_p50_ms],
+        others_share=[share for run in runs for share in run.others_share],
+        wait_ratio=[ratio for run in runs for ratio in run.wait_ratio],
         requests=requests,
         services={name: _worst([run.services[name] for run in runs]) for name in runs[0].services},
         invalid_reasons=[reason for run in runs for reason in run.invalid_reasons],

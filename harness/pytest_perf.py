@@ -144,8 +144,9 @@ def perf_run(
     """Every selected scenario measured once, judged, and written to the reports."""
     setup = perf_setup_of(request.config)
     state = Stack(harness_config, harness_stack.run_id).run.load()
-    results = perf.measure(setup.plan, state, setup.scenarios)
-    assessment = perf.assess(results, setup.budgets, setup.baseline)
+    results, assessment = perf.measure_and_assess(
+        setup.plan, state, setup.scenarios, setup.budgets, setup.baseline
+    )
     directory = Path(request.config.option.perf_reports)
     if not directory.is_absolute():
         directory = request.config.rootpath / directory

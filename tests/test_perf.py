@@ -77,8 +77,8 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     # Every expectation below holds however busy the machine: a delay server cannot answer
     # faster than its delay, a run inside the baseline is within the baseline's own noise,
     # and 200 ms against 5 ms is a slowdown no neighbour's load can hide.
-    first, second = measure_at(5), measure_at(5)
-    baseline = pooled([first, second])
+    first, second, third = measure_at(5), measure_at(5), measure_at(5)
+    baseline = pooled([first, second, third])
     slower = measure_at(200)
 
     probe = first.scenarios["probe"]
@@ -87,9 +87,9 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     assert probe.calibration_p50_ms > 0
     assert probe.services["slow"].peak_rss_mb > 5
     both = baseline.scenarios["probe"]
-    assert len(both.requests["probe"].window_p50_ms) == 12
-    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 2
-    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second)]
+    assert len(both.requests["probe"].window_p50_ms) == 18
+    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 3
+    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second, third)]
     assert both.requests["probe"].count == sum(counts)
 
     tight = perf.assess(first, budgets(tmp_path, BUDGETS.format(p50=4)), baseline)

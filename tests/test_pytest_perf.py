@@ -107,9 +107,9 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
 
 
 def test_a_recorded_baseline_is_compared_with_the_next_run(project, pytester):
-    recorded = invoke(project, "perf.baseline", "--repeats", "2")
+    recorded = invoke(project, "perf.baseline", "--repeats", "3")
     assert recorded.returncode == 0, recorded.stderr
-    assert "probe: 2 run(s)" in recorded.stdout
+    assert "probe: 3 run(s)" in recorded.stdout
     assert "baseline for sqlite recorded in" in recorded.stdout
     assert list((project / ".harness/runs").iterdir()) == []  # its private stack is down
 

@@ -1,0 +1,115 @@
+"""Verdicts aware of the machine: a breach on a quiet machine fails, one a busy machine
+can explain is inconclusive and measured again, one beyond what it can explain fails;
+and the machine's load is read from the kernel (two busy loops make it busy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+from harness import machine, verdicts
+from harness.budgets import Budget
+from harness.latency import PERCENTILES
+from harness.perf_results import RequestResult, ScenarioResult
+
+P95 = Budget("requests", "drafting", "case creation", "p95", 150.0, "ms")
+
+
+def result(p95: float, calibration: float, others: float, wait: float) -> ScenarioResult:
+    request = RequestResult(
+        count=100,
+        errors=0,
+        error_rate=0.0,
+        throughput=10.0,
+        percentiles_ms={name: p95 for name in PERCENTILES},
+        max_ms=p95,
+        window_p50_ms=[p95],
+        run_p50_ms=[p95],
+        histogram="",
+    )
+    return ScenarioResult(
+        name="drafting",
+        model="closed",
+        measured_seconds=10.0,
+        throughput=10.0,
+        runner_cpu_percent=5.0,
+        run_calibration_p50_ms=[calibration],
+        calibration_after_p50_ms=[calibration],
+        requests={"case creation": request},
+        services={},
+        others_share=[others],
+        wait_ratio=[wait],
+    )
+
+
+QUIET = result(200.0, calibration=0.6, others=0.02, wait=0.05)
+BUSY = result(200.0, calibration=20.0, others=0.6, wait=2.0)
+
+
+def test_a_breach_on_a_quiet_machine_fails():
+    [verdict] = verdicts.judge_result(QUIET, [P95], quiet_ms=0.6)
+
+    assert verdict.status == "broke" and not verdict.ok
+
+
+def test_a_breach_a_busy_machine_can_explain_is_inconclusive_and_names_the_figures():
+    [verdict] = verdicts.judge_result(BUSY, [P95], quiet_ms=0.6)
+
+    assert verdict.status == "inconclusive" and verdict.ok and verdict.notice
+    assert verdict.text == (
+        "drafting/case creation: p95 = 200.0 ms over the budget of 150.0 ms: inconclusive, "
+        "the machine was too busy to judge (calibration p50 20.00 ms against a quiet 0.60 "
+        "ms; others used 60% of the CPUs and the run's processes waited 2.00 s for a CPU "
+        "per second they ran)"
+    )
+
+
+def test_a_breach_beyond_what_the_busy_machine_took_fails():
+    # 20 ms of calibration excess, stretched 3 times, explains 58 ms: not 400 ms over
+    slow = replace(
+        BUSY,
+        requests={
+            "case creation": replace(
+                BUSY.requests["case creation"], percentiles_ms=dict.fromkeys(PERCENTILES, 550.0)
+            )
+        },
+    )
+
+    [verdict] = verdicts.judge_result(slow, [P95], quiet_ms=0.6)
+
+    assert verdict.status == "broke"
+
+
+def test_an_inconclusive_breach_is_measured_again_until_a_quiet_attempt_judges_it():
+    attempts = iter([BUSY, QUIET])
+    said: list[str] = []
+
+    judged = verdicts.judge(lambda: next(attempts), [P95], [], said.append)
+
+    assert judged.attempts == 2 and judged.verdicts[0].status == "broke"
+    assert said == ["drafting: a breach while the machine was busy; measuring again"]
+
+
+def test_a_machine_busy_at_every_attempt_stays_inconclusive_after_three():
+    judged = verdicts.judge(lambda: BUSY, [P95], [0.6])
+
+    assert judged.attempts == verdicts.ATTEMPTS == 3
+    assert judged.verdicts[0].status == "inconclusive"
+
+
+def test_two_busy_loops_make_the_machine_busy():
+    loops = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        time.sleep(0.3)  # let both start spinning
+        first = machine.snapshot([])
+        time.sleep(1.0)
+        use = machine.between(first, machine.snapshot([]))
+    finally:
+        for loop in loops:
+            loop.terminate()
+            loop.wait()
+
+    assert use.busy, use.text
+    assert use.others_share > machine.BUSY_OTHERS_SHARE
