@@ -56,10 +56,10 @@ class MachineUse:
 
 def snapshot(pids: list[int]) -> Snapshot:
     """The machine's CPU accounts now; `pids` and their children are the run's own, with
-    this process (the generator)."""
+    this process (the generator; not its children, which may be anyone's)."""
     busy, total = _machine_seconds()
     cpu = wait = 0.0
-    for process in _members([os.getpid(), *pids]):
+    for process in [psutil.Process(), *_members(pids)]:
         process_cpu, process_wait = _scheduled(process)
         cpu += process_cpu
         wait += process_wait

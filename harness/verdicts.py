@@ -95,7 +95,8 @@ def _calibration(result: ScenarioResult) -> float:
 def _busy_text(result: ScenarioResult, quiet_ms: float) -> str:
     use = _use(result)
     calibration = _calibration(result)
+    quiet = f"a quiet {quiet_ms:.2f} ms" if quiet_ms else "no quiet one known (no baseline)"
     return (
-        f"the machine was too busy to judge (calibration p50 {calibration:.2f} ms against a "
-        f"quiet {quiet_ms:.2f} ms; {use.text})"
+        f"the machine was too busy to judge (calibration p50 {calibration:.2f} ms against "
+        f"{quiet}; {use.text})"
     )
