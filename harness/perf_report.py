@@ -14,7 +14,7 @@ from harness.perf_results import PerfResults, ScenarioResult
 
 _CHART_WIDTH = 560
 _CURVE = (0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
-_PALETTE = ("#3566b0", "#d9822b", "#2e9e5b", "#b03562", "#7a5cc2", "#8c6d31")
+PALETTE = ("#3566b0", "#d9822b", "#2e9e5b", "#b03562", "#7a5cc2", "#8c6d31")
 _CLASS = {"held": "ok", "broke": "bad", "not measured": "notice", "inconclusive": "notice"}
 _BASELINE = "#b9b9b9"
 
@@ -197,7 +197,7 @@ def _lines(
         f'<text x="{left}" y="{height - 8}">{html.escape(x_label)}</text>',
     ]
     for index, (label, line) in enumerate(series.items()):
-        colour = _PALETTE[index % len(_PALETTE)] if label not in dashed else _BASELINE
+        colour = PALETTE[index % len(PALETTE)] if label not in dashed else _BASELINE
         coordinates = " ".join(
             f"{left + x / x_max * (width - left - 10):.1f},"
             f"{(height - bottom) * (1 - y / y_max):.1f}"
