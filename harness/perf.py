@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from harness import databases, machine, verdicts
+from harness import databases, machine, stress, verdicts
 from harness.budgets import Budget, Verdict
 from harness.load_runner import LoadRunner
 from harness.perf_results import PerfResults, ScenarioResult, summarise
@@ -121,6 +121,19 @@ def measure_and_assess(
         )
         results.scenarios[name] = outcome.result
         judged += outcome.verdicts
+    urls = {service: record.url for service, record in run.services.items()}
+    for name, ramp in plan.ramps.items():
+        if ramp.scenario not in results.scenarios:
+            continue
+        progress(f"stress {name}: {ramp.scenario} at {list(ramp.levels)}")
+        with _connection_counter(run.database) as count:
+            results.stress[name] = stress.run_ramp(
+                ramp,
+                plan.scenarios[ramp.scenario],
+                urls,
+                [budget for budget in budgets if budget.scenario == ramp.scenario],
+                count,
+            )
     return results, Assessment(judged, compare_with(results, baseline), baseline)
 
 

@@ -11,6 +11,7 @@ from harness import latency
 from harness.latency import PERCENTILES
 from harness.perf import Assessment
 from harness.perf_results import PerfResults, ScenarioResult
+from harness.stress import RampResult
 
 _CHART_WIDTH = 560
 _CURVE = (0.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
@@ -25,6 +26,7 @@ def markdown(results: PerfResults, assessment: Assessment) -> str:
     failures = assessment.failures
     lines += [f"**{len(failures)} failure(s)**" if failures else "**All budgets met.**", ""]
     lines += [f"- {failure}" for failure in failures]
+    lines += [f"- stress {ramp.text}" for ramp in results.stress.values()]
     notices = assessment.notices
     if notices:
         lines += ["", f"{len(notices)} notice(s), not failures:", ""]
@@ -78,6 +80,10 @@ def html_page(results: PerfResults, assessment: Assessment) -> str:
         body.append(_over_time(scenario))
         body.append(_distribution(scenario, before))
         body.append(_service_table(scenario))
+    for ramp in results.stress.values():
+        body.append(f"<h2>stress: {html.escape(ramp.name)}</h2>")
+        body.append(f"<p>{html.escape(ramp.text)}</p>")
+        body.append(_knee(ramp))
     body.append(_verdict_table(assessment))
     return _PAGE.format(
         title=f"Performance on {html.escape(results.backend)}", body="\n".join(body)
@@ -161,6 +167,17 @@ def _distribution(scenario: ScenarioResult, before: ScenarioResult | None) -> st
             dashed.add(f"{name} (baseline)")
     chart = _lines(series, "percentile (log scale of 1/(1-p))", dashed)
     return _figure("latency by percentile (ms)", chart)
+
+
+def _knee(ramp: RampResult) -> str:
+    """Each request's p95 against the offered level (the knee chart)."""
+    names = list(ramp.levels[0].percentiles_ms)
+    series = {
+        name: [(level.level, level.percentiles_ms[name]["p95"]) for level in ramp.levels]
+        for name in names
+    }
+    unit = "offered rate (req/s)" if ramp.model == "open" else "users"
+    return _figure(f"p95 (ms) against the {unit}", _lines(series, unit))
 
 
 def _curve(encoded: str) -> list[tuple[float, float]]:

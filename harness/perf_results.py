@@ -24,6 +24,7 @@ from harness.exceptions import ConfigError
 from harness.load_runner import LoadResult, RequestFigures, error_rate
 from harness.machine import MachineUse
 from harness.resources import ResourceSampler
+from harness.stress import Level, RampResult
 
 FORMAT = 3
 _SERVICE_FIGURES = {
@@ -98,6 +99,7 @@ def _machine() -> dict[str, str]:
 class PerfResults:
     backend: str
     scenarios: dict[str, ScenarioResult]
+    stress: dict[str, RampResult] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     machine: dict[str, str] = field(default_factory=_machine)
 
@@ -149,9 +151,16 @@ class PerfResults:
             data["scenarios"] = {
                 name: _scenario(scenario) for name, scenario in data["scenarios"].items()
             }
+            data["stress"] = {name: _ramp(ramp) for name, ramp in data.get("stress", {}).items()}
             return cls(**data)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: not perf results harness can read: {exc}") from None
+
+
+def _ramp(data: dict[str, Any]) -> RampResult:
+    data["levels"] = [Level(**level) for level in data["levels"]]
+    data["recovery"] = Level(**data["recovery"])
+    return RampResult(**data)
 
 
 def _scenario(data: dict[str, Any]) -> ScenarioResult:

@@ -6,7 +6,8 @@ needs them runs. Then:
 - a test asking for `perf_verdict` runs once per budget (`drafting/case creation: p95`);
 - a test asking for `perf_comparison` once per request also in the stored baseline (or
   once, skipped with the reason, when there is nothing to compare with);
-- a test asking for `perf_scenario_result` once per scenario (was the generator the limit?).
+- a test asking for `perf_scenario_result` once per scenario (was the generator the limit?);
+- a test asking for `perf_ramp_result` once per stress ramp of a selected scenario.
 
 Each records its figures as JUnit properties. The results (JSON), a Markdown summary and
 an HTML report are written to `--perf-reports` (default `reports/perf`), named by the
@@ -30,6 +31,7 @@ from harness.perf_scenarios import PerfPlan, load_plan
 from harness.pytest_plugin import RunningStack, attached_run, chosen_backend, harness_config_of
 from harness.regression import Comparison
 from harness.stack import Stack
+from harness.stress import RampResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -97,7 +99,7 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.fixturenames
-    if not {"perf_budget", "perf_compared", "perf_scenario"} & set(names):
+    if not {"perf_budget", "perf_compared", "perf_scenario", "perf_ramp"} & set(names):
         return
     setup = perf_setup_of(metafunc.config)
     if "perf_budget" in names:
@@ -118,6 +120,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize("perf_compared", [pytest.param(None, marks=skip)], ids=["none"])
     if "perf_scenario" in names:
         metafunc.parametrize("perf_scenario", setup.scenarios, ids=setup.scenarios)
+    if "perf_ramp" in names:
+        ramps = [n for n, r in setup.plan.ramps.items() if r.scenario in setup.scenarios]
+        if ramps:
+            metafunc.parametrize("perf_ramp", ramps, ids=ramps)
+        else:
+            skip = pytest.mark.skip(reason="no [stress.<name>] ramp of a selected scenario")
+            metafunc.parametrize("perf_ramp", [pytest.param(None, marks=skip)], ids=["none"])
 
 
 def _nothing_to_compare(setup: PerfSetup) -> str:
@@ -163,6 +172,12 @@ def perf_verdict(perf_budget: Budget, perf_run: PerfRun) -> Verdict:
 def perf_comparison(perf_compared: str, perf_run: PerfRun) -> Comparison:
     """This test's request against the baseline (noise-aware)."""
     return perf_run.assessment.comparisons[perf_compared]
+
+
+@pytest.fixture
+def perf_ramp_result(perf_ramp: str, perf_run: PerfRun) -> RampResult:
+    """This test's stress ramp: its levels, knee and recovery."""
+    return perf_run.results.stress[perf_ramp]
 
 
 @pytest.fixture

@@ -38,3 +38,12 @@ def test_no_significant_regression(perf_comparison, record_property):
     record_property("change", round(perf_comparison.change, 4))
     record_property("p_value", round(perf_comparison.p_value, 4))
     assert not perf_comparison.regressed, perf_comparison.text
+
+
+def test_degrades_gracefully_under_stress(perf_ramp_result, record_property):
+    record_property("knee", perf_ramp_result.knee)
+    record_property("summary", perf_ramp_result.text)
+    levels = [*perf_ramp_result.levels, perf_ramp_result.recovery]
+    server_errors = [error for level in levels for error in level.server_errors]
+    assert not server_errors, f"5xx answers under stress: {server_errors}"
+    assert perf_ramp_result.recovered, perf_ramp_result.text
