@@ -7,6 +7,7 @@ import pytest
 
 from harness import memory_trend, perf
 from harness.budgets import load_budgets
+from harness.exceptions import ConfigError
 from harness.perf_scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
 from harness.stack import Stack
 from tests.conftest import delay_command
@@ -111,5 +112,5 @@ def test_the_replaced_growth_budget_is_an_error_naming_its_successor(tmp_path):
     path = tmp_path / "budgets.toml"
     path.write_text("[services.default]\nmax_memory_growth_mb = 50\n")
 
-    with pytest.raises(Exception, match="max_memory_growth_mb: replaced by max_memory_per_req"):
+    with pytest.raises(ConfigError, match="max_memory_growth_mb: replaced by max_memory_per_req"):
         load_budgets(path, plan(), {"target"}, "sqlite")
