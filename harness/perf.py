@@ -170,8 +170,9 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
         before = baseline.scenarios.get(name)
         for request in scenario.requests:
             if before is not None and request in before.requests:
-                comparisons[f"{name}/{request}"] = compare_runs(
-                    _runs(scenario, request), _runs(before, request)
+                current, stored = _runs(scenario, request), _runs(before, request)
+                comparisons[f"{name}/{request}"] = verdicts.judge_comparison(
+                    compare_runs(current, stored), current, stored, scenario
                 )
     return comparisons
 

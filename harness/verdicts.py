@@ -7,17 +7,24 @@ time the machine took: latency figures are judged after taking off, per request,
 calibration's own excess over a quiet calibration (the same trivial request, measured
 right before and after) times the wait ratio's stretch; what the busy machine could have
 caused is "inconclusive", a notice naming the figures, never a failure.
+
+A regression against the baseline measured on a busy machine stands only if the run is
+still over the threshold slower than the baseline's slowest run after dividing its p50
+by the stretch the wait ratio allows (1 + wait: all of its time a CPU's work, waited
+for); a 150 ms sleep stays a regression, a machine three times as busy does not.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.budgets import Budget, Verdict
 from harness.latency import PERCENTILES
 from harness.machine import MachineUse
 from harness.perf_results import PerfResults, ScenarioResult
+from harness.regression import THRESHOLD, Comparison, Runs
 
 ATTEMPTS = 3
 
@@ -99,4 +106,25 @@ def _busy_text(result: ScenarioResult, quiet_ms: float) -> str:
     return (
         f"the machine was too busy to judge (calibration p50 {calibration:.2f} ms against "
         f"{quiet}; {use.text})"
+    )
+
+
+def judge_comparison(
+    comparison: Comparison, current: Runs, baseline: Runs, result: ScenarioResult
+) -> Comparison:
+    """`comparison` of `current` (a request of `result`) with `baseline`: a regression
+    kept only beyond what the busy machine's stretch can explain."""
+    use = _use(result)
+    if not comparison.regressed or not use.busy:
+        return comparison
+    stretch = 1 + use.wait_ratio
+    beyond = statistics.median(current.p50s) / stretch / max(baseline.p50s) - 1
+    if beyond > THRESHOLD:
+        return comparison
+    return replace(
+        comparison,
+        regressed=False,
+        text=f"{comparison.text}; inconclusive: the machine was busy ({use.text}), and "
+        f"divided by that stretch (x{stretch:.1f}) the run is {beyond:+.0%} against the "
+        "baseline's slowest run",
     )

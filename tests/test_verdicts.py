@@ -13,6 +13,7 @@ from harness import machine, verdicts
 from harness.budgets import Budget
 from harness.latency import PERCENTILES
 from harness.perf_results import RequestResult, ScenarioResult
+from harness.regression import Runs, compare_runs
 
 P95 = Budget("requests", "drafting", "case creation", "p95", 150.0, "ms")
 
@@ -113,3 +114,37 @@ def test_two_busy_loops_make_the_machine_busy():
 
     assert use.busy, use.text
     assert use.others_share > machine.BUSY_OTHERS_SHARE
+
+
+def runs_at(*p50s: float) -> Runs:
+    return Runs(
+        [p50 * (0.98 + i / 250) for p50 in p50s for i in range(6)], list(p50s), [1.0] * len(p50s)
+    )
+
+
+BASELINE = runs_at(10.0, 10.5, 11.0)
+
+
+def test_a_regression_on_a_busy_machine_within_its_stretch_is_inconclusive():
+    current = runs_at(16.0)  # +45% over the slowest run, but the machine stretched it x3
+    comparison = verdicts.judge_comparison(compare_runs(current, BASELINE), current, BASELINE, BUSY)
+
+    assert not comparison.regressed
+    assert "inconclusive: the machine was busy" in comparison.text
+    assert comparison.text.endswith("(x3.0) the run is -52% against the baseline's slowest run")
+
+
+def test_a_sleep_far_beyond_the_busy_machines_stretch_is_still_a_regression():
+    current = runs_at(160.0)
+    comparison = verdicts.judge_comparison(compare_runs(current, BASELINE), current, BASELINE, BUSY)
+
+    assert comparison.regressed and "inconclusive" not in comparison.text
+
+
+def test_a_regression_on_a_quiet_machine_stands():
+    current = runs_at(16.0)
+    comparison = verdicts.judge_comparison(
+        compare_runs(current, BASELINE), current, BASELINE, QUIET
+    )
+
+    assert comparison.regressed
