@@ -1,8 +1,10 @@
-"""A perf run end to end: each scenario after a calibration, with its resources sampled;
-then the figures judged against the budgets and compared with the baseline.
+"""A perf run end to end: each scenario between two calibrations, its resources and the
+machine's load sampled; then the figures judged against the budgets (aware of the
+machine, `harness.verdicts`), compared with the baseline, and the stress ramps run.
 
-`measure(...)` gives `PerfResults`; `assess(...)` gives the verdicts and comparisons the
-tests, the report and `invoke perf.*` all show.
+`measure(...)` gives `PerfResults` (what `invoke perf.baseline` keeps);
+`measure_and_assess(...)` what the perf tests judge, measuring again while the machine
+is too busy; `assess(...)` judges saved results.
 """
 
 from __future__ import annotations
