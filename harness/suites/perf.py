@@ -45,5 +45,5 @@ def test_degrades_gracefully_under_stress(perf_ramp_result, record_property):
     record_property("summary", perf_ramp_result.text)
     levels = [*perf_ramp_result.levels, perf_ramp_result.recovery]
     server_errors = [error for level in levels for error in level.server_errors]
-    assert not server_errors, f"5xx answers under stress: {server_errors}"
+    assert not server_errors, f"500s under stress: {server_errors}"
     assert perf_ramp_result.recovered, perf_ramp_result.text
