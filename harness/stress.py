@@ -7,7 +7,8 @@
 
 Each level runs after a short warm-up and is judged against the scenario's request
 budgets (latency and error rate). The knee is the highest level at which every budget
-held, before the first that broke one. After the last level the first runs again: the
+held, before the first that broke one (a level whose users cannot even be set up broke
+them all). After the last level and a pause of one step, the first runs again: the
 services recovered (degraded gracefully) when it shows no more errors than it did the
 first time and its p50 is at most twice the first time's. On PostgreSQL the connections
 to the run's database are counted after the first level and after the recovery, the
@@ -17,16 +18,18 @@ same load: more afterwards is a pool that did not give its overflow back.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from harness import latency
 from harness.budgets import Budget
 from harness.latency import PERCENTILES
-from harness.load_runner import LoadResult, LoadRunner
+from harness.load_runner import LoadResult, LoadRunner, SetupError
 from harness.perf_scenarios import Phases, Ramp, Scenario
 
 RECOVERY_FACTOR = 2.0
+_SETUP_FAILED = "setup failed"
 
 
 @dataclass
@@ -38,6 +41,10 @@ class Level:
     error_rates: dict[str, float]
     breaches: list[str] = field(default_factory=list)
     error_examples: list[str] = field(default_factory=list)
+
+    @property
+    def setup_failed(self) -> bool:
+        return any(breach.startswith(_SETUP_FAILED) for breach in self.breaches)
 
     @property
     def server_errors(self) -> list[str]:
@@ -98,16 +105,21 @@ def run_ramp(
     levels = [_level(ramp, scenario, urls, budgets, ramp.levels[0])]
     before = count_connections() if count_connections else None
     levels += [_level(ramp, scenario, urls, budgets, level) for level in ramp.levels[1:]]
+    time.sleep(ramp.step)  # the services' own backlog drains: recovery is after the ramp
     recovery = _level(ramp, scenario, urls, budgets, ramp.levels[0])
     after = count_connections() if count_connections else None
     held = [level.level for level in _until_breach(levels)]
     first = levels[0]
-    recovered = all(
-        recovery.error_rates[name] <= first.error_rates[name] + 0.01
-        and recovery.percentiles_ms[name]["p50"]
-        <= RECOVERY_FACTOR * max(first.percentiles_ms[name]["p50"], 1.0)
-        for name in first.error_rates
-    ) and (before is None or after is None or after <= before)
+    recovered = (
+        all(
+            recovery.error_rates[name] <= first.error_rates[name] + 0.01
+            and recovery.percentiles_ms[name]["p50"]
+            <= RECOVERY_FACTOR * max(first.percentiles_ms[name]["p50"], 1.0)
+            for name in first.error_rates
+        )
+        and not recovery.setup_failed
+    )
+    recovered = recovered and (before is None or after is None or after <= before)
     return RampResult(
         ramp.name,
         scenario.model,
@@ -132,7 +144,18 @@ def _until_breach(levels: list[Level]) -> list[Level]:
 def _level(
     ramp: Ramp, scenario: Scenario, urls: dict[str, str], budgets: list[Budget], level: float
 ) -> Level:
-    load = LoadRunner(at_level(scenario, level, ramp.step), urls).run()
+    """One level measured; one whose users could not even be set up broke every budget."""
+    try:
+        load = LoadRunner(at_level(scenario, level, ramp.step), urls).run()
+    except SetupError as exc:
+        names = [request.name for request in scenario.requests]
+        return Level(
+            level,
+            percentiles_ms={name: dict.fromkeys(PERCENTILES, 0.0) for name in names},
+            error_rates=dict.fromkeys(names, 1.0),
+            breaches=[f"{_SETUP_FAILED}: {exc}"],
+            error_examples=[str(exc)],
+        )
     return judge_level(load, level, budgets)
 
 

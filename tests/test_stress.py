@@ -3,6 +3,8 @@ server can have on any machine, the recovery run; and the [stress] table's error
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from harness import stress
@@ -88,3 +90,18 @@ def test_each_stress_mistake_is_one_error_naming_the_key(tmp_path, table, messag
         load_plan(config)
 
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_level_whose_users_cannot_be_set_up_broke_every_budget_and_the_ramp_goes_on():
+    # nothing listens on port 9: every user's setup fails, which is the ramp's outcome
+    gone = replace(reads(), setup=(Step("slow", "POST", "/cases", json={}, expect=201),))
+    ramp = Ramp("ramp", "reads", (1, 2), step=0.1)
+
+    result = stress.run_ramp(ramp, gone, {"slow": "http://127.0.0.1:9"}, [P95])
+
+    assert [level.level for level in result.levels] == [1, 2]
+    assert all(
+        level.breaches[0].startswith("setup failed: scenario 'reads'") for level in result.levels
+    )
+    assert result.knee is None and not result.recovered
+    assert result.text.startswith("ramp: no level held; at 1 req/s: setup failed")
