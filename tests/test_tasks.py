@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from conftest import app_command, assert_nothing_left, invoke, leaky_history
+from conftest import app_command, assert_nothing_left, invoke, leaky_history, patience
 from harness.databases import POSTGRES_URL_VARIABLE
 from harness.state import RunDirectory
 
@@ -243,7 +243,7 @@ def test_logs_follow_masks_a_password_a_service_logs(project):
                 break
     finally:
         follower.send_signal(signal.SIGINT)
-        follower.wait(timeout=60)
+        follower.wait(timeout=patience(60))
         assert invoke(project, "services.down", "--run", "follow").returncode == 0
     followed = [line for line in seen if line.startswith("api: connecting to")]
     assert followed and all("hunter2" not in line for line in seen), seen[:5]
