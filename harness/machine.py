@@ -27,12 +27,12 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Machine-wide busy and total CPU seconds; the run's CPU and run-queue seconds."""
+    """Machine-wide busy and total CPU seconds; per process of the run, its CPU and
+    run-queue seconds (processes come and go: a database backend per connection)."""
 
     busy: float
     total: float
-    ours_cpu: float
-    ours_wait: float
+    ours: dict[int, tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -58,22 +58,24 @@ def snapshot(pids: list[int]) -> Snapshot:
     """The machine's CPU accounts now; `pids` and their children are the run's own, with
     this process (the generator; not its children, which may be anyone's)."""
     busy, total = _machine_seconds()
-    cpu = wait = 0.0
-    for process in [psutil.Process(), *_members(pids)]:
-        process_cpu, process_wait = _scheduled(process)
-        cpu += process_cpu
-        wait += process_wait
-    return Snapshot(busy, total, cpu, wait)
+    ours = {process.pid: _scheduled(process) for process in [psutil.Process(), *_members(pids)]}
+    return Snapshot(busy, total, ours)
 
 
 def between(first: Snapshot, last: Snapshot) -> MachineUse:
-    """What the machine did from `first` to `last`."""
+    """What the machine did from `first` to `last`: a process of the run counts from the
+    first snapshot, or from 0 when it started since; one that exited since is lost (its
+    time then counts as others')."""
     total = last.total - first.total
-    ours = last.ours_cpu - first.ours_cpu
-    others = max(last.busy - first.busy - ours, 0.0)
+    cpu = wait = 0.0
+    for pid, (cpu_now, wait_now) in last.ours.items():
+        cpu_then, wait_then = first.ours.get(pid, (0.0, 0.0))
+        cpu += max(cpu_now - cpu_then, 0.0)
+        wait += max(wait_now - wait_then, 0.0)
+    others = max(last.busy - first.busy - cpu, 0.0)
     return MachineUse(
         others_share=others / total if total > 0 else 0.0,
-        wait_ratio=(last.ours_wait - first.ours_wait) / ours if ours > 0 else 0.0,
+        wait_ratio=wait / cpu if cpu > 0 else 0.0,
     )
 
 

@@ -9,6 +9,8 @@ import sys
 import time
 from dataclasses import replace
 
+import pytest
+
 from harness import machine, verdicts
 from harness.budgets import Budget
 from harness.latency import PERCENTILES
@@ -148,3 +150,15 @@ def test_a_regression_on_a_quiet_machine_stands():
     )
 
     assert comparison.regressed
+
+
+def test_processes_that_come_and_go_count_from_when_they_were_there():
+    # a backend that exited since the first snapshot is not a negative figure; one that
+    # started since counts from 0
+    first = machine.Snapshot(busy=10.0, total=40.0, ours={1: (5.0, 1.0), 2: (3.0, 3.0)})
+    last = machine.Snapshot(busy=14.0, total=48.0, ours={1: (6.0, 1.5), 3: (1.0, 0.5)})
+
+    use = machine.between(first, last)
+
+    assert use.wait_ratio == pytest.approx(1.0 / 2.0)
+    assert use.others_share == pytest.approx(2.0 / 8.0)
