@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,32 @@ from harness.stack._stack import Stack
 
 pytest_plugins = ["pytester"]
 APP = Path(__file__).parent / "fixtures" / "app.py"
+
+
+QUIET_START = 0.02  # seconds a trivial Python process (-S) takes to start and exit, unloaded
+_REMEASURE_AFTER = 30.0
+_slowness: list[tuple[float, float]] = []  # (when measured, factor)
+
+
+def trivial_start_seconds() -> float:
+    """How long a trivial Python process takes to start and exit here, now (median of 3)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COVERAGE_PROCESS_START",)}
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-S", "-c", "pass"], check=True, env=env)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def patience(seconds: float) -> float:
+    """A deadline against a hang: `seconds` on a quiet machine, stretched by how much
+    slower than `QUIET_START` a trivial process starts now (re-measured every 30 s), so a
+    busy machine gets the time it needs and a quiet one does not wait longer."""
+    now = time.monotonic()
+    if not _slowness or now - _slowness[-1][0] > _REMEASURE_AFTER:
+        _slowness.append((now, max(1.0, trivial_start_seconds() / QUIET_START)))
+    return seconds * _slowness[-1][1]
 
 
 def app_command(mode: str = "healthy", *extra: str) -> list[str]:
@@ -65,7 +94,7 @@ def make_config(tmp_path: Path) -> Iterator[Callable[..., HarnessConfig]]:
     made: list[HarnessConfig] = []
 
     def make(services: dict[str, dict[str, Any]], **top: Any) -> HarnessConfig:
-        table = {"start_timeout": 10.0, "stop_timeout": 2.0, **top, "services": services}
+        table = {"start_timeout": patience(10.0), "stop_timeout": 2.0, **top, "services": services}
         made.append(parse_config(table, root=tmp_path))
         return made[-1]
 

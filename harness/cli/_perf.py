@@ -14,7 +14,16 @@ from harness.cli._common import (
     reports_errors,
 )
 from harness.config import HarnessConfig
-from harness.perf import PerfPlan, PerfResults, load_plan, measure, pooled
+from harness.perf import (
+    PerfPlan,
+    PerfResults,
+    baseline_summary,
+    keep_baseline,
+    load_plan,
+    measure,
+    pool_checked,
+    saved_run,
+)
 
 
 @task(
@@ -44,7 +53,7 @@ def record_baseline(
     plan = load_plan(harness_config)
     selected = plan.select(scenario)
     if results:
-        runs = [_saved_run(Path(path), selected) for path in results]
+        runs = [saved_run(Path(path), selected) for path in results]
     elif repeats < 1:
         raise Exit(f"harness: --repeats must be at least 1, got {repeats}", 1)
     else:
@@ -52,41 +61,12 @@ def record_baseline(
         for number in range(1, repeats + 1):
             print(f"run {number} of {repeats}")
             runs.append(_measure_afresh(harness_config, plan, db, selected))
-    backends = {run.backend for run in runs}
-    if len(backends) > 1:
-        raise Exit(f"harness: not recorded, the results are of several back ends {backends}", 1)
-    measured = pooled(runs)
-    invalid = {
-        name: s.invalid_reasons for name, s in measured.scenarios.items() if s.invalid_reasons
-    }
-    if invalid:
-        raise Exit(f"harness: not recorded, the load generator set the figures: {invalid}", 1)
+    measured = pool_checked(runs)
     path = harness_config.perf.baseline(measured.backend)
-    if path.exists() and scenario:
-        kept = PerfResults.load(path)
-        measured.scenarios = {**kept.scenarios, **measured.scenarios}
-    measured.save(path)
-    for name, result in measured.scenarios.items():
-        calibrations = ", ".join(f"{p50:.3f}" for p50 in result.run_calibration_p50_ms)
-        print(
-            f"{name}: {len(result.run_calibration_p50_ms)} run(s), {result.throughput:.1f} req/s,"
-            f" calibration p50 {calibrations} ms"
-        )
+    keep_baseline(measured, path, only_these=bool(scenario))
+    for line in baseline_summary(measured):
+        print(line)
     print(f"baseline for {measured.backend} recorded in {path}")
-
-
-def _saved_run(path: Path, selected: list[str]) -> PerfResults:
-    """Saved results holding (at least) the `selected` scenarios, cut down to them."""
-    saved = PerfResults.load(path)
-    missing = [name for name in selected if name not in saved.scenarios]
-    if missing:
-        raise Exit(
-            f"harness: not recorded, {path} has no figures for scenario {missing}; "
-            "name the ones it has with --scenario",
-            1,
-        )
-    saved.scenarios = {name: saved.scenarios[name] for name in selected}
-    return saved
 
 
 def _measure_afresh(

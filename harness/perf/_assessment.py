@@ -1,13 +1,16 @@
-"""A perf run end to end: each scenario after a calibration, with its resources sampled;
-then the figures judged against the budgets and compared with the baseline.
+"""A perf run end to end: each scenario between two calibrations, its resources and the
+machine's load sampled; then the figures judged against the budgets (aware of the
+machine, `harness.perf._verdicts`), compared with the baseline, and the stress ramps run.
 
-`measure(...)` gives `PerfResults`; `assess(...)` gives the verdicts and comparisons the
-tests, the report and `invoke perf.*` all show.
+`measure(...)` gives `PerfResults` (what `invoke perf.baseline` keeps);
+`measure_and_assess(...)` what the perf tests judge, measuring again while the machine
+is too busy; `assess(...)` judges saved results.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -15,6 +18,9 @@ import psycopg
 
 from harness.db import admin_conninfo
 from harness.infra import DatabaseRecord, RunState
+from harness.perf import _machine as machine
+from harness.perf import _stress as stress
+from harness.perf import _verdicts as verdicts
 from harness.perf._budgets import Budget, Verdict
 from harness.perf._load_runner import LoadRunner
 from harness.perf._regression import Comparison, Runs, compare_runs
@@ -31,22 +37,34 @@ def measure(
 ) -> PerfResults:
     """Run `scenarios` (default: all) of `plan` one after another against the run's
     services, sampling their processes and, on PostgreSQL, the run's database."""
-    urls = {name: record.url for name, record in run.services.items()}
-    pids = {name: record.process.pid for name, record in run.services.items()}
     results = PerfResults(backend=run.backend, scenarios={})
     for name in plan.select(scenarios):
-        scenario = plan.scenarios[name]
-        progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
-        calibration = LoadRunner(plan.calibration, urls).run()
-        progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
-        with (
-            _connection_counter(run.database) as count,
-            ResourceSampler(pids, count_connections=count) as sampler,
-        ):
-            load = LoadRunner(scenario, urls).run()
-        peak = max(sampler.connections) if sampler.connections else None
-        results.scenarios[name] = summarise(load, calibration, sampler, peak)
+        results.scenarios[name] = measure_scenario(plan, run, name, progress)
     return results
+
+
+def measure_scenario(
+    plan: PerfPlan, run: RunState, name: str, progress: Callable[[str], None] = lambda line: None
+) -> ScenarioResult:
+    """One scenario between two calibrations, its resources and the machine's load sampled."""
+    urls = {service: record.url for service, record in run.services.items()}
+    pids = {service: record.process.pid for service, record in run.services.items()}
+    cluster = run.database.cluster if run.database else None
+    ours = [*pids.values(), *([cluster.pid] if cluster else [])]
+    scenario = plan.scenarios[name]
+    progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
+    before = LoadRunner(plan.calibration, urls).run()
+    progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
+    with (
+        _connection_counter(run.database) as count,
+        ResourceSampler(pids, count_connections=count) as sampler,
+    ):
+        start = machine.snapshot(ours)
+        load = LoadRunner(scenario, urls).run()
+        use = machine.between(start, machine.snapshot(ours))
+    after = LoadRunner(plan.calibration, urls).run()
+    peak = max(sampler.connections) if sampler.connections else None
+    return summarise(load, [before, after], sampler, use, peak)
 
 
 @contextlib.contextmanager
@@ -76,16 +94,76 @@ class Assessment:
     baseline: PerfResults | None
 
     @property
+    def notices(self) -> list[str]:
+        """Figures that could not be judged: never a failure of the service."""
+        return [verdict.text for verdict in self.verdicts if verdict.notice]
+
+    @property
     def failures(self) -> list[str]:
         failed = [verdict.text for verdict in self.verdicts if not verdict.ok]
         failed += [f"{key}: {c.text}" for key, c in self.comparisons.items() if c.regressed]
         return failed
 
 
+def measure_and_assess(
+    plan: PerfPlan,
+    run: RunState,
+    scenarios: list[str],
+    budgets: list[Budget],
+    baseline: PerfResults | None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> tuple[PerfResults, Assessment]:
+    """Each scenario measured and judged (`harness.perf._verdicts`: measured again while a breach
+    may be the busy machine's doing), then compared with the baseline."""
+    results = PerfResults(backend=run.backend, scenarios={})
+    judged: list[Verdict] = []
+    for name in plan.select(scenarios):
+        outcome = verdicts.judge(
+            functools.partial(measure_scenario, plan, run, name, progress),
+            [budget for budget in budgets if budget.scenario == name],
+            _quiet_calibrations(baseline, name),
+            progress,
+        )
+        results.scenarios[name] = outcome.result
+        judged += outcome.verdicts
+    urls = {service: record.url for service, record in run.services.items()}
+    for name, ramp in plan.ramps.items():
+        if ramp.scenario not in results.scenarios:
+            continue
+        progress(f"stress {name}: {ramp.scenario} at {list(ramp.levels)}")
+        with _connection_counter(run.database) as count:
+            results.stress[name] = stress.run_ramp(
+                ramp,
+                plan.scenarios[ramp.scenario],
+                urls,
+                [budget for budget in budgets if budget.scenario == ramp.scenario],
+                count,
+            )
+    return results, Assessment(judged, compare_with(results, baseline), baseline)
+
+
 def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | None) -> Assessment:
     """Judge every figure against its budget and every request against the baseline."""
-    verdicts = [budget.judge(results.figure(budget)) for budget in budgets]
-    return Assessment(verdicts, compare_with(results, baseline), baseline)
+    judged = [
+        verdict
+        for name, result in results.scenarios.items()
+        for verdict in verdicts.judge_result(
+            result,
+            [budget for budget in budgets if budget.scenario == name],
+            min([*_quiet_calibrations(baseline, name), *result.run_calibration_p50_ms]),
+        )
+    ]
+    judged += [
+        budget.judge(None, "the scenario did not run")
+        for budget in budgets
+        if budget.scenario not in results.scenarios
+    ]
+    return Assessment(judged, compare_with(results, baseline), baseline)
+
+
+def _quiet_calibrations(baseline: PerfResults | None, scenario: str) -> list[float]:
+    before = baseline.scenarios.get(scenario) if baseline else None
+    return [] if before is None else before.run_calibration_p50_ms
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:
@@ -97,8 +175,9 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
         before = baseline.scenarios.get(name)
         for request in scenario.requests:
             if before is not None and request in before.requests:
-                comparisons[f"{name}/{request}"] = compare_runs(
-                    _runs(scenario, request), _runs(before, request)
+                current, stored = _runs(scenario, request), _runs(before, request)
+                comparisons[f"{name}/{request}"] = verdicts.judge_comparison(
+                    compare_runs(current, stored), current, stored, scenario
                 )
     return comparisons
 

@@ -10,12 +10,17 @@
     [services.default]              # every service; or [services.<name>]
     max_rss_mb = 300
     max_cpu_percent = 150           # mean over the measured span, % of one core
-    max_memory_growth_mb = 50       # RSS after 1,000 requests minus RSS after warm-up
+    max_memory_per_request_kb = 8   # RSS kept per request served, by trend (memory_trend)
     [database]
     max_connections = 50            # PostgreSQL, peak
 
-Without a file, every request may fail at most 1% and every service may grow by at
-most 50 MB; anything else is only judged when the file sets it.
+Service budgets hold for the services a scenario sends requests to. Without a file,
+every request may fail at most 1% and every service may keep at most 8 KiB per request;
+anything else is only judged when the file sets it.
+
+A verdict is `held`, `broke` (a failure), `not measured` (the run could not take the
+figure: a notice, never a failure of the service) or `inconclusive` (the machine was
+too busy to tell, `harness.perf._machine`: a notice too).
 """
 
 from __future__ import annotations
@@ -39,15 +44,24 @@ _SCENARIO_LIMITS = {"min_throughput": "req/s"}
 _SERVICE_LIMITS = {
     "max_rss_mb": "MB",
     "max_cpu_percent": "% of a core",
-    "max_memory_growth_mb": "MB",
+    "max_memory_per_request_kb": "KiB/request",
+}
+_REPLACED = {
+    "max_memory_growth_mb": "max_memory_per_request_kb (memory is judged by its trend per "
+    "request served, not by a total; 8 is the built-in budget)",
 }
 _DATABASE_LIMITS = {"max_connections": "connections"}
 BUILT_IN = {
     "requests": {DEFAULT: {"max_error_rate": 0.01}},
-    "services": {DEFAULT: {"max_memory_growth_mb": 50.0}},
+    "services": {DEFAULT: {"max_memory_per_request_kb": 8.0}},
 }
 
 Level = Literal["requests", "scenarios", "services", "database"]
+Status = Literal["held", "broke", "not measured", "inconclusive"]
+
+
+class PerfNotice(UserWarning):
+    """A figure the run could not judge: shown, never a failure."""
 
 
 @dataclass(frozen=True)
@@ -75,40 +89,59 @@ class Budget:
     def id(self) -> str:
         return f"{self.subject}: {self.metric}"
 
-    def judge(self, figure: float | None) -> Verdict:
-        return Verdict(self, figure)
+    def within(self, figure: float) -> bool:
+        return figure >= self.limit if self.is_minimum else figure <= self.limit
+
+    def judge(self, figure: float | None, note: str = "") -> Verdict:
+        return Verdict(self, figure, note)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A figure beside its budget; `figure` None when the run could not measure it."""
+    """A figure beside its budget; `figure` None when the run could not measure it, and
+    `note` why. `busy` holds why a breach cannot be judged on this machine."""
 
     budget: Budget
     figure: float | None
+    note: str = ""
+    busy: str = ""
+
+    @property
+    def status(self) -> Status:
+        if self.figure is None:
+            return "not measured"
+        if self.budget.within(self.figure):
+            return "held"
+        return "inconclusive" if self.busy else "broke"
 
     @property
     def ok(self) -> bool:
-        if self.figure is None:
-            return False
-        if self.budget.is_minimum:
-            return self.figure >= self.budget.limit
-        return self.figure <= self.budget.limit
+        """Not a failure: only a breach on a machine able to judge it fails."""
+        return self.status != "broke"
+
+    @property
+    def notice(self) -> bool:
+        return self.status in ("not measured", "inconclusive")
 
     @property
     def text(self) -> str:
         budget = self.budget
+        limit = _show(budget.limit, budget.unit)
         if self.figure is None:
-            return f"{budget.id}: not measured (budget {_show(budget.limit, budget.unit)})"
-        relation = ("≥" if budget.is_minimum else "≤") if self.ok else "breaks"
-        return (
-            f"{budget.id} = {_show(self.figure, budget.unit)} {relation} the budget of "
-            f"{_show(budget.limit, budget.unit)}"
-        )
+            because = f": {self.note}" if self.note else ""
+            return f"{budget.id}: not measured (budget {limit}){because}"
+        figure = _show(self.figure, budget.unit)
+        if self.status == "inconclusive":
+            return f"{budget.id} = {figure} over the budget of {limit}: inconclusive, {self.busy}"
+        relation = {"held": "≥" if budget.is_minimum else "≤", "broke": "breaks"}[self.status]
+        return f"{budget.id} = {figure} {relation} the budget of {limit}"
 
 
 def _show(value: float, unit: str) -> str:
     if unit == "share":
         return f"{value:.2%}"
+    if unit == "KiB/request":
+        return f"{value:,.2f} {unit}"
     return f"{value:,.0f} {unit}" if unit == "connections" else f"{value:,.1f} {unit}"
 
 
@@ -124,11 +157,11 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
     reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
     scenarios = plan.scenarios.values()
     requests = [(s.name, r.name) for s in scenarios for r in s.requests]
-    uses = [(s.name, service) for s in scenarios for service in sorted(services)]
+    uses = [(s.name, service) for s in scenarios for service in sorted(s.services & services)]
     budgets: list[Budget] = []
     budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)
     budgets += _expand(raw, "scenarios", [(s.name, "") for s in scenarios], _SCENARIO_LIMITS, where)
-    budgets += _expand(raw, "services", uses, _SERVICE_LIMITS, where)
+    budgets += _expand(raw, "services", uses, _SERVICE_LIMITS, where, sorted(services))
     database = table_at(raw, "database", where)
     reject_unknown(database, set(_DATABASE_LIMITS), f"{where}: database")
     if backend == "postgres":
@@ -147,11 +180,13 @@ def _expand(
     subjects: list[tuple[str, str]],
     limits: dict[str, str],
     where: str,
+    known: list[str] | None = None,
 ) -> list[Budget]:
     """Budgets for each (scenario, name): the file's table for the name (the scenario's, for
-    scenario budgets) over its `default` table over the built-in one."""
+    scenario budgets) over its `default` table over the built-in one. A table may name
+    any of `known` (default: the subjects' names)."""
     keyed = [(scenario, name, name or scenario) for scenario, name in subjects]
-    known = sorted({file_name for _, _, file_name in keyed})
+    known = known or sorted({file_name for _, _, file_name in keyed})
     tables = {**BUILT_IN.get(level, {})}
     for key_name, table in table_at(raw, level, where).items():
         key = f"{where}: {level}.{key_name}"
@@ -161,6 +196,8 @@ def _expand(
             raise ConfigError(
                 f"{key}: no such {level[:-1]}{did_you_mean(key_name, known)}; known: {known}"
             )
+        for old in _REPLACED.keys() & table.keys():
+            raise ConfigError(f"{key}.{old}: replaced by {_REPLACED[old]}")
         reject_unknown(table, set(limits), key)
         tables[key_name] = {**tables.get(key_name, {}), **{m: _limit(table, m, key) for m in table}}
     budgets = []

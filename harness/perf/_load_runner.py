@@ -28,7 +28,6 @@ from harness.perf._scenarios import Scenario, Step, WeightedRequest
 MAX_RUNNER_CPU = 80.0
 MIN_RATE_SHARE = 0.95
 ERROR_EXAMPLES = 3
-MEMORY_MARK = 1000  # measured requests after which memory growth is read
 
 
 def error_rate(successes: int, errors: int) -> float:
@@ -75,8 +74,9 @@ class LoadResult:
     requests: dict[str, RequestFigures]
     measured_seconds: float
     measure_start: float
-    memory_mark_at: float | None
     runner_cpu_percent: float
+    windows: int = 1
+    served_at: dict[str, list[float]] = field(default_factory=dict)
     target_rate: float | None = None
     issued_rate: float | None = None
     issue_lag: HdrHistogram = field(default_factory=latency.new_histogram)
@@ -86,6 +86,12 @@ class LoadResult:
         """Successful measured requests per second, all requests together."""
         total = sum(figures.count for figures in self.requests.values())
         return total / self.measured_seconds if self.measured_seconds else 0.0
+
+    @property
+    def window_bounds(self) -> list[float]:
+        """The measured span's window boundaries, its start first and its end last."""
+        step = self.measured_seconds / self.windows
+        return [self.measure_start + k * step for k in range(self.windows + 1)]
 
     @property
     def invalid_reasons(self) -> list[str]:
@@ -144,8 +150,9 @@ class LoadRunner:
             request.name: RequestFigures([latency.new_histogram() for _ in range(scenario.windows)])
             for request in scenario.requests
         }
+        self._services = {request.name: request.step.service for request in scenario.requests}
+        self._served: dict[str, list[float]] = {service: [] for service in scenario.services}
         self._measured = 0
-        self._memory_mark_at: float | None = None
         self._issue_lag = latency.new_histogram()
         self._issued_in_window = 0
         self._start = self.measure_start = self.measure_end = 0.0
@@ -179,11 +186,12 @@ class LoadRunner:
             requests=self._figures,
             measured_seconds=measured,
             measure_start=self.measure_start,
-            memory_mark_at=self._memory_mark_at,
             runner_cpu_percent=100 * cpu / wall if wall else 0.0,
             target_rate=rate,
             issued_rate=self._issued_in_window / measured if rate and measured else None,
             issue_lag=self._issue_lag,
+            windows=self.scenario.windows,
+            served_at=self._served,
         )
 
     async def _set_up(self, user: int) -> dict[str, Any]:
@@ -256,15 +264,15 @@ class LoadRunner:
         return self._random.choices(self.scenario.requests, cum_weights=self._cumulative)[0]
 
     def _record(self, name: str, sent: float, seconds: float, error: str | None) -> None:
-        """Keep the figure when it was sent while measuring; stop at `max_requests`."""
+        """Note when the service answered; keep the figure when it was sent while
+        measuring; stop at `max_requests`."""
+        self._served[self._services[name]].append(sent + seconds)
         if not self.measure_start <= sent < self.measure_end:
             return
         window_length = self.scenario.phases.sustain / self.scenario.windows
         window = min(int((sent - self.measure_start) / window_length), self.scenario.windows - 1)
         self._figures[name].record(window, seconds, error)
         self._measured += 1
-        if self._measured == MEMORY_MARK:
-            self._memory_mark_at = time.perf_counter()
         if self._measured == self.scenario.max_requests:
             self.measure_end = time.perf_counter()
 

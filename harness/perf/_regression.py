@@ -5,10 +5,11 @@ Two kinds of noise, two checks. Within a run, each side is a set of repeated sam
 the two sets different (two-sided p < `alpha`) *and* their medians differ by more than
 `threshold`. Between runs these machines drift far more (here, the same code measured
 up to twice as slow a quarter of an hour later), which no test on the windows of one run
-can see. So a baseline holds several runs (`invoke perf.baseline --repeats`), and a
-regression must also be slower than the slowest of them by over `threshold`: raw, and
-relative to each run's calibration endpoint, so that a machine slower across the board
-is not reported.
+can see. So a baseline holds several runs (`invoke perf.baseline --repeats`, at least
+`MIN_BASELINE_RUNS`: fewer cannot show that noise, and judge nothing), and a regression
+must also be slower than the slowest of them by over `threshold`: raw, and relative to
+each run's calibration endpoint, so that a machine slower across the board is not
+reported.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from functools import cache
 ALPHA = 0.05
 THRESHOLD = 0.20
 MIN_SAMPLES = 3
+MIN_BASELINE_RUNS = 3
 _EXACT_LIMIT = 400  # n1 * n2 up to which the exact U distribution is computed
 
 
@@ -140,17 +142,24 @@ def compare_runs(current: Runs, baseline: Runs, threshold: float = THRESHOLD) ->
     """A regression only when the windows say so and the run is slower than every
     baseline run by over `threshold`, raw and relative to the calibration."""
     windows = compare(current.windows, baseline.windows, threshold)
+    runs = len(baseline.p50s)
+    if runs < MIN_BASELINE_RUNS:
+        return replace(
+            windows,
+            regressed=False,
+            text=f"{windows.text}; not judged: a baseline of {runs} run{'s' * (runs > 1)} "
+            f"cannot show run-to-run noise, record one of at least {MIN_BASELINE_RUNS} "
+            f"(invoke perf.baseline --repeats {MIN_BASELINE_RUNS})",
+        )
     if not windows.regressed:
         return windows
     beyond = statistics.median(current.p50s) / max(baseline.p50s) - 1
     calibrated = statistics.median(current.calibrated()) / max(baseline.calibrated()) - 1
-    runs = len(baseline.p50s)
     margins = (
-        f"{beyond:+.0%} against the slowest of the baseline's {runs} run{'s' * (runs > 1)}, "
+        f"{beyond:+.0%} against the slowest of the baseline's {runs} runs, "
         f"{calibrated:+.0%} relative to the calibration endpoint"
     )
     if beyond > threshold and calibrated > threshold:
-        caveat = "" if runs > 1 else " (one baseline run shows no run-to-run noise)"
-        return replace(windows, text=f"{windows.text}: {margins}{caveat}")
+        return replace(windows, text=f"{windows.text}: {margins}")
     text = f"{windows.text}, but within run-to-run noise plus {threshold:.0%}: {margins}"
     return replace(windows, regressed=False, text=text)

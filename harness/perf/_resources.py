@@ -2,8 +2,8 @@
 PostgreSQL the connections to the run's database, sampled from a background thread.
 
 Samples carry `time.perf_counter()` stamps, the load runner's clock, so a figure can be
-read for any moment of the run afterwards: RSS at the end of warm-up against RSS after
-the 1,000th request, or CPU over the measured span only.
+read for any moment of the run afterwards: RSS at the end of each measurement window
+(`harness.perf._memory_trend`), or CPU over the measured span only.
 """
 
 from __future__ import annotations
@@ -68,10 +68,9 @@ class ResourceSampler:
         if self.count_connections is not None:
             self.connections.append(self.count_connections())
 
-    def rss_mb_at(self, service: str, moment: float) -> float:
-        """RSS of `service` at the first sample taken at or after `moment`."""
-        sample = next((s for s in self.samples if s.at >= moment), self.samples[-1])
-        return sample.rss[service] / MIB
+    def rss_series(self, service: str) -> list[tuple[float, int]]:
+        """Every sample's moment and RSS (bytes) of `service`."""
+        return [(sample.at, sample.rss[service]) for sample in self.samples]
 
     def peak_rss_mb(self, service: str, start: float, end: float) -> float:
         return max(s.rss[service] for s in self._between(start, end)) / MIB

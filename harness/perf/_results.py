@@ -20,15 +20,18 @@ from hdrh.histogram import HdrHistogram
 
 from harness.exceptions import ConfigError
 from harness.perf import _latency as latency
+from harness.perf import _memory_trend as memory_trend
 from harness.perf._budgets import Budget
 from harness.perf._load_runner import LoadResult, RequestFigures, error_rate
+from harness.perf._machine import MachineUse
 from harness.perf._resources import ResourceSampler
+from harness.perf._stress import Level, RampResult
 
-FORMAT = 2
+FORMAT = 3
 _SERVICE_FIGURES = {
     "max_rss_mb": "peak_rss_mb",
     "max_cpu_percent": "cpu_percent",
-    "max_memory_growth_mb": "memory_growth_mb",
+    "max_memory_per_request_kb": "memory_kib_per_request",
 }
 
 
@@ -50,12 +53,14 @@ class RequestResult:
 
 @dataclass
 class ServiceUse:
-    """One service during one scenario; growth is None when the scenario measured fewer
-    requests than the growth check needs (`load_runner.MEMORY_MARK`)."""
+    """One service during one scenario; memory kept per request (`harness.perf._memory_trend`)
+    is None when it could not be read, `memory_note` saying why."""
 
     peak_rss_mb: float
     cpu_percent: float
-    memory_growth_mb: float | None
+    memory_kib_per_request: float | None
+    memory_requests: int
+    memory_note: str = ""
 
 
 @dataclass
@@ -73,6 +78,9 @@ class ScenarioResult:
     issued_rate: float | None = None
     issue_lag_p99_ms: float | None = None
     peak_connections: int | None = None
+    calibration_after_p50_ms: list[float] = field(default_factory=list)
+    others_share: list[float] = field(default_factory=list)
+    wait_ratio: list[float] = field(default_factory=list)
 
     @property
     def calibration_p50_ms(self) -> float:
@@ -92,6 +100,7 @@ def _machine() -> dict[str, str]:
 class PerfResults:
     backend: str
     scenarios: dict[str, ScenarioResult]
+    stress: dict[str, RampResult] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     machine: dict[str, str] = field(default_factory=_machine)
 
@@ -116,6 +125,18 @@ class PerfResults:
             return request.error_rate
         return request.percentiles_ms[budget.metric] if request.count else None
 
+    def note(self, budget: Budget) -> str:
+        """Why `figure(budget)` is None, when it is."""
+        scenario = self.scenarios.get(budget.scenario)
+        if scenario is None:
+            return "the scenario did not run"
+        use = scenario.services.get(budget.name)
+        if budget.level == "services" and use is not None:
+            return use.memory_note
+        if budget.level == "requests":
+            return "no request got a successful answer"
+        return ""
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         document = {"format": FORMAT, **asdict(self)}
@@ -131,9 +152,16 @@ class PerfResults:
             data["scenarios"] = {
                 name: _scenario(scenario) for name, scenario in data["scenarios"].items()
             }
+            data["stress"] = {name: _ramp(ramp) for name, ramp in data.get("stress", {}).items()}
             return cls(**data)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"{path}: not perf results harness can read: {exc}") from None
+
+
+def _ramp(data: dict[str, Any]) -> RampResult:
+    data["levels"] = [Level(**level) for level in data["levels"]]
+    data["recovery"] = Level(**data["recovery"])
+    return RampResult(**data)
 
 
 def _scenario(data: dict[str, Any]) -> ScenarioResult:
@@ -144,40 +172,53 @@ def _scenario(data: dict[str, Any]) -> ScenarioResult:
 
 def summarise(
     load: LoadResult,
-    calibration: LoadResult,
+    calibrations: list[LoadResult],
     sampler: ResourceSampler,
+    machine_use: MachineUse,
     peak_connections: int | None = None,
 ) -> ScenarioResult:
-    """A scenario's result from its load run, the calibration before it and the samples."""
+    """A scenario's result from its load run, the calibrations before and after it, the
+    resource samples and the machine's load while it ran."""
     start, end = load.measure_start, load.measure_start + load.measured_seconds
-    calibration_histogram = calibration.requests[next(iter(calibration.requests))].histogram
+    before, after = (
+        latency.percentile_ms(run.requests[next(iter(run.requests))].histogram, "p50")
+        for run in calibrations
+    )
     return ScenarioResult(
         name=load.scenario,
         model=load.model,
         measured_seconds=load.measured_seconds,
         throughput=load.throughput,
         runner_cpu_percent=load.runner_cpu_percent,
-        run_calibration_p50_ms=[latency.percentile_ms(calibration_histogram, "p50")],
+        run_calibration_p50_ms=[before],
+        calibration_after_p50_ms=[after],
+        others_share=[machine_use.others_share],
+        wait_ratio=[machine_use.wait_ratio],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in load.requests.items()
         },
-        services={
-            service: ServiceUse(
-                peak_rss_mb=sampler.peak_rss_mb(service, start, end),
-                cpu_percent=sampler.cpu_percent(service, start, end),
-                memory_growth_mb=None
-                if load.memory_mark_at is None
-                else sampler.rss_mb_at(service, load.memory_mark_at)
-                - sampler.rss_mb_at(service, start),
-            )
-            for service in sampler.pids
-        },
+        services={service: _use(service, load, sampler, start, end) for service in load.served_at},
         invalid_reasons=load.invalid_reasons,
         target_rate=load.target_rate,
         issued_rate=load.issued_rate,
         issue_lag_p99_ms=latency.percentile_ms(load.issue_lag, "p99") if load.target_rate else None,
         peak_connections=peak_connections,
+    )
+
+
+def _use(
+    service: str, load: LoadResult, sampler: ResourceSampler, start: float, end: float
+) -> ServiceUse:
+    trend = memory_trend.fit(
+        sampler.rss_series(service), load.served_at[service], load.window_bounds
+    )
+    return ServiceUse(
+        peak_rss_mb=sampler.peak_rss_mb(service, start, end),
+        cpu_percent=sampler.cpu_percent(service, start, end),
+        memory_kib_per_request=trend.kib_per_request,
+        memory_requests=trend.requests,
+        memory_note=trend.reason,
     )
 
 
@@ -252,6 +293,9 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
         throughput=sum(run.throughput * run.measured_seconds for run in runs) / seconds,
         runner_cpu_percent=max(run.runner_cpu_percent for run in runs),
         run_calibration_p50_ms=[p50 for run in runs for p50 in run.run_calibration_p50_ms],
+        calibration_after_p50_ms=[p50 for run in runs for p50 in run.calibration_after_p50_ms],
+        others_share=[share for run in runs for share in run.others_share],
+        wait_ratio=[ratio for run in runs for ratio in run.wait_ratio],
         requests=requests,
         services={name: _worst([run.services[name] for run in runs]) for name in runs[0].services},
         invalid_reasons=[reason for run in runs for reason in run.invalid_reasons],
@@ -263,10 +307,14 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
 
 
 def _worst(uses: list[ServiceUse]) -> ServiceUse:
-    """A service's highest figures over several runs (growth unknown if any run lacks it)."""
-    growth = [use.memory_growth_mb for use in uses]
+    """A service's highest figures over several runs; memory per request the highest of
+    the runs that could read it."""
+    read = [use for use in uses if use.memory_kib_per_request is not None]
+    memory = max(read, key=lambda use: use.memory_kib_per_request or 0.0) if read else uses[0]
     return ServiceUse(
         peak_rss_mb=max(use.peak_rss_mb for use in uses),
         cpu_percent=max(use.cpu_percent for use in uses),
-        memory_growth_mb=None if None in growth else max(g for g in growth if g is not None),
+        memory_kib_per_request=memory.memory_kib_per_request,
+        memory_requests=memory.memory_requests,
+        memory_note=memory.memory_note,
     )

@@ -47,6 +47,7 @@ _SCENARIO_KEYS = {
 _STEP_KEYS = {"service", "method", "path", "json", "expect", "capture"}
 _REQUEST_KEYS = _STEP_KEYS | {"name", "weight"}
 _CALIBRATION_KEYS = {"service", "path", "sustain", "windows"}
+_RAMP_KEYS = {"scenario", "levels", "step"}
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
@@ -112,11 +113,23 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class Ramp:
+    """Levels of one scenario's load, `step` seconds measured each."""
+
+    name: str
+    scenario: str
+    levels: tuple[float, ...]
+    step: float = 3.0
+
+
+@dataclass(frozen=True)
 class PerfPlan:
-    """The calibration measurement and the scenarios, in file order."""
+    """The calibration measurement, the scenarios in file order, and the stress ramps
+    (`harness.perf._stress`)."""
 
     calibration: Scenario
     scenarios: dict[str, Scenario]
+    ramps: dict[str, Ramp] = field(default_factory=dict)
 
     def select(self, names: list[str] | None) -> list[str]:
         """`names` checked against the plan; every scenario when none are given."""
@@ -130,18 +143,61 @@ def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     """Read and validate the scenarios file (default `<perf dir>/scenarios.toml`)."""
     path = path or config.perf.scenarios
     data = read_toml(path)
-    reject_unknown(data, {"calibration", "scenarios"}, str(path))
+    reject_unknown(data, {"calibration", "scenarios", "stress"}, str(path))
     services = set(config.services)
     scenarios = data.get("scenarios")
     if not isinstance(scenarios, dict) or not scenarios:
         raise ConfigError(f"{path}: no [scenarios.<name>] table; declare at least one scenario")
+    parsed = {
+        name: _scenario(name, raw, services, f"{path}: scenarios.{name}")
+        for name, raw in scenarios.items()
+    }
     return PerfPlan(
         calibration=_calibration(data.get("calibration", {}), services, config, str(path)),
-        scenarios={
-            name: _scenario(name, raw, services, f"{path}: scenarios.{name}")
-            for name, raw in scenarios.items()
-        },
+        scenarios=parsed,
+        ramps=load_ramps(data.get("stress"), parsed, str(path)),
     )
+
+
+def load_ramps(raw: Any, scenarios: dict[str, Scenario], where: str) -> dict[str, Ramp]:
+    """The `[stress.<name>]` tables of the scenarios file."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: stress must be a table of [stress.<name>] tables")
+    ramps = {}
+    for name, table in raw.items():
+        key = f"{where}: stress.{name}"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key}: must be a table")
+        reject_unknown(table, _RAMP_KEYS, key)
+        scenario = table.get("scenario")
+        if scenario not in scenarios:
+            raise ConfigError(
+                f"{key}.scenario: no scenario {scenario!r}{did_you_mean(str(scenario), scenarios)}"
+                f"; scenarios: {sorted(scenarios)}"
+            )
+        levels = table.get("levels")
+        if (
+            not isinstance(levels, list)
+            or len(levels) < 2
+            or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in levels
+            )
+            or levels != sorted(levels)
+        ):
+            raise ConfigError(
+                f"{key}.levels: at least two rising positive numbers, e.g. [60, 120, 240]"
+            )
+        if scenarios[scenario].model == "closed" and not all(float(v).is_integer() for v in levels):
+            raise ConfigError(f"{key}.levels: a closed scenario's levels are numbers of users")
+        ramps[name] = Ramp(
+            name,
+            scenario,
+            tuple(float(v) for v in levels),
+            positive_number(table, "step", key, 3.0),
+        )
+    return ramps
 
 
 def _calibration(raw: Any, services: set[str], config: HarnessConfig, where: str) -> Scenario:

@@ -6,7 +6,8 @@ needs them runs. Then:
 - a test asking for `perf_verdict` runs once per budget (`drafting/case creation: p95`);
 - a test asking for `perf_comparison` once per request also in the stored baseline (or
   once, skipped with the reason, when there is nothing to compare with);
-- a test asking for `perf_scenario_result` once per scenario (was the generator the limit?).
+- a test asking for `perf_scenario_result` once per scenario (was the generator the limit?);
+- a test asking for `perf_ramp_result` once per stress ramp of a selected scenario.
 
 Each records its figures as JUnit properties. The results (JSON), a Markdown summary and
 an HTML report are written to `--perf-reports` (default `reports/perf`), named by the
@@ -35,6 +36,7 @@ from harness.perf import (
 )
 from harness.perf import _assessment as perf
 from harness.perf import _report as perf_report
+from harness.perf._stress import RampResult
 from harness.pytest.plugin import RunningStack, attached_run, chosen_backend, harness_config_of
 from harness.stack import Stack
 
@@ -104,7 +106,7 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = metafunc.fixturenames
-    if not {"perf_budget", "perf_compared", "perf_scenario"} & set(names):
+    if not {"perf_budget", "perf_compared", "perf_scenario", "perf_ramp"} & set(names):
         return
     setup = perf_setup_of(metafunc.config)
     if "perf_budget" in names:
@@ -125,6 +127,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize("perf_compared", [pytest.param(None, marks=skip)], ids=["none"])
     if "perf_scenario" in names:
         metafunc.parametrize("perf_scenario", setup.scenarios, ids=setup.scenarios)
+    if "perf_ramp" in names:
+        ramps = [n for n, r in setup.plan.ramps.items() if r.scenario in setup.scenarios]
+        if ramps:
+            metafunc.parametrize("perf_ramp", ramps, ids=ramps)
+        else:
+            skip = pytest.mark.skip(reason="no [stress.<name>] ramp of a selected scenario")
+            metafunc.parametrize("perf_ramp", [pytest.param(None, marks=skip)], ids=["none"])
 
 
 def _nothing_to_compare(setup: PerfSetup) -> str:
@@ -151,8 +160,9 @@ def perf_run(
     """Every selected scenario measured once, judged, and written to the reports."""
     setup = perf_setup_of(request.config)
     state = Stack(harness_config, harness_stack.run_id).run.load()
-    results = perf.measure(setup.plan, state, setup.scenarios)
-    assessment = perf.assess(results, setup.budgets, setup.baseline)
+    results, assessment = perf.measure_and_assess(
+        setup.plan, state, setup.scenarios, setup.budgets, setup.baseline
+    )
     directory = Path(request.config.option.perf_reports)
     if not directory.is_absolute():
         directory = request.config.rootpath / directory
@@ -169,6 +179,12 @@ def perf_verdict(perf_budget: Budget, perf_run: PerfRun) -> Verdict:
 def perf_comparison(perf_compared: str, perf_run: PerfRun) -> Comparison:
     """This test's request against the baseline (noise-aware)."""
     return perf_run.assessment.comparisons[perf_compared]
+
+
+@pytest.fixture
+def perf_ramp_result(perf_ramp: str, perf_run: PerfRun) -> RampResult:
+    """This test's stress ramp: its levels, knee and recovery."""
+    return perf_run.results.stress[perf_ramp]
 
 
 @pytest.fixture

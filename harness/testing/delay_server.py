@@ -4,7 +4,8 @@ The instrument's self-check: a load generator pointed at it must report the dela
 was set to. It is plain asyncio with no framework, so its own cost is microseconds:
 `python -m harness.testing.delay_server --port 8199 --delay-ms 50`. With `--stall-every 1
 --stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
-loop hides and an open-model run must show (coordinated omission).
+loop hides and an open-model run must show (coordinated omission). With `--leak-kb 37`
+it keeps 37 KiB per request for good: a leak the memory trend must find.
 
 Its framing is hand-written by measurement: with h11 it spent 2.5 times the CPU per
 request (84 against 36 µs), served 0.65 times the requests per second at 0 ms and
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import re
 import time
+from typing import ClassVar
 
 # The loop's timers fire up to a millisecond late (epoll rounds its timeout up to whole
 # ms), so the answer is scheduled this much early and the rest is waited out exactly.
@@ -38,8 +40,11 @@ class DelayedAnswers(asyncio.Protocol):
     """HTTP/1.1 with keep-alive: each request is answered `delay` seconds after it arrived;
     one it cannot frame gets a 400 and the connection closes."""
 
-    def __init__(self, delay: float) -> None:
+    kept: ClassVar[list[bytes]] = []  # what `--leak-kb` keeps, for good
+
+    def __init__(self, delay: float, leak: int = 0) -> None:
         self.delay = delay
+        self.leak = leak
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -62,6 +67,8 @@ class DelayedAnswers(asyncio.Protocol):
             if len(self.buffer) < end + 4 + length:
                 return
             self.buffer = self.buffer[end + 4 + length :]
+            if self.leak:
+                self.kept.append(b"\x01" * self.leak)
             due = time.perf_counter() + self.delay
             loop.call_later(max(self.delay - _TIMER_SLACK, 0), self._answer, due)
 
@@ -105,9 +112,11 @@ def _stall_periodically(loop: asyncio.AbstractEventLoop, every: float, length: f
     loop.call_later(every, stall)
 
 
-async def serve(port: int, delay: float, stall_every: float = 0, stall: float = 0) -> None:
+async def serve(
+    port: int, delay: float, stall_every: float = 0, stall: float = 0, leak: int = 0
+) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: DelayedAnswers(delay), "127.0.0.1", port)
+    server = await loop.create_server(lambda: DelayedAnswers(delay, leak), "127.0.0.1", port)
     if stall_every and stall:
         _stall_periodically(loop, stall_every, stall)
     print(f"listening on 127.0.0.1:{port}, answering after {delay * 1000:g} ms", flush=True)
@@ -121,6 +130,7 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument("--stall-every", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--stall-ms", type=float, default=0.0)
+    parser.add_argument("--leak-kb", type=int, default=0, help="KiB kept per request")
     arguments = parser.parse_args()
     asyncio.run(
         serve(
@@ -128,6 +138,7 @@ def main() -> None:
             arguments.delay_ms / 1000,
             arguments.stall_every,
             arguments.stall_ms / 1000,
+            arguments.leak_kb * 1024,
         )
     )
 

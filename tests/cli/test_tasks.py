@@ -20,6 +20,7 @@ from conftest import (
     command_toml,
     invoke,
     leaky_history,
+    patience,
     write_pyproject,
 )
 from harness.infra._state import RunDirectory
@@ -244,7 +245,7 @@ def test_logs_follow_masks_a_password_a_service_logs(project):
                 break
     finally:
         follower.send_signal(signal.SIGINT)
-        follower.wait(timeout=60)
+        follower.wait(timeout=patience(60))
         assert invoke(project, "services.down", "--run", "follow").returncode == 0
     followed = [line for line in seen if line.startswith("api: connecting to")]
     assert followed and all("hunter2" not in line for line in seen), seen[:5]

@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from conftest import patience
 from harness.infra import _ports as ports
 from harness.infra._ports import PortReservations, is_port_free, port_owner, wait_until_free
 
@@ -33,7 +34,7 @@ def test_wait_until_free_gives_up_while_held_and_returns_once_released():
 
     assert not wait_until_free(port, timeout=0.1)
     sock.close()
-    assert wait_until_free(port, timeout=1.0)
+    assert wait_until_free(port, timeout=patience(1.0))
 
 
 def test_a_reserved_port_is_not_handed_to_another_run(tmp_path):

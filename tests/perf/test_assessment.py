@@ -4,6 +4,7 @@ resource figures and the reports; and the budgets file's errors."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -76,43 +77,44 @@ def budgets(tmp_path: Path, text: str):
 
 
 def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_path):
-    first, second = measure_at(10), measure_at(10)
-    baseline = pooled([first, second])
-    same = measure_at(10)
-    slower = measure_at(20)
+    # Every expectation below holds however busy the machine: a delay server cannot answer
+    # faster than its delay, a run inside the baseline is within the baseline's own noise,
+    # and 200 ms against 5 ms is a slowdown no neighbour's load can hide.
+    first, second, third = measure_at(5), measure_at(5), measure_at(5)
+    baseline = pooled([first, second, third])
+    slower = measure_at(200)
 
     probe = first.scenarios["probe"]
-    assert 10 <= probe.requests["probe"].percentiles_ms["p50"] < 12
+    assert probe.requests["probe"].percentiles_ms["p50"] >= 5
     assert len(probe.requests["probe"].window_p50_ms) == 6
-    assert 0 < probe.calibration_p50_ms < 2
+    assert probe.calibration_p50_ms > 0
     assert probe.services["slow"].peak_rss_mb > 5
-    assert probe.requests["probe"].count < 1000 and probe.services["slow"].memory_growth_mb is None
     both = baseline.scenarios["probe"]
-    assert len(both.requests["probe"].window_p50_ms) == 12
-    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 2
-    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second)]
+    assert len(both.requests["probe"].window_p50_ms) == 18
+    assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 3
+    counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second, third)]
     assert both.requests["probe"].count == sum(counts)
 
-    tight = perf.assess(same, budgets(tmp_path, BUDGETS.format(p50=5)), baseline)
-    failures = tight.failures
+    tight = perf.assess(first, budgets(tmp_path, BUDGETS.format(p50=4)), baseline)
     assert any(
-        f.startswith("probe/probe: p50 = 1") and "breaks the budget of 5.0 ms" in f
-        for f in failures
+        f.startswith("probe/probe: p50 = ") and "breaks the budget of 4.0 ms" in f
+        for f in tight.failures
     )
     assert tight.comparisons["probe/probe"].regressed is False
+    memory = [v for v in tight.verdicts if v.budget.metric == "max_memory_per_request_kb"]
+    assert [v.budget.name for v in memory] == ["slow"]  # quick only serves the calibration
+    assert memory[0].ok, memory[0].text  # held, or not measured: a notice, never a failure
 
-    loose = perf.assess(slower, budgets(tmp_path, BUDGETS.format(p50=50)), baseline)
+    loose = perf.assess(slower, budgets(tmp_path, BUDGETS.format(p50=1000)), baseline)
     comparison = loose.comparisons["probe/probe"]
-    assert comparison.regressed
+    assert comparison.regressed, comparison.text
     assert comparison.text.startswith("slower by ") and "(significant" in comparison.text
     assert f"probe/probe: {comparison.text}" in loose.failures
-    # under 1,000 measured requests the growth check cannot run, and says so
-    assert "probe/slow service: max_memory_growth_mb: not measured (budget 50.0 MB)" in failures
 
 
 def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):
     results = measure_at(5)
-    assessment = perf.assess(results, budgets(tmp_path, BUDGETS.format(p50=50)), results)
+    assessment = perf.assess(results, budgets(tmp_path, BUDGETS.format(p50=60_000)), results)
 
     paths = perf_report.write(results, assessment, tmp_path / "reports")
 
@@ -129,14 +131,18 @@ def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):
     p50 = results.scenarios["probe"].requests["probe"].percentiles_ms["p50"]
     assert f"| probe | {p50:.1f} ms |" in summary and "no significant change" in summary
     page = paths[2].read_text()
-    assert page.count("<svg") == 1 and "<script" not in page and "probe p99.9" in page
+    assert "<script" not in page and page.count("<svg") == 2  # over time, by percentile
+    # memory per request may be "not measured" on a busy machine: a notice, not a breach
+    assert re.search(r"[34] of 4 budgets held; 0 broke; [01] could not be judged", page)
+    assert "1 of 1 requests regressed" not in page and "0 of 1 requests regressed" in page
+    assert f"<td>probe</td><td>{p50:.1f}</td>" in page and "p50 60000" in page
 
 
 def test_results_that_are_not_perf_results_are_a_clear_error(tmp_path):
     path = tmp_path / "baseline.json"
     path.write_text(json.dumps({"format": 99, "scenarios": {}}))
 
-    with pytest.raises(ConfigError, match="not perf results harness can read: not format 2"):
+    with pytest.raises(ConfigError, match="not perf results harness can read: not format 3"):
         PerfResults.load(path)
 
 
@@ -145,8 +151,7 @@ def test_without_a_file_every_request_and_service_has_the_built_in_budgets(tmp_p
 
     assert sorted(b.id for b in found) == [
         "probe/probe: max_error_rate",
-        "probe/quick service: max_memory_growth_mb",
-        "probe/slow service: max_memory_growth_mb",
+        "probe/slow service: max_memory_per_request_kb",
     ]
 
 

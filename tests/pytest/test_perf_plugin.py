@@ -25,7 +25,7 @@ sustain = 0.6
 
 def scenario(name: str) -> str:
     """A 2-second closed loop of 8 users on the slow server, its request named `name`:
-    over the 1,000 requests the memory-growth check needs."""
+    on any machine over the 300 requests the memory trend needs."""
     return f"""
 [scenarios.{name}]
 users = 8
@@ -42,10 +42,17 @@ path = "/"
 """
 
 
+RAMP = """
+[stress.probe_ramp]
+scenario = "probe"
+levels = [2, 4]
+step = 0.5
+"""
+
 BUDGETS = """
 [requests.probe]
 p50 = 5
-p99 = 1000
+p99 = 60000
 """
 
 
@@ -68,7 +75,7 @@ def project(pytester: pytest.Pytester) -> Path:
         ),
     )
     perf = pytester.mkdir("perf")
-    (perf / "scenarios.toml").write_text(CALIBRATION + scenario("probe"))
+    (perf / "scenarios.toml").write_text(CALIBRATION + scenario("probe") + RAMP)
     (perf / "budgets.toml").write_text(BUDGETS)
     (pytester.path / "tasks.py").write_text("from harness.cli import namespace\n")
     return pytester.path
@@ -85,7 +92,17 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
 ):
     result = run_perf(pytester)
 
-    result.assert_outcomes(passed=5, failed=1, skipped=1)
+    # p50 breaks on any machine (the server waits 10 ms), p99 holds on any (the histogram's
+    # ceiling), so the outcome does not depend on how busy the machine is; the stress
+    # test's recovery is a comparison of two measurements, so only its running is checked
+    stressed = ElementTree.parse(project / "junit.xml").find(
+        ".//testcase[@name='test_degrades_gracefully_under_stress[probe_ramp]']"
+    )
+    assert stressed is not None and not stressed.findall("skipped")
+    properties = {p.get("name"): p.get("value") for p in stressed.iter("property")}
+    assert properties["summary"].startswith("probe_ramp: no level held; at 2 users: probe p50")
+    ramp_failed = len(stressed.findall("failure"))
+    result.assert_outcomes(passed=5 - ramp_failed, failed=1 + ramp_failed, skipped=1)
     result.stdout.fnmatch_lines(
         ["E * AssertionError: probe/probe: p50 = 1*ms breaks the budget of 5.0 ms"]
     )
@@ -99,21 +116,23 @@ def test_a_breached_budget_fails_with_figure_and_budget_and_no_baseline_says_wha
     assert '<property name="budget" value="5.0"' in junit
     assert '<property name="runner_cpu_percent"' in junit
     figures = json.loads((project / "reports/perf/sqlite.json").read_text())
-    assert 10 <= figures["scenarios"]["probe"]["requests"]["probe"]["percentiles_ms"]["p50"] < 12
+    assert figures["scenarios"]["probe"]["requests"]["probe"]["percentiles_ms"]["p50"] >= 10
     assert "1 failure(s)" in (project / "reports/perf/sqlite.md").read_text()
     assert list((project / ".harness/runs").iterdir()) == []
 
 
 def test_a_recorded_baseline_is_compared_with_the_next_run(project, pytester):
-    recorded = invoke(project, "perf.baseline", "--repeats", "2")
+    recorded = invoke(project, "perf.baseline", "--repeats", "3")
     assert recorded.returncode == 0, recorded.stderr
-    assert "probe: 2 run(s)" in recorded.stdout
+    assert "probe: 3 run(s)" in recorded.stdout
     assert "baseline for sqlite recorded in" in recorded.stdout
     assert list((project / ".harness/runs").iterdir()) == []  # its private stack is down
 
     result = run_perf(pytester)
 
-    result.assert_outcomes(passed=6, failed=1)  # the p50 budget still fails
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] in (1, 2) and outcomes["passed"] + outcomes["failed"] == 7
+    assert "skipped" not in outcomes  # the p50 budget still fails (and the ramp may)
     compared = ElementTree.parse(project / "junit.xml").find(
         ".//testcase[@name='test_no_significant_regression[probe/probe]']"
     )

@@ -16,7 +16,7 @@ import httpx
 import psutil
 import pytest
 
-from conftest import APP, app_command, assert_nothing_left, pid_alive
+from conftest import APP, app_command, assert_nothing_left, patience, pid_alive
 from harness import settings
 from harness.db import _databases as databases
 from harness.exceptions import HarnessError, PortInUseError, RunStateError, ServiceStartError
@@ -404,7 +404,7 @@ def test_sigterm_during_up_stops_what_was_started(tmp_path, make_config):
     state = _wait_for_service(stack, "slow")
 
     starter.send_signal(signal.SIGTERM)
-    _, stderr = starter.communicate(timeout=30)
+    _, stderr = starter.communicate(timeout=patience(30))
 
     assert starter.returncode != 0
     assert "KeyboardInterrupt" in stderr
@@ -413,7 +413,7 @@ def test_sigterm_during_up_stops_what_was_started(tmp_path, make_config):
 
 
 def _wait_for_service(stack: Stack, name: str) -> RunState:
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + patience(20)
     while time.monotonic() < deadline:
         if stack.run.exists():
             state = stack.run.load()
@@ -593,7 +593,7 @@ class _InBackground:
 def _once_healthy(stack: Stack, name: str) -> RunState:
     """The run's state as soon as service `name` is recorded and answers its health check
     (no deadline on speed: only one against a hang)."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + patience(60)
     while time.monotonic() < deadline:
         if stack.run.exists():
             state = stack.run.load()

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from conftest import patience
 from harness.infra._ports import is_port_free
 from harness.testing._faults import FaultProxy, ProxyError
 
@@ -115,7 +116,7 @@ def test_delay_holds_the_request_past_a_clients_timeout_and_still_forwards_it(pr
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(proxy.url + "/cases", json={}, timeout=0.1)
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + patience(5)
     while not received(upstream) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [m for m, _, _ in received(upstream)] == ["POST"]
@@ -150,7 +151,7 @@ def test_refuse_for_some_seconds_listens_again_by_itself(proxy):
     with pytest.raises(httpx.ConnectError):
         httpx.get(proxy.url + "/")
 
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + patience(5)
     while time.monotonic() < deadline:
         try:
             assert httpx.get(proxy.url + "/").status_code == 200

@@ -1,0 +1,183 @@
+"""Stress and capacity: a scenario's load raised level by level until a budget breaks.
+
+    [stress.read_capacity]          # in scenarios.toml (`perf_scenarios.Ramp`)
+    scenario = "steady_reads"       # its requests and setup; open: levels are rates (req/s),
+    levels = [60, 120, 240, 480]    # closed: numbers of users (more than a connection pool)
+    step = 3                        # seconds measured per level
+
+Each level runs after a short warm-up and is judged against the scenario's request
+budgets (latency and error rate). The knee is the highest level at which every budget
+held, before the first that broke one (a level whose users cannot even be set up broke
+them all). After the last level and a pause of one step, the first runs again: the
+services recovered (degraded gracefully) when it shows no more errors than it did the
+first time and its p50 is at most twice the first time's. On PostgreSQL the connections
+to the run's database are counted after the first level and after the recovery, and
+reported: a pool keeps up to its size idle, so more afterwards is not by itself a leak.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from harness.perf import _latency as latency
+from harness.perf._budgets import Budget
+from harness.perf._latency import PERCENTILES
+from harness.perf._load_runner import LoadResult, LoadRunner, SetupError
+from harness.perf._scenarios import Phases, Ramp, Scenario
+
+RECOVERY_FACTOR = 2.0
+_SETUP_FAILED = "setup failed"
+
+
+@dataclass
+class Level:
+    """One level's figures: per request p50..p99.9 (ms) and error rate; breaches."""
+
+    level: float
+    percentiles_ms: dict[str, dict[str, float]]
+    error_rates: dict[str, float]
+    breaches: list[str] = field(default_factory=list)
+    error_examples: list[str] = field(default_factory=list)
+
+    @property
+    def setup_failed(self) -> bool:
+        return any(breach.startswith(_SETUP_FAILED) for breach in self.breaches)
+
+    @property
+    def server_errors(self) -> list[str]:
+        """The examples of errors that were a 500: an unhandled failure, where an overload
+        should get a deliberate 502, 503 or 504 that says what was slow."""
+        return [e for e in self.error_examples if re.search(r": 500, expected", e)]
+
+
+@dataclass
+class RampResult:
+    """The levels, the knee (None: the first level broke a budget), the recovery run."""
+
+    name: str
+    model: str
+    levels: list[Level]
+    knee: float | None
+    recovery: Level
+    recovered: bool
+    connections_before: int | None = None
+    connections_after: int | None = None
+
+    @property
+    def text(self) -> str:
+        unit = "req/s" if self.model == "open" else "users"
+        knee = f"knee at {self.knee:g} {unit}" if self.knee is not None else "no level held"
+        past = [level for level in self.levels if level.breaches]
+        beyond = (
+            f"; at {past[0].level:g} {unit}: {'; '.join(past[0].breaches)}"
+            if past
+            else "; every level held"
+        )
+        recovery = "recovered" if self.recovered else "did NOT recover"
+        pool = (
+            f"; database connections {self.connections_before} at the first level, "
+            f"{self.connections_after} after the ramp"
+            if self.connections_before is not None
+            else ""
+        )
+        return f"{self.name}: {knee}{beyond}; {recovery} at {self.levels[0].level:g} {unit}{pool}"
+
+
+def at_level(scenario: Scenario, level: float, step: float) -> Scenario:
+    """`scenario` at one level: that rate (open) or that many users (closed)."""
+    phases = Phases(warmup=min(1.0, step / 3), sustain=step)
+    if scenario.model == "open":
+        return replace(scenario, rate=level, phases=phases, windows=1, max_requests=None)
+    return replace(scenario, users=int(level), phases=phases, windows=1, max_requests=None)
+
+
+def run_ramp(
+    ramp: Ramp,
+    scenario: Scenario,
+    urls: dict[str, str],
+    budgets: list[Budget],
+    count_connections: Callable[[], int] | None = None,
+) -> RampResult:
+    """Every level, then the first again; judged against the scenario's request budgets."""
+    levels = [_level(ramp, scenario, urls, budgets, ramp.levels[0])]
+    before = count_connections() if count_connections else None
+    levels += [_level(ramp, scenario, urls, budgets, level) for level in ramp.levels[1:]]
+    time.sleep(ramp.step)  # the services' own backlog drains: recovery is after the ramp
+    recovery = _level(ramp, scenario, urls, budgets, ramp.levels[0])
+    after = count_connections() if count_connections else None
+    held = [level.level for level in _until_breach(levels)]
+    first = levels[0]
+    recovered = (
+        all(
+            recovery.error_rates[name] <= first.error_rates[name] + 0.01
+            and recovery.percentiles_ms[name]["p50"]
+            <= RECOVERY_FACTOR * max(first.percentiles_ms[name]["p50"], 1.0)
+            for name in first.error_rates
+        )
+        and not recovery.setup_failed
+    )
+    return RampResult(
+        ramp.name,
+        scenario.model,
+        levels,
+        knee=held[-1] if held else None,
+        recovery=recovery,
+        recovered=recovered,
+        connections_before=before,
+        connections_after=after,
+    )
+
+
+def _until_breach(levels: list[Level]) -> list[Level]:
+    held = []
+    for level in levels:
+        if level.breaches:
+            break
+        held.append(level)
+    return held
+
+
+def _level(
+    ramp: Ramp, scenario: Scenario, urls: dict[str, str], budgets: list[Budget], level: float
+) -> Level:
+    """One level measured; one whose users could not even be set up broke every budget."""
+    try:
+        load = LoadRunner(at_level(scenario, level, ramp.step), urls).run()
+    except SetupError as exc:
+        names = [request.name for request in scenario.requests]
+        return Level(
+            level,
+            percentiles_ms={name: dict.fromkeys(PERCENTILES, 0.0) for name in names},
+            error_rates=dict.fromkeys(names, 1.0),
+            breaches=[f"{_SETUP_FAILED}: {exc}"],
+            error_examples=[str(exc)],
+        )
+    return judge_level(load, level, budgets)
+
+
+def judge_level(load: LoadResult, level: float, budgets: list[Budget]) -> Level:
+    """One level's figures beside the scenario's request budgets."""
+    figures = Level(
+        level,
+        percentiles_ms={
+            name: latency.LatencySummary.of(request.histogram).percentiles_ms
+            for name, request in load.requests.items()
+        },
+        error_rates={name: request.error_rate for name, request in load.requests.items()},
+        error_examples=[e for request in load.requests.values() for e in request.error_examples],
+    )
+    for budget in budgets:
+        if budget.level != "requests" or budget.name not in load.requests:
+            continue
+        if budget.metric in PERCENTILES:
+            figure = figures.percentiles_ms[budget.name][budget.metric]
+        elif budget.metric == "max_error_rate":
+            figure = figures.error_rates[budget.name]
+        else:
+            continue
+        if not budget.within(figure):
+            figures.breaches.append(f"{budget.name} {budget.metric} {figure:g} > {budget.limit:g}")
+    return figures

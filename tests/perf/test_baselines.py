@@ -1,0 +1,35 @@
+"""The committed baselines: one per back end, of at least 3 runs of every scenario and
+every request of perf/scenarios.toml, so `nox`'s regression tests all run (none skipped).
+A scenario or request added without re-recording fails here, naming the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config._project import load_config
+from harness.perf._regression import MIN_BASELINE_RUNS
+from harness.perf._results import PerfResults
+from harness.perf._scenarios import load_plan
+
+ROOT = Path(__file__).parents[2]
+CONFIG = load_config(ROOT / "pyproject.toml")
+
+
+@pytest.mark.parametrize("db", CONFIG.backends)
+def test_the_committed_baseline_covers_every_request_with_enough_runs(db):
+    path = CONFIG.perf.baseline(db)
+    record = f"flock /work/heavy.lock invoke perf.baseline --db {db}, then commit {path.name}"
+    assert path.exists(), f"no baseline at {path}: {record}"
+    baseline = PerfResults.load(path)
+    plan = load_plan(CONFIG)
+
+    assert baseline.backend == db
+    for name, scenario in plan.scenarios.items():
+        assert name in baseline.scenarios, f"scenario {name!r} not in {path}: {record}"
+        recorded = baseline.scenarios[name]
+        assert len(recorded.run_calibration_p50_ms) >= MIN_BASELINE_RUNS, record
+        missing = [r.name for r in scenario.requests if r.name not in recorded.requests]
+        assert not missing, f"requests {missing} of {name!r} not in {path}: {record}"
+        assert not recorded.invalid_reasons

@@ -1,0 +1,107 @@
+"""Stress ramps: levels raised until a budget breaks, the knee below the capacity a delay
+server can have on any machine, the recovery run; and the [stress] table's errors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from harness.config._project import parse_config
+from harness.exceptions import ConfigError
+from harness.perf import _stress as stress
+from harness.perf._budgets import Budget
+from harness.perf._scenarios import Phases, Ramp, Scenario, Step, WeightedRequest, load_plan
+from harness.stack._stack import Stack
+from tests.conftest import delay_command
+
+P95 = Budget("requests", "reads", "probe", "p95", 100.0, "ms")
+
+
+def reads() -> Scenario:
+    return Scenario(
+        name="reads",
+        model="open",
+        users=4,
+        rate=20,
+        requests=(WeightedRequest("probe", 1.0, Step("slow", "GET", "/")),),
+        phases=Phases(),
+    )
+
+
+def test_the_knee_is_below_the_capacity_of_four_users_at_20_ms(make_config):
+    # 4 in flight at 20 ms each serve at most 200 req/s on any machine: at 400 req/s the
+    # queue grows by 200 a second, so p95 breaks 100 ms however fast the machine is
+    config = make_config({"slow": {"command": delay_command(20), "health": "/"}})
+    stack = Stack(config, "stress")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        urls = {"slow": state.services["slow"].url}
+        result = stress.run_ramp(
+            Ramp("ramp", "reads", (20, 40, 400), step=1.0), reads(), urls, [P95]
+        )
+    finally:
+        stack.down()
+
+    assert [level.level for level in result.levels] == [20, 40, 400]
+    assert result.levels[-1].breaches and result.levels[-1].breaches[0].startswith("probe p95 ")
+    assert result.knee is None or result.knee <= 40
+    assert result.recovery.level == 20
+    assert result.text.startswith("ramp: ") and "at 20 req/s" in result.text
+    assert not any(level.server_errors for level in result.levels)
+
+
+def test_a_level_that_broke_nothing_has_no_breaches_and_the_first_breach_ends_the_knee():
+    held = stress.Level(10, {"probe": {"p50": 1, "p95": 2}}, {"probe": 0.0})
+    broke = stress.Level(20, {"probe": {"p50": 1, "p95": 200}}, {"probe": 0.0}, ["probe p95"])
+    again = stress.Level(30, {"probe": {"p50": 1, "p95": 2}}, {"probe": 0.0})
+
+    assert stress._until_breach([held, broke, again]) == [held]
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            'scenario = "reeds"\nlevels = [1, 2]',
+            "stress.r.scenario: no scenario 'reeds'; did you mean",
+        ),
+        ('scenario = "reads"\nlevels = [2, 1]', "stress.r.levels: at least two rising positive"),
+        ('scenario = "reads"\nlevels = [5]', "stress.r.levels: at least two rising positive"),
+        ('scenario = "reads"\nlevels = [1, 2]\nsteps = 3', "stress.r.steps: unknown key; did you"),
+        (
+            'scenario = "drafting"\nlevels = [1.5, 2]',
+            "a closed scenario's levels are numbers of users",
+        ),
+    ],
+)
+def test_each_stress_mistake_is_one_error_naming_the_key(tmp_path, table, message):
+    (tmp_path / "perf").mkdir()
+    (tmp_path / "perf/scenarios.toml").write_text(
+        '[scenarios.reads]\nmodel = "open"\nrate = 10\n[[scenarios.reads.requests]]\n'
+        'name = "probe"\nservice = "slow"\npath = "/"\n'
+        "[scenarios.drafting]\n[[scenarios.drafting.requests]]\n"
+        'name = "probe"\nservice = "slow"\npath = "/"\n'
+        f"[stress.r]\n{table}\n"
+    )
+    config = parse_config({"services": {"slow": {"command": delay_command(1)}}}, root=tmp_path)
+
+    with pytest.raises(ConfigError) as caught:
+        load_plan(config)
+
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_level_whose_users_cannot_be_set_up_broke_every_budget_and_the_ramp_goes_on():
+    # nothing listens on port 9: every user's setup fails, which is the ramp's outcome
+    gone = replace(reads(), setup=(Step("slow", "POST", "/cases", json={}, expect=201),))
+    ramp = Ramp("ramp", "reads", (1, 2), step=0.1)
+
+    result = stress.run_ramp(ramp, gone, {"slow": "http://127.0.0.1:9"}, [P95])
+
+    assert [level.level for level in result.levels] == [1, 2]
+    assert all(
+        level.breaches[0].startswith("setup failed: scenario 'reads'") for level in result.levels
+    )
+    assert result.knee is None and not result.recovered
+    assert result.text.startswith("ramp: no level held; at 1 req/s: setup failed")
