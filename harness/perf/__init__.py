@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from harness.perf._baseline import keep as keep_baseline
     from harness.perf._baseline import pool_checked, saved_run
     from harness.perf._baseline import summary as baseline_summary
-    from harness.perf._budgets import Budget, Verdict, load_budgets
+    from harness.perf._budgets import Budget, BudgetVerdict, load_budgets
     from harness.perf._load_runner import LoadRunner
     from harness.perf._outcome import PerfOutcome, outcome_path
     from harness.perf._regression import Comparison

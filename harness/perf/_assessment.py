@@ -21,7 +21,7 @@ from harness.infra import DatabaseRecord, RunState
 from harness.perf import _machine as machine
 from harness.perf import _stress as stress
 from harness.perf import _verdicts as verdicts
-from harness.perf._budgets import Budget, Verdict
+from harness.perf._budgets import Budget, BudgetVerdict
 from harness.perf._load_runner import LoadRunner
 from harness.perf._regression import Comparison, Runs, compare_runs
 from harness.perf._resources import ResourceSampler
@@ -89,7 +89,7 @@ class Assessment:
     """Budget verdicts, comparisons with the baseline (by 'scenario/request') and the
     scenarios whose figures the generator may have set."""
 
-    verdicts: list[Verdict]
+    verdicts: list[BudgetVerdict]
     comparisons: dict[str, Comparison]
     baseline: PerfResults | None
 
@@ -116,7 +116,7 @@ def measure_and_assess(
     """Each scenario measured and judged (`harness.perf._verdicts`: measured again while a breach
     may be the busy machine's doing), then compared with the baseline."""
     results = PerfResults(backend=run.backend, scenarios={})
-    judged: list[Verdict] = []
+    judged: list[BudgetVerdict] = []
     for name in plan.select(scenarios):
         outcome = verdicts.judge(
             functools.partial(measure_scenario, plan, run, name, progress),

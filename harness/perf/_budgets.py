@@ -92,12 +92,12 @@ class Budget:
     def within(self, figure: float) -> bool:
         return figure >= self.limit if self.is_minimum else figure <= self.limit
 
-    def judge(self, figure: float | None, note: str = "") -> Verdict:
-        return Verdict(self, figure, note)
+    def judge(self, figure: float | None, note: str = "") -> BudgetVerdict:
+        return BudgetVerdict(self, figure, note)
 
 
 @dataclass(frozen=True)
-class Verdict:
+class BudgetVerdict:
     """A figure beside its budget; `figure` None when the run could not measure it, and
     `note` why. `busy` holds why a breach cannot be judged on this machine."""
 

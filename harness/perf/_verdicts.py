@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from harness.perf._budgets import Budget, Verdict
+from harness.perf._budgets import Budget, BudgetVerdict
 from harness.perf._latency import PERCENTILES
 from harness.perf._machine import MachineUse
 from harness.perf._regression import THRESHOLD, Comparison, Runs
@@ -34,7 +34,7 @@ class Judged:
     """A scenario's last measurement, its verdicts and how many attempts it took."""
 
     result: ScenarioResult
-    verdicts: list[Verdict]
+    verdicts: list[BudgetVerdict]
     attempts: int
 
 
@@ -61,7 +61,9 @@ def judge(
         progress(f"{result.name}: a breach while the machine was busy; measuring again")
 
 
-def judge_result(result: ScenarioResult, budgets: list[Budget], quiet_ms: float) -> list[Verdict]:
+def judge_result(
+    result: ScenarioResult, budgets: list[Budget], quiet_ms: float
+) -> list[BudgetVerdict]:
     """Each budget of `result`'s scenario judged, aware of the machine's load."""
     results = PerfResults(backend="", scenarios={result.name: result})
     use = _use(result)
@@ -69,7 +71,9 @@ def judge_result(result: ScenarioResult, budgets: list[Budget], quiet_ms: float)
     for budget in budgets:
         verdict = budget.judge(results.figure(budget), results.note(budget))
         if verdict.status == "broke" and use.busy and not _breach_beyond(verdict, result, quiet_ms):
-            verdict = Verdict(verdict.budget, verdict.figure, busy=_busy_text(result, quiet_ms))
+            verdict = BudgetVerdict(
+                verdict.budget, verdict.figure, busy=_busy_text(result, quiet_ms)
+            )
         verdicts.append(verdict)
     return verdicts
 
@@ -80,7 +84,7 @@ def _use(result: ScenarioResult) -> MachineUse:
     return MachineUse(others, result.wait_ratio[-1] if result.wait_ratio else 0.0)
 
 
-def _breach_beyond(verdict: Verdict, result: ScenarioResult, quiet_ms: float) -> bool:
+def _breach_beyond(verdict: BudgetVerdict, result: ScenarioResult, quiet_ms: float) -> bool:
     """Whether the figure still breaks its budget with the busy machine's share taken off."""
     budget = verdict.budget
     assert verdict.figure is not None

@@ -26,11 +26,11 @@ from harness.config import HarnessConfig
 from harness.exceptions import ConfigError
 from harness.perf import (
     Budget,
+    BudgetVerdict,
     Comparison,
     PerfPlan,
     PerfResults,
     ScenarioResult,
-    Verdict,
     load_budgets,
     load_plan,
 )
@@ -170,7 +170,7 @@ def perf_run(
 
 
 @pytest.fixture
-def perf_verdict(perf_budget: Budget, perf_run: PerfRun) -> Verdict:
+def perf_verdict(perf_budget: Budget, perf_run: PerfRun) -> BudgetVerdict:
     """This test's budget beside the figure the run measured."""
     return next(v for v in perf_run.assessment.verdicts if v.budget == perf_budget)
 
