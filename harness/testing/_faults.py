@@ -291,25 +291,39 @@ async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) ->
     h11 reads the framing: heads are limited to MAX_HEAD, and a request it cannot read
     (request line, framing headers, chunks, a head too long) is h11.RemoteProtocolError.
     """
-    head: h11.Request | None = None
+    try:
+        message = await _read_message(reader, client)
+    except h11.RemoteProtocolError:
+        if reader.at_eof():
+            return None  # closed in the middle of a request: nobody to answer
+        raise
+    if message is None:
+        return None
+    head, body = message
+    assert isinstance(head, h11.Request)
+    return _Request(head.method.decode(), head.target.decode(), head, body)
+
+
+async def _read_message(
+    reader: asyncio.StreamReader, connection: h11.Connection
+) -> tuple[h11.Request | h11.Response, bytes] | None:
+    """The next whole message `connection` reads from `reader`: its head and body; None
+    when the peer closed before one began. An informational answer (100 Continue) is
+    passed over: the real one follows."""
+    head: h11.Request | h11.Response | None = None
     body = bytearray()
     while True:
-        try:
-            event = client.next_event()
-        except h11.RemoteProtocolError:
-            if reader.at_eof():
-                return None  # closed in the middle of a request: nobody to answer
-            raise
+        event = connection.next_event()
         if event is h11.NEED_DATA:
-            client.receive_data(await reader.read(READ_SIZE))
-        elif isinstance(event, h11.Request):
+            connection.receive_data(await reader.read(READ_SIZE))
+        elif isinstance(event, h11.Request | h11.Response):
             head = event
         elif isinstance(event, h11.Data):
             body += event.data
         elif isinstance(event, h11.EndOfMessage):
             assert head is not None
-            return _Request(head.method.decode(), head.target.decode(), head, bytes(body))
-        else:  # ConnectionClosed before any request
+            return head, bytes(body)
+        elif isinstance(event, h11.ConnectionClosed):
             return None
 
 
@@ -327,21 +341,13 @@ async def _exchange(
         writer.write(upstream.send(h11.Data(data=request.body)) or b"")
     writer.write(upstream.send(h11.EndOfMessage()) or b"")
     await writer.drain()
-    response: h11.Response | None = None
-    body = bytearray()
-    while True:
-        event = upstream.next_event()
-        if event is h11.NEED_DATA:
-            upstream.receive_data(await reader.read(READ_SIZE))
-        elif isinstance(event, h11.Response):
-            response = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            assert response is not None
-            kept = [(n.decode(), v.decode("latin-1")) for n, v in _end_to_end(response)]
-            return _Answer(response.status_code, kept, bytes(body), response.reason)
-        # an InformationalResponse (100 Continue): the whole body was sent already
+    message = await _read_message(reader, upstream)
+    if message is None:
+        raise ConnectionError("closed before answering")
+    response, body = message
+    assert isinstance(response, h11.Response)
+    kept = [(n.decode(), v.decode("latin-1")) for n, v in _end_to_end(response)]
+    return _Answer(response.status_code, kept, body, response.reason)
 
 
 def _end_to_end(message: h11.Request | h11.Response) -> list[tuple[bytes, bytes]]:
