@@ -10,7 +10,10 @@ budgets (latency and error rate). The knee is the highest level at which every b
 held, before the first that broke one (a level whose users cannot even be set up broke
 them all). After the last level and a pause of one step, the first runs again: the
 services recovered (degraded gracefully) when it shows no more errors than it did the
-first time and its p50 is at most twice the first time's. On PostgreSQL the connections
+first time and its p50 is at most twice the first time's. A recovery that falls short is
+measured again after another pause, up to `RECOVERY_ATTEMPTS` times: a service that stays
+degraded falls short every time, where a neighbour's burst of load (CI measured a p50
+twice the first level's once, right after the ramp) passes. On PostgreSQL the connections
 to the run's database are counted after the first level and after the recovery, and
 reported: a pool keeps up to its size idle, so more afterwards is not by itself a leak.
 """
@@ -29,6 +32,7 @@ from harness.perf._load_runner import LoadResult, LoadRunner, SetupError
 from harness.perf._scenarios import Phases, Ramp, Scenario
 
 RECOVERY_FACTOR = 2.0
+RECOVERY_ATTEMPTS = 3
 _SETUP_FAILED = "setup failed"
 
 
@@ -65,6 +69,7 @@ class RampResult:
     recovered: bool
     connections_before: int | None = None
     connections_after: int | None = None
+    recovery_attempts: int = 1
 
     @property
     def text(self) -> str:
@@ -77,6 +82,8 @@ class RampResult:
             else "; every level held"
         )
         recovery = "recovered" if self.recovered else "did NOT recover"
+        if self.recovery_attempts > 1:
+            recovery += f" (measured {self.recovery_attempts} times)"
         pool = (
             f"; database connections {self.connections_before} at the first level, "
             f"{self.connections_after} after the ramp"
@@ -101,24 +108,19 @@ def run_ramp(
     budgets: list[Budget],
     count_connections: Callable[[], int] | None = None,
 ) -> RampResult:
-    """Every level, then the first again; judged against the scenario's request budgets."""
+    """Every level, then the first again until it recovered (at most `RECOVERY_ATTEMPTS`
+    times); judged against the scenario's request budgets."""
     levels = [_level(ramp, scenario, urls, budgets, ramp.levels[0])]
     before = count_connections() if count_connections else None
     levels += [_level(ramp, scenario, urls, budgets, level) for level in ramp.levels[1:]]
-    time.sleep(ramp.step)  # the services' own backlog drains: recovery is after the ramp
-    recovery = _level(ramp, scenario, urls, budgets, ramp.levels[0])
+    for attempt in range(1, RECOVERY_ATTEMPTS + 1):
+        time.sleep(ramp.step)  # the services' own backlog drains: recovery is after the ramp
+        recovery = _level(ramp, scenario, urls, budgets, ramp.levels[0])
+        recovered = has_recovered(levels[0], recovery)
+        if recovered:
+            break
     after = count_connections() if count_connections else None
     held = [level.level for level in _until_breach(levels)]
-    first = levels[0]
-    recovered = (
-        all(
-            recovery.error_rates[name] <= first.error_rates[name] + 0.01
-            and recovery.percentiles_ms[name]["p50"]
-            <= RECOVERY_FACTOR * max(first.percentiles_ms[name]["p50"], 1.0)
-            for name in first.error_rates
-        )
-        and not recovery.setup_failed
-    )
     return RampResult(
         ramp.name,
         scenario.model,
@@ -128,6 +130,18 @@ def run_ramp(
         recovered=recovered,
         connections_before=before,
         connections_after=after,
+        recovery_attempts=attempt,
+    )
+
+
+def has_recovered(first: Level, again: Level) -> bool:
+    """`again` (the first level run after the ramp) shows no more errors than `first` and
+    a p50 at most `RECOVERY_FACTOR` times its own (1 ms at least), and its users were set up."""
+    return not again.setup_failed and all(
+        again.error_rates[name] <= first.error_rates[name] + 0.01
+        and again.percentiles_ms[name]["p50"]
+        <= RECOVERY_FACTOR * max(first.percentiles_ms[name]["p50"], 1.0)
+        for name in first.error_rates
     )
 
 

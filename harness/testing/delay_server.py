@@ -5,7 +5,9 @@ was set to. It is plain asyncio with no framework, so its own cost is microsecon
 `python -m harness.testing.delay_server --port 8199 --delay-ms 50`. With `--stall-every 1
 --stall-ms 200` it also freezes for 200 ms every second: a server whose queueing a closed
 loop hides and an open-model run must show (coordinated omission). With `--leak-kb 37`
-it keeps 37 KiB per request for good: a leak the memory trend must find.
+it keeps 37 KiB per request for good: a leak the memory trend must find. With
+`--slow-after 100 --slow-ms 200` it answers after 200 ms from its 101st request on, for
+good: a service that never recovers from a load, which a stress ramp's recovery must find.
 
 Its framing is hand-written by measurement: with h11 it spent 2.5 times the CPU per
 request (84 against 36 µs), served 0.65 times the requests per second at 0 ms and
@@ -41,10 +43,15 @@ class DelayedAnswers(asyncio.Protocol):
     one it cannot frame gets a 400 and the connection closes."""
 
     kept: ClassVar[list[bytes]] = []  # what `--leak-kb` keeps, for good
+    served: ClassVar[int] = 0  # requests framed, over every connection
 
-    def __init__(self, delay: float, leak: int = 0) -> None:
+    def __init__(
+        self, delay: float, leak: int = 0, slow_after: int = 0, slow_delay: float = 0
+    ) -> None:
         self.delay = delay
         self.leak = leak
+        self.slow_after = slow_after
+        self.slow_delay = slow_delay
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -69,8 +76,15 @@ class DelayedAnswers(asyncio.Protocol):
             self.buffer = self.buffer[end + 4 + length :]
             if self.leak:
                 self.kept.append(b"\x01" * self.leak)
-            due = time.perf_counter() + self.delay
-            loop.call_later(max(self.delay - _TIMER_SLACK, 0), self._answer, due)
+            DelayedAnswers.served += 1
+            delay = self._delay()
+            due = time.perf_counter() + delay
+            loop.call_later(max(delay - _TIMER_SLACK, 0), self._answer, due)
+
+    def _delay(self) -> float:
+        if self.slow_after and DelayedAnswers.served > self.slow_after:
+            return self.slow_delay
+        return self.delay
 
     def _answer(self, due: float) -> None:
         while time.perf_counter() < due:
@@ -113,10 +127,18 @@ def _stall_periodically(loop: asyncio.AbstractEventLoop, every: float, length: f
 
 
 async def serve(
-    port: int, delay: float, stall_every: float = 0, stall: float = 0, leak: int = 0
+    port: int,
+    delay: float,
+    stall_every: float = 0,
+    stall: float = 0,
+    leak: int = 0,
+    slow_after: int = 0,
+    slow_delay: float = 0,
 ) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: DelayedAnswers(delay, leak), "127.0.0.1", port)
+    server = await loop.create_server(
+        lambda: DelayedAnswers(delay, leak, slow_after, slow_delay), "127.0.0.1", port
+    )
     if stall_every and stall:
         _stall_periodically(loop, stall_every, stall)
     print(f"listening on 127.0.0.1:{port}, answering after {delay * 1000:g} ms", flush=True)
@@ -131,6 +153,8 @@ def main() -> None:
     parser.add_argument("--stall-every", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--stall-ms", type=float, default=0.0)
     parser.add_argument("--leak-kb", type=int, default=0, help="KiB kept per request")
+    parser.add_argument("--slow-after", type=int, default=0, metavar="REQUESTS")
+    parser.add_argument("--slow-ms", type=float, default=0.0, help="the delay after that")
     arguments = parser.parse_args()
     asyncio.run(
         serve(
@@ -139,6 +163,8 @@ def main() -> None:
             arguments.stall_every,
             arguments.stall_ms / 1000,
             arguments.leak_kb * 1024,
+            arguments.slow_after,
+            arguments.slow_ms / 1000,
         )
     )
 

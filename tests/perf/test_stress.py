@@ -51,6 +51,38 @@ def test_the_knee_is_below_the_capacity_of_four_users_at_20_ms(make_config):
     assert not any(level.server_errors for level in result.levels)
 
 
+def test_a_service_that_stays_slow_after_the_ramp_did_not_recover_however_often_measured(
+    make_config,
+):
+    # an open model sends a fixed count: about 13 requests at the first level, 27 at the
+    # second; from the 20th on the server answers after 200 ms for good, 1 ms before
+    slow_for_good = delay_command(1, "--slow-after", "20", "--slow-ms", "200")
+    config = make_config({"slow": {"command": slow_for_good, "health": "/"}})
+    stack = Stack(config, "stress")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        urls = {"slow": state.services["slow"].url}
+        ramp = Ramp("ramp", "reads", (10, 20), step=1.0)
+        result = stress.run_ramp(ramp, replace(reads(), rate=10), urls, [P95])
+    finally:
+        stack.down()
+
+    assert result.recovery.percentiles_ms["probe"]["p50"] >= 200
+    assert not result.recovered and result.recovery_attempts == stress.RECOVERY_ATTEMPTS
+    assert "did NOT recover (measured 3 times) at 10 req/s" in result.text
+
+
+def test_a_recovery_is_judged_against_the_first_level_by_errors_and_p50():
+    first = stress.Level(10, {"probe": {"p50": 10.0}}, {"probe": 0.0})
+    same = stress.Level(10, {"probe": {"p50": 19.0}}, {"probe": 0.005})
+    slower = stress.Level(10, {"probe": {"p50": 21.0}}, {"probe": 0.0})
+    failing = stress.Level(10, {"probe": {"p50": 10.0}}, {"probe": 0.05})
+
+    assert stress.has_recovered(first, same)
+    assert not stress.has_recovered(first, slower)
+    assert not stress.has_recovered(first, failing)
+
+
 def test_a_level_that_broke_nothing_has_no_breaches_and_the_first_breach_ends_the_knee():
     held = stress.Level(10, {"probe": {"p50": 1, "p95": 2}}, {"probe": 0.0})
     broke = stress.Level(20, {"probe": {"p50": 1, "p95": 200}}, {"probe": 0.0}, ["probe p95"])
