@@ -113,12 +113,7 @@ def run_ramp(
     levels = [_level(ramp, scenario, urls, budgets, ramp.levels[0])]
     before = count_connections() if count_connections else None
     levels += [_level(ramp, scenario, urls, budgets, level) for level in ramp.levels[1:]]
-    for attempt in range(1, RECOVERY_ATTEMPTS + 1):
-        time.sleep(ramp.step)  # the services' own backlog drains: recovery is after the ramp
-        recovery = _level(ramp, scenario, urls, budgets, ramp.levels[0])
-        recovered = has_recovered(levels[0], recovery)
-        if recovered:
-            break
+    recovery, attempts = _recovery(ramp, scenario, urls, budgets, levels[0])
     after = count_connections() if count_connections else None
     held = [level.level for level in _until_breach(levels)]
     return RampResult(
@@ -127,11 +122,25 @@ def run_ramp(
         levels,
         knee=held[-1] if held else None,
         recovery=recovery,
-        recovered=recovered,
+        recovered=has_recovered(levels[0], recovery),
         connections_before=before,
         connections_after=after,
-        recovery_attempts=attempt,
+        recovery_attempts=attempts,
     )
+
+
+def _recovery(
+    ramp: Ramp, scenario: Scenario, urls: dict[str, str], budgets: list[Budget], first: Level
+) -> tuple[Level, int]:
+    """The first level again after a pause of one step (the services' own backlog drains),
+    until it has recovered or `RECOVERY_ATTEMPTS` measurements fell short; and their count."""
+    attempts = 0
+    while True:
+        attempts += 1
+        time.sleep(ramp.step)
+        again = _level(ramp, scenario, urls, budgets, first.level)
+        if has_recovered(first, again) or attempts == RECOVERY_ATTEMPTS:
+            return again, attempts
 
 
 def has_recovered(first: Level, again: Level) -> bool:
