@@ -17,7 +17,7 @@ from harness.perf import _verdicts as verdicts
 from harness.perf._budgets import Budget
 from harness.perf._latency import PERCENTILES
 from harness.perf._regression import Runs, compare_runs
-from harness.perf._results import RequestResult, ScenarioResult
+from harness.perf._results import RequestResult, ScenarioResult, ServiceUse
 
 P95 = Budget("requests", "drafting", "case creation", "p95", 150.0, "ms")
 
@@ -85,6 +85,15 @@ def test_a_breach_beyond_what_the_busy_machine_took_fails():
     [verdict] = verdicts.judge_result(slow, [P95], quiet_ms=0.6)
 
     assert verdict.status == "broke"
+
+
+def test_memory_kept_per_request_breaks_its_budget_however_busy_the_machine():
+    leak = Budget("services", "drafting", "records", "max_memory_per_request_kb", 8.0, "KiB")
+    leaking = replace(BUSY, services={"records": ServiceUse(90.0, 40.0, 36.6, 2_000)})
+
+    [verdict] = verdicts.judge_result(leaking, [leak], quiet_ms=0.6)
+
+    assert verdict.status == "broke" and not verdict.ok
 
 
 def test_an_inconclusive_breach_is_measured_again_until_a_quiet_attempt_judges_it():
