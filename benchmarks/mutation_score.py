@@ -162,6 +162,16 @@ def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
     return outcomes
 
 
+def package_score(outcomes: list[Outcome], package: str) -> float | None:
+    """The share of mutants `package` killed, among those it has a test for (None: none)."""
+    judged = [o.killed_by[package] for o in outcomes if o.killed_by.get(package) is not None]
+    return sum(map(bool, judged)) / len(judged) if judged else None
+
+
+def percentages(scores: dict[str, float | None]) -> str:
+    return " ".join("        —" if s is None else f"{s:>9.0%}" for s in scores.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--per-service", type=int, default=3)
@@ -192,13 +202,8 @@ def main() -> None:
     for service, outcomes in results.items():
         count = len(outcomes) or 1
         score = sum(not o.survived for o in outcomes) / count
-        per_package = {
-            p: sum(o.killed_by.get(p, False) for o in outcomes) / count for p in PACKAGES
-        }
-        print(
-            f"{service:<10} {len(outcomes):>7} {score:>6.0%} "
-            + " ".join(f"{per_package[p]:>9.0%}" for p in PACKAGES)
-        )
+        per_package = {p: package_score(outcomes, p) for p in PACKAGES}
+        print(f"{service:<10} {len(outcomes):>7} {score:>6.0%} " + percentages(per_package))
         report["services"][service] = {
             "population": population[service],
             "tried": len(outcomes),
@@ -210,12 +215,15 @@ def main() -> None:
         }
     everything = [o for outcomes in results.values() for o in outcomes]
     total = sum(not o.survived for o in everything) / (len(everything) or 1)
-    print(f"{'all':<10} {len(everything):>7} {total:>6.0%}   ({elapsed:.0f} s, --db {args.db})")
+    per_package = {p: package_score(everything, p) for p in PACKAGES}
+    print(f"{'all':<10} {len(everything):>7} {total:>6.0%} " + percentages(per_package))
+    print(f"({elapsed:.0f} s, --db {args.db})")
     print("\nsurvivors:")
     for outcome in (o for o in everything if o.survived):
         print(f"  {outcome.mutant.path}:{outcome.mutant.line} {outcome.mutant.operator}")
         print("    " + "\n    ".join(outcome.diff.splitlines()[2:]))
     report["score"] = total
+    report["per_package"] = per_package
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(f"\nsaved {args.out}")
