@@ -14,6 +14,7 @@ checks each answer against the contract too.
 For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
 in front of a service, `service_instance` starts one more process of a service rewired
 (say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
+The auxiliary servers' fixtures (`server_urls`, `redis`) are in `harness.pytest.servers`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -44,7 +45,12 @@ from harness.testing import Call, FaultProxy, send_at_once
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
-pytest_plugins = ["harness.pytest.migrations", "harness.pytest.perf", "harness.pytest.masking"]
+pytest_plugins = [
+    "harness.pytest.migrations",
+    "harness.pytest.perf",
+    "harness.pytest.masking",
+    "harness.pytest.servers",
+]
 
 
 @dataclass
@@ -56,6 +62,7 @@ class RunningStack:
     database_url: str
     urls: dict[str, str]
     database: DatabaseRecord | None = None
+    server_urls: dict[str, str] = field(default_factory=dict)  # its auxiliary servers'
 
     @classmethod
     def from_state(cls, state: RunState) -> RunningStack:
@@ -65,6 +72,7 @@ class RunningStack:
             database_url=state.database.display_url if state.database else "",
             urls={name: record.url for name, record in state.services.items()},
             database=state.database,
+            server_urls={name: record.url for name, record in state.servers.items()},
         )
 
 
