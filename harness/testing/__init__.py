@@ -9,6 +9,6 @@ from harness._lazy import public_names
 if TYPE_CHECKING:
     from harness.testing._at_once import Call, send_at_once
     from harness.testing._faults import FaultProxy
-    from harness.testing._streams import ServiceStreams, Subscription
+    from harness.testing._websockets import ServiceStreams, Subscription
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)
