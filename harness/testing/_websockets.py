@@ -10,7 +10,6 @@ gives its close code and reason.
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
@@ -73,14 +72,11 @@ class ServiceStreams:
         params: dict[str, Any] | None = None,
         *,
         url: str | None = None,
-        receive_buffer: int | None = None,
     ) -> Subscription:
         """A connection to `path` of `service` (at `url` instead of the stack's, e.g. another
         instance of it). The handshake is done when this returns. The client reads every
         message as it arrives (kept until `receive()`), so to the server it is a fast
-        subscriber whenever the test looks. With `receive_buffer`, the kernel's receive
-        buffer is that many bytes and the client reads at most one message ahead of
-        `receive()`: a slow subscriber, which stalls the server's sends while not reading."""
+        subscriber whenever the test looks."""
         if service not in self._urls:
             raise KeyError(f"no service {service!r} in the stack; services: {sorted(self._urls)}")
         base = urlsplit(url or self._urls[service])
@@ -88,21 +84,13 @@ class ServiceStreams:
         uri = f"{scheme}://{base.netloc}{base.path.rstrip('/')}{path}"
         if params:
             uri += "?" + urlencode(params)
-        sock = None
-        if receive_buffer is not None:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)  # before SYN
-            sock.settimeout(OPEN_TIMEOUT)
-            sock.connect((base.hostname or "127.0.0.1", base.port or 80))
-            sock.settimeout(None)
         try:
             connection = connect(
                 uri,
-                sock=sock,
                 proxy=None,
                 legacy=True,  # a connection kept open across calls, closed by close()
                 open_timeout=OPEN_TIMEOUT,
-                max_queue=1 if receive_buffer is not None else None,
+                max_queue=None,
             )
         except (OSError, InvalidHandshake) as exc:
             raise HarnessError(f"{service}: cannot open the WebSocket {uri}: {exc}") from None
