@@ -56,6 +56,7 @@ _SERVICE_KEYS = {
     "stop_timeout",
     "env",
     "openapi",
+    "asyncapi",
     "framework_statuses",
     "contract_gaps",
     "generated_examples",
@@ -63,7 +64,7 @@ _SERVICE_KEYS = {
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
-_CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples", "invalid_statuses"}
+_CONTRACTS_KEYS = {"dir", "asyncapi_dir", "base_branch", "seed", "examples", "invalid_statuses"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
 
@@ -83,6 +84,7 @@ class ServiceConfig:
     stop_timeout: float
     env: dict[str, str] = field(default_factory=dict)
     openapi: str | None = None
+    asyncapi: str | None = None
     metadata: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
@@ -117,6 +119,7 @@ class ContractsConfig:
     request as invalid (None: schemathesis' own list, where any 4xx does)."""
 
     dir: Path
+    asyncapi_dir: Path
     base_branch: str = "main"
     seed: int = 20261121
     examples: int = 10
@@ -182,6 +185,14 @@ class HarnessConfig:
     def contract_path(self, service: str) -> Path:
         """Where the checked-in contract of `service` lives."""
         return self.contracts.dir / f"{service}.json"
+
+    def under_stream_contract(self) -> list[ServiceConfig]:
+        """The services that publish an AsyncAPI document (their WebSocket streams)."""
+        return [service for service in self.services.values() if service.asyncapi]
+
+    def stream_contract_path(self, service: str) -> Path:
+        """Where the checked-in AsyncAPI contract of `service` lives."""
+        return self.contracts.asyncapi_dir / f"{service}.json"
 
     def start_order(self) -> list[list[str]]:
         """Services grouped in dependency levels: each level only needs earlier ones (and
@@ -354,6 +365,12 @@ def _service(
             f"{key}.openapi: must be the path of the service's OpenAPI document, "
             f"e.g. '/openapi.json', got {openapi!r}"
         )
+    asyncapi = raw.get("asyncapi")
+    if asyncapi is not None and (not isinstance(asyncapi, str) or not asyncapi.startswith("/")):
+        raise ConfigError(
+            f"{key}.asyncapi: must be the path of the service's AsyncAPI document, "
+            f"e.g. '/asyncapi.json', got {asyncapi!r}"
+        )
     env = raw.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise ConfigError(f"{key}.env: must be a table of strings")
@@ -386,6 +403,7 @@ def _service(
         stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
         openapi=openapi,
+        asyncapi=asyncapi,
         metadata=raw.get("metadata"),
         minimum_downgrade=raw.get("minimum_downgrade"),
         heads=tuple(heads) if heads else None,
@@ -551,6 +569,7 @@ def _contracts(raw: Any, root: Path) -> ContractsConfig:
         raise ConfigError(f"{key}.seed: must be a whole number, got {seed!r}")
     return ContractsConfig(
         dir=root / string(raw, "dir", key, "contracts"),
+        asyncapi_dir=root / string(raw, "asyncapi_dir", key, "contracts/asyncapi"),
         base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
         seed=seed,
         examples=_count(raw, "examples", key) or ContractsConfig.examples,
