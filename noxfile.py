@@ -26,11 +26,11 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 
 def _install(session: nox.Session, *extras: str, dev: bool = False) -> None:
-    """The toolkit (with `extras` and its sharding plugins) and the reference services'
-    dependencies (and the `dev` group's)."""
+    """The toolkit (with `extras`, its sharding plugins and the Redis client the `redis`
+    fixture uses) and the reference services' dependencies (and the `dev` group's)."""
     groups = ["reference", *(["dev"] if dev else [])]
     requirements = nox.project.dependency_groups(PYPROJECT, *groups)
-    session.install("-e", f".[{','.join(['shards', *extras])}]", *requirements)
+    session.install("-e", f".[{','.join(['shards', 'redis', *extras])}]", *requirements)
 
 
 @nox.session

@@ -3,7 +3,8 @@
 HarnessError
 ├── ConfigError            [tool.harness] is wrong; the message names the key
 ├── PortInUseError         a port is held by another program (named by pid and command)
-├── ServiceStartError      a service exited, never got healthy, or could not be spawned
+├── ServiceStartError      a service or auxiliary server exited, never got ready, could
+│                          not be spawned, or its binary is not installed
 ├── BackendUnavailableError  no PostgreSQL server or binaries, or the server refused us
 ├── RunStateError          a run is already up, is not up, or its state file is unreadable
 ├── MigrationError         a service's Alembic history failed to apply
@@ -31,16 +32,23 @@ class PortInUseError(HarnessError):
 
 
 class ServiceStartError(HarnessError):
-    """A service failed to start; carries its name, exit code and the end of its log."""
+    """A service (or an auxiliary server) failed to start; carries its name, exit code and
+    the end of its log."""
 
     def __init__(
-        self, service: str, reason: str, exit_code: int | None = None, log_tail: str = ""
+        self,
+        service: str,
+        reason: str,
+        exit_code: int | None = None,
+        log_tail: str = "",
+        kind: str = "service",
     ) -> None:
-        self.service = service
+        self.service = service  # its name (a service's or, with kind "server", a server's)
         self.reason = reason
         self.exit_code = exit_code
         self.log_tail = log_tail
-        lines = [f"service {service!r} failed to start: {reason}"]
+        self.kind = kind
+        lines = [f"{kind} {service!r} failed to start: {reason}"]
         if exit_code is not None:
             lines.append(f"exit code: {exit_code}")
         if log_tail:

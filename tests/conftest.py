@@ -73,6 +73,32 @@ def delay_command(delay_ms: float, *extra: str) -> list[str]:
     ]
 
 
+def redis_server(ready: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A real redis-server as a `[tool.harness.servers]` table: 127.0.0.1, no persistence,
+    its process title left alone (so its environment keeps the run token)."""
+    return {
+        "command": [
+            "redis-server",
+            "--port",
+            "{port}",
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            "{dir}",
+            "--set-proc-title",
+            "no",
+        ],
+        "ready": ready or {"command": ["redis-cli", "-p", "{port}", "ping"]},
+        "url": "redis://127.0.0.1:{port}",
+        "install_hint": "apt-get install redis-server",
+        **overrides,
+    }
+
+
 def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`invoke ARGS` run in `directory`, as a user runs it."""
     return subprocess.run(
@@ -127,8 +153,8 @@ def two_services(make_config: Callable[..., HarnessConfig]) -> HarnessConfig:
 
 
 def assert_nothing_left(state: RunState) -> None:
-    """No process of the run alive and every port it used free."""
-    for record in state.services.values():
+    """No process of the run alive (services and servers) and every port it used free."""
+    for record in state.processes():
         assert not record.process.matches(), f"{record.name} (pid {record.process.pid}) left"
         assert is_port_free(record.port), f"port {record.port} of {record.name} still held"
     assert tagged_processes(state.token) == []

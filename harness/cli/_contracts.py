@@ -1,4 +1,5 @@
-"""`contracts.export|check`: write the services' contracts, judge their breaking changes."""
+"""`contracts.export|check`: write the services' contracts (OpenAPI, and AsyncAPI for their
+streams), judge their breaking changes."""
 
 from __future__ import annotations
 
@@ -11,24 +12,40 @@ from harness.cli._common import (
     project,
     reports_errors,
 )
-from harness.contracts import base_revision, fetch_document, verdict_since, write_contract
+from harness.contracts import (
+    Verdict,
+    base_revision,
+    fetch_document,
+    stream_verdict_since,
+    verdict_since,
+    write_contract,
+)
 
 
 @task(name="export", help={"config": COMMON_HELP["config"], "db": DB_HELP})
 @reports_errors
 def export_contracts(c: Context, db: str | None = None, config: str = "pyproject.toml") -> None:
-    """Write each service's OpenAPI document, read from a private live stack, as its contract."""
+    """Write each service's OpenAPI document (and AsyncAPI document, for one with `asyncapi`),
+    read from a private live stack, as its contract."""
     harness_config = project(config)
-    under_contract = harness_config.under_contract()
-    if not under_contract:
-        raise Exit("harness: no service sets `openapi`; there is no contract to export", code=1)
+    documents = [
+        (service.name, service.openapi, harness_config.contract_path(service.name))
+        for service in harness_config.under_contract()
+    ] + [
+        (service.name, service.asyncapi, harness_config.stream_contract_path(service.name))
+        for service in harness_config.under_stream_contract()
+    ]
+    if not documents:
+        raise Exit(
+            "harness: no service sets `openapi` or `asyncapi`; there is no contract to export",
+            code=1,
+        )
     with private_stack(harness_config, "contracts-export", db, auto_ports=True) as state:
-        for service in under_contract:
-            assert service.openapi is not None
-            document = fetch_document(state.services[service.name].url, service.openapi)
-            path = harness_config.contract_path(service.name)
+        for name, document_path, path in documents:
+            assert document_path is not None
+            document = fetch_document(state.services[name].url, document_path)
             changed = write_contract(path, document)
-            print(f"{service.name:<12} {'written' if changed else 'unchanged':<9} {path}")
+            print(f"{name:<12} {'written' if changed else 'unchanged':<9} {path}")
 
 
 @task(
@@ -44,14 +61,20 @@ def check_contracts(c: Context, base: str | None = None, config: str = "pyprojec
     harness_config = project(config)
     revision = base_revision(harness_config, base)
     print(f"breaking changes since {revision[:12]}:")
+    verdicts: list[tuple[str, Verdict | None]] = [
+        (service.name, verdict_since(harness_config, service.name, revision))
+        for service in harness_config.under_contract()
+    ] + [
+        (f"{service.name} (stream)", stream_verdict_since(harness_config, service.name, revision))
+        for service in harness_config.under_stream_contract()
+    ]
     refused = []
-    for service in harness_config.under_contract():
-        verdict = verdict_since(harness_config, service.name, revision)
+    for label, verdict in verdicts:
         if verdict is None:
-            print(f"{service.name}: new contract, nothing to break")
+            print(f"{label}: new contract, nothing to break")
             continue
-        print(verdict.report(service.name))
+        print(verdict.report(label))
         if not verdict.allowed:
-            refused.append(service.name)
+            refused.append(label)
     if refused:
         raise Exit(f"harness: breaking changes without a major version bump: {refused}", code=1)

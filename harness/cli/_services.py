@@ -65,7 +65,7 @@ def up(
     print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")
     if state.database is not None:
         print(f"  database  {state.database.display_url}")
-    for record in state.services.values():
+    for record in state.processes():
         print(f"  {record.name:<12} {record.url}  pid {record.process.pid}")
 
 
@@ -86,7 +86,8 @@ def down(c: Context, run: str | None = None, config: str = "pyproject.toml") -> 
 @task(help=COMMON_HELP)
 @reports_errors
 def status(c: Context, run: str | None = None, config: str = "pyproject.toml") -> None:
-    """A table of the run's services: pid, port, URL, healthy, uptime."""
+    """A table of the run's services and auxiliary servers: pid, port, URL, healthy (a
+    server: ready), uptime."""
     rows = run_stack(run, config).status()
     cells = [
         (row.name, str(row.pid), str(row.port), row.url, _health(row), f"{row.uptime:.1f}s")

@@ -1,5 +1,5 @@
-"""`[tool.harness]` read into a typed, validated `HarnessConfig`, and the TOML helpers
-that the scenario and budget files share."""
+"""`[tool.harness]` read into a typed, validated `HarnessConfig` (services, auxiliary
+servers, back ends, …), and the TOML helpers that the scenario and budget files share."""
 
 from typing import TYPE_CHECKING
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         parse_config,
         script_location,
     )
+    from harness.config._servers import Readiness, ServerConfig
     from harness.config._tables import (
         did_you_mean,
         positive_number,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.config._servers import ServerConfig, parse_servers
 from harness.config._tables import did_you_mean, positive_number, reject_unknown, string, table_at
 from harness.exceptions import ConfigError
 
@@ -30,6 +31,7 @@ _TOP_KEYS = {
     "stop_timeout",
     "backends",
     "services",
+    "servers",
     "postgres",
     "contracts",
     "perf",
@@ -54,6 +56,7 @@ _SERVICE_KEYS = {
     "stop_timeout",
     "env",
     "openapi",
+    "asyncapi",
     "framework_statuses",
     "contract_gaps",
     "generated_examples",
@@ -61,7 +64,7 @@ _SERVICE_KEYS = {
 }
 _POSTGRES_KEYS = {"bin_dir", "driver"}
 PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
-_CONTRACTS_KEYS = {"dir", "base_branch", "seed", "examples", "invalid_statuses"}
+_CONTRACTS_KEYS = {"dir", "asyncapi_dir", "base_branch", "seed", "examples", "invalid_statuses"}
 _PERF_KEYS = {"dir"}
 _REPORTS_KEYS = {"dir", "fail_under"}
 
@@ -81,6 +84,7 @@ class ServiceConfig:
     stop_timeout: float
     env: dict[str, str] = field(default_factory=dict)
     openapi: str | None = None
+    asyncapi: str | None = None
     metadata: str | None = None
     minimum_downgrade: str | None = None
     heads: tuple[str, ...] | None = None
@@ -115,6 +119,7 @@ class ContractsConfig:
     request as invalid (None: schemathesis' own list, where any 4xx does)."""
 
     dir: Path
+    asyncapi_dir: Path
     base_branch: str = "main"
     seed: int = 20261121
     examples: int = 10
@@ -164,6 +169,7 @@ class HarnessConfig:
     perf: PerfConfig
     reports: ReportsConfig
     pythonpath: tuple[Path, ...] = ()
+    servers: dict[str, ServerConfig] = field(default_factory=dict)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -180,11 +186,20 @@ class HarnessConfig:
         """Where the checked-in contract of `service` lives."""
         return self.contracts.dir / f"{service}.json"
 
+    def under_stream_contract(self) -> list[ServiceConfig]:
+        """The services that publish an AsyncAPI document (their WebSocket streams)."""
+        return [service for service in self.services.values() if service.asyncapi]
+
+    def stream_contract_path(self, service: str) -> Path:
+        """Where the checked-in AsyncAPI contract of `service` lives."""
+        return self.contracts.asyncapi_dir / f"{service}.json"
+
     def start_order(self) -> list[list[str]]:
-        """Services grouped in dependency levels: each level only needs earlier ones."""
-        done: set[str] = set()
+        """Services grouped in dependency levels: each level only needs earlier ones (and
+        servers, which are not in the levels)."""
+        done: set[str] = set(self.servers)
         levels: list[list[str]] = []
-        while len(done) < len(self.services):
+        while len(done) < len(self.services) + len(self.servers):
             level = sorted(
                 name
                 for name, service in self.services.items()
@@ -227,8 +242,9 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         name: _service(name, raw, root, start_timeout, stop_timeout)
         for name, raw in services_table.items()
     }
-    _check_dependencies(services)
-    _check_ports(services)
+    servers = parse_servers(table.get("servers", {}), set(services), start_timeout, stop_timeout)
+    _check_dependencies(services, servers)
+    _check_ports([*services.values(), *servers.values()])
     return HarnessConfig(
         root=root,
         run_dir=_run_dir(table, root),
@@ -239,6 +255,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         perf=_perf(table.get("perf", {}), root),
         reports=_reports(table.get("reports", {}), root),
         pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
+        servers=servers,
     )
 
 
@@ -348,6 +365,12 @@ def _service(
             f"{key}.openapi: must be the path of the service's OpenAPI document, "
             f"e.g. '/openapi.json', got {openapi!r}"
         )
+    asyncapi = raw.get("asyncapi")
+    if asyncapi is not None and (not isinstance(asyncapi, str) or not asyncapi.startswith("/")):
+        raise ConfigError(
+            f"{key}.asyncapi: must be the path of the service's AsyncAPI document, "
+            f"e.g. '/asyncapi.json', got {asyncapi!r}"
+        )
     env = raw.get("env", {})
     if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
         raise ConfigError(f"{key}.env: must be a table of strings")
@@ -380,6 +403,7 @@ def _service(
         stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
         openapi=openapi,
+        asyncapi=asyncapi,
         metadata=raw.get("metadata"),
         minimum_downgrade=raw.get("minimum_downgrade"),
         heads=tuple(heads) if heads else None,
@@ -474,14 +498,20 @@ def package_directory(value: str, key: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / inside
 
 
-def _check_dependencies(services: dict[str, ServiceConfig]) -> None:
+def _check_dependencies(
+    services: dict[str, ServiceConfig], servers: dict[str, ServerConfig]
+) -> None:
+    """Every dependency names a service or a server, and none goes round in a cycle."""
+    known = {*services, *servers}
     for service in services.values():
         for dependency in service.depends_on:
-            if dependency not in services:
+            if dependency not in known:
                 raise ConfigError(
-                    f"tool.harness.services.{service.name}.depends_on: unknown service "
-                    f"{dependency!r}{did_you_mean(dependency, services)}"
+                    f"tool.harness.services.{service.name}.depends_on: unknown service or "
+                    f"server {dependency!r}{did_you_mean(dependency, known)}"
                 )
+    graph = {name: service.depends_on for name, service in services.items()}
+    graph.update({name: server.depends_on for name, server in servers.items()})
     visiting: list[str] = []
     finished: set[str] = set()
 
@@ -490,30 +520,32 @@ def _check_dependencies(services: dict[str, ServiceConfig]) -> None:
             return
         if name in visiting:
             cycle = [*visiting[visiting.index(name) :], name]
+            table = "services" if name in services else "servers"
             raise ConfigError(
-                f"tool.harness.services.{name}.depends_on: dependency cycle " + " -> ".join(cycle)
+                f"tool.harness.{table}.{name}.depends_on: dependency cycle " + " -> ".join(cycle)
             )
         visiting.append(name)
-        for dependency in services[name].depends_on:
+        for dependency in graph[name]:
             visit(dependency)
         visiting.pop()
         finished.add(name)
 
-    for name in services:
+    for name in graph:
         visit(name)
 
 
-def _check_ports(services: dict[str, ServiceConfig]) -> None:
+def _check_ports(members: list[ServiceConfig | ServerConfig]) -> None:
     owners: dict[int, str] = {}
-    for service in services.values():
-        if service.port is None:
+    for member in members:
+        if member.port is None:
             continue
-        if service.port in owners:
+        table = "servers" if isinstance(member, ServerConfig) else "services"
+        if member.port in owners:
             raise ConfigError(
-                f"tool.harness.services.{service.name}.port: {service.port} is already "
-                f"the port of {owners[service.port]!r}"
+                f"tool.harness.{table}.{member.name}.port: {member.port} is already "
+                f"the port of {owners[member.port]!r}"
             )
-        owners[service.port] = service.name
+        owners[member.port] = member.name
 
 
 def _postgres(raw: Any, root: Path) -> PostgresConfig:
@@ -537,6 +569,7 @@ def _contracts(raw: Any, root: Path) -> ContractsConfig:
         raise ConfigError(f"{key}.seed: must be a whole number, got {seed!r}")
     return ContractsConfig(
         dir=root / string(raw, "dir", key, "contracts"),
+        asyncapi_dir=root / string(raw, "asyncapi_dir", key, "contracts/asyncapi"),
         base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
         seed=seed,
         examples=_count(raw, "examples", key) or ContractsConfig.examples,

@@ -1,5 +1,6 @@
-"""OpenAPI contracts: exported, checked for drift and breaking changes, and every live
-response validated against them."""
+"""Contracts: OpenAPI (HTTP) and AsyncAPI (WebSocket streams) documents exported, checked
+for drift and breaking changes, and every live response and received message validated
+against them."""
 
 from typing import TYPE_CHECKING
 
@@ -19,5 +20,11 @@ if TYPE_CHECKING:
     )
     from harness.contracts._gaps import resolve_gaps
     from harness.contracts._negations import refuse_without_alternatives
+    from harness.contracts._streams import (
+        StreamValidator,
+        judge_stream,
+        stream_breaking_changes,
+        stream_verdict_since,
+    )
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)

@@ -66,14 +66,14 @@ def write_contract(path: Path, document: Document) -> bool:
 
 
 def fetch_document(base_url: str, openapi_path: str) -> Document:
-    """A live service's OpenAPI document."""
+    """A live service's contract document (OpenAPI, or AsyncAPI for its streams)."""
     url = base_url.rstrip("/") + openapi_path
     try:
         response = httpx.get(url, timeout=10.0)
         response.raise_for_status()
         document: Document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise ContractError(f"cannot read the OpenAPI document at {url}: {exc}") from None
+        raise ContractError(f"cannot read the contract document at {url}: {exc}") from None
     return document
 
 

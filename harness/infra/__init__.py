@@ -24,7 +24,16 @@ if TYPE_CHECKING:
         run_step,
         spawn,
         stop_group,
+    )
+    from harness.infra._readiness import (
+        CommandProbe,
+        HttpProbe,
+        LogProbe,
+        Probe,
+        TcpProbe,
+        log_size,
         wait_healthy,
+        wait_ready,
     )
     from harness.infra._run_ids import check_run_id, is_run_id, session_run_id
     from harness.infra._signals import signals_deferred, sigterm_raises

@@ -1,4 +1,5 @@
-"""One process harness starts: spawn it in its own process group, wait for health, stop it.
+"""One process harness starts: spawn it in its own process group, stop it (its readiness
+wait is `_readiness`).
 
 A process is only ever signalled when its pid and start time still match what harness
 recorded (`ProcessRecord.matches`), so a recycled pid is never touched.
@@ -17,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 from harness.exceptions import ServiceStartError
@@ -26,9 +26,6 @@ from harness.settings import RUN_TOKEN_VARIABLE
 
 LOG_TAIL_LINES = 20
 CMDLINE_WAIT = 2.0
-# answers in a row that say the health path itself is wrong (not "not ready yet")
-STEADY_CLIENT_ERRORS = 5
-_TRANSIENT_CLIENT_ERRORS = {408, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -172,68 +169,6 @@ def log_tail(log_path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except FileNotFoundError:
         return ""
     return mask_secrets("\n".join(text.splitlines()[-lines:]))
-
-
-def wait_healthy(
-    name: str,
-    process: subprocess.Popen[bytes],
-    url: str,
-    timeout: float,
-    log_path: Path,
-    cancelled: threading.Event,
-) -> None:
-    """Poll `url` (10 ms, backing off to 50 ms; at most 1 s a request) until it answers 200.
-
-    Fails fast with `ServiceStartError` when the process exits, when the path answers the
-    same client error (404, 401, …) several times in a row (a wrong health path, which no
-    waiting mends), and at the deadline; returns early once `cancelled` is set (another
-    service failed, or we were interrupted).
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    last_problem = "no answer yet"
-    client_errors: list[int] = []
-    with httpx.Client(trust_env=False) as client:
-        while not cancelled.is_set():
-            exit_code = process.poll()
-            if exit_code is not None:
-                raise ServiceStartError(
-                    name, "it exited during start", exit_code, log_tail(log_path)
-                )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ServiceStartError(
-                    name,
-                    f"not healthy after {timeout:g} s at {url} ({last_problem}); "
-                    "raise start_timeout if it is only slow",
-                    log_tail=log_tail(log_path),
-                )
-            try:
-                response = client.get(url, timeout=min(1.0, max(remaining, 0.01)))
-                if response.status_code == 200:
-                    return
-                last_problem = f"last answer: HTTP {response.status_code}"
-                client_errors = _steady_client_errors(client_errors, response.status_code)
-                if len(client_errors) == STEADY_CLIENT_ERRORS:
-                    raise ServiceStartError(
-                        name,
-                        f"its health path answers HTTP {response.status_code} "
-                        f"({STEADY_CLIENT_ERRORS} times in a row) at {url}; set "
-                        f"tool.harness.services.{name}.health to a path that answers 200 "
-                        "when the service is ready",
-                        log_tail=log_tail(log_path),
-                    )
-            except httpx.TransportError as exc:
-                last_problem = f"last error: {exc.__class__.__name__}"
-            cancelled.wait(min(delay, max(deadline - time.monotonic(), 0)))
-            delay = min(delay * 1.5, 0.05)
-
-
-def _steady_client_errors(seen: list[int], status: int) -> list[int]:
-    """The run of identical client errors so far, `status` included."""
-    if not 400 <= status < 500 or status in _TRANSIENT_CLIENT_ERRORS:
-        return []
-    return [*seen, status] if seen and seen[-1] == status else [status]
 
 
 def stop_group(

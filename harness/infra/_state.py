@@ -29,7 +29,8 @@ Phase = Literal["starting", "up", "stopping"]
 
 @dataclass
 class ServiceRecord:
-    """One running service as started by harness."""
+    """One running service, or auxiliary server (`RunState.servers`), as started by harness;
+    a server's `url` is its own (`redis://127.0.0.1:6390`)."""
 
     name: str
     process: ProcessRecord
@@ -105,6 +106,11 @@ class RunState:
     services: dict[str, ServiceRecord] = field(default_factory=dict)
     lifecycle_junit: str | None = None  # where up and down write the lifecycle suite
     reaper: ProcessRecord | None = None  # the watchdog that takes the run down if its owner dies
+    servers: dict[str, ServiceRecord] = field(default_factory=dict)  # auxiliary: Redis, …
+
+    def processes(self) -> list[ServiceRecord]:
+        """Every process of the run's stack: its services and its auxiliary servers."""
+        return [*self.services.values(), *self.servers.values()]
 
     def is_stale(self) -> bool:
         """True when nobody will take this run down: its owner died, a teardown that still
@@ -114,7 +120,7 @@ class RunState:
         if self.phase == "stopping":
             return self.owner is None
         return self.phase == "up" and not any(
-            service.process.matches() for service in self.services.values()
+            record.process.matches() for record in self.processes()
         )
 
     def to_json(self) -> str:
@@ -136,6 +142,10 @@ class RunState:
         data["services"] = {
             name: ServiceRecord(**{**record, "process": _process(record["process"])})
             for name, record in services.items()
+        }
+        data["servers"] = {
+            name: ServiceRecord(**{**record, "process": _process(record["process"])})
+            for name, record in data.get("servers", {}).items()
         }
         return cls(**data)
 

@@ -1,2 +1,2 @@
 """The pytest plugin (`harness.pytest.plugin`, loaded by its entry point) and the plugins
-it loads: migrations, perf, masking."""
+it loads: migrations, perf, masking, servers."""

@@ -6,7 +6,8 @@ itself on free ports and takes it down at the end of the session.
 
 For services with a checked-in contract, every response a `service_clients` client gets is
 validated against it (`harness.contracts`); a test asking for `contract_service` runs once
-per such service.
+per such service. `service_streams` subscribes to a service's WebSocket streams, every
+message checked against its stream (AsyncAPI) contract.
 
 `at_once("exhibits", [Call(...)] * 20)` sends requests at the same moment (races show) and
 checks each answer against the contract too.
@@ -14,6 +15,7 @@ checks each answer against the contract too.
 For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
 in front of a service, `service_instance` starts one more process of a service rewired
 (say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
+The auxiliary servers' fixtures (`server_urls`, `redis`) are in `harness.pytest.servers`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -30,6 +32,7 @@ import pytest
 from harness.config import BACKENDS, HarnessConfig, load_config
 from harness.contracts import (
     ContractValidator,
+    StreamValidator,
     base_revision,
     load_contract,
     with_framework_statuses,
@@ -40,11 +43,16 @@ from harness.infra import DatabaseRecord, RunState, ServiceRecord
 from harness.pytest.suites import SUITES, SUITES_DIR, suite_files
 from harness.settings import CONTRACTS_BASE_VARIABLE, DB_VARIABLE, RUN_VARIABLE
 from harness.stack import Stack, Teardown, private_run
-from harness.testing import Call, FaultProxy, send_at_once
+from harness.testing import Call, FaultProxy, ServiceStreams, send_at_once
 
 CLIENT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
-pytest_plugins = ["harness.pytest.migrations", "harness.pytest.perf", "harness.pytest.masking"]
+pytest_plugins = [
+    "harness.pytest.migrations",
+    "harness.pytest.perf",
+    "harness.pytest.masking",
+    "harness.pytest.servers",
+]
 
 
 @dataclass
@@ -56,6 +64,7 @@ class RunningStack:
     database_url: str
     urls: dict[str, str]
     database: DatabaseRecord | None = None
+    server_urls: dict[str, str] = field(default_factory=dict)  # its auxiliary servers'
 
     @classmethod
     def from_state(cls, state: RunState) -> RunningStack:
@@ -65,6 +74,7 @@ class RunningStack:
             database_url=state.database.display_url if state.database else "",
             urls={name: record.url for name, record in state.services.items()},
             database=state.database,
+            server_urls={name: record.url for name, record in state.servers.items()},
         )
 
 
@@ -222,6 +232,24 @@ def contract_validators(
 
 
 @pytest.fixture(scope="session")
+def stream_validators(
+    harness_config: HarnessConfig, record_testsuite_property: Callable[[str, object], None]
+) -> Iterator[dict[str, StreamValidator]]:
+    """A validator per service whose checked-in stream contract exists; the number of
+    messages each checked goes to the JUnit suite."""
+    validators = {}
+    for service in harness_config.under_stream_contract():
+        try:
+            document = load_contract(harness_config.stream_contract_path(service.name))
+        except ContractError:
+            continue  # the stream drift gate reports the missing contract
+        validators[service.name] = StreamValidator(document, service.name)
+    yield validators
+    for name, validator in validators.items():
+        record_testsuite_property(f"harness.stream_conformance.{name}", validator.checked)
+
+
+@pytest.fixture(scope="session")
 def harness_stack(
     request: pytest.FixtureRequest,
     harness_config: HarnessConfig,
@@ -290,6 +318,18 @@ def service_clients(
     clients = ServiceClients(harness_stack.urls, contract_validators)
     yield clients
     clients.close()
+
+
+@pytest.fixture
+def service_streams(
+    harness_stack: RunningStack, stream_validators: dict[str, StreamValidator]
+) -> Iterator[ServiceStreams]:
+    """`service_streams.subscribe("records", "/cases/7/events", {"after": 3})`: a WebSocket
+    connection whose received messages are checked against the service's stream contract
+    (`harness.testing.Subscription`); every connection is closed after the test."""
+    streams = ServiceStreams(harness_stack.urls, stream_validators)
+    yield streams
+    streams.close()
 
 
 @pytest.fixture

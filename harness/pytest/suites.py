@@ -2,7 +2,8 @@
 `pytest --harness-suite NAME`.
 
 - `contracts`: for every service with `openapi` set, the drift and breaking-change gates
-  and schemathesis' generated tests over its checked-in contract;
+  and schemathesis' generated tests over its checked-in contract; for every service with
+  `asyncapi` set, the same two gates over its stream contract;
 - `migrations`: every check of every configured Alembic history;
 - `perf`: the budgets, baseline comparison and generator health of the perf scenarios.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 SUITES_DIR = Path(__file__).parents[1] / "suites"
 SUITES = {
-    "contracts": ("contracts.py", "generated.py"),
+    "contracts": ("contracts.py", "streams.py", "generated.py"),
     "migrations": ("migrations.py",),
     "perf": ("perf.py",),
 }

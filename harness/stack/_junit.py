@@ -26,7 +26,8 @@ def lifecycle_suite(
     classname = f"harness.lifecycle.{state.run_id}"
     cases = []
     failed = start_error if isinstance(start_error, ServiceStartError) else None
-    for name, record in state.services.items():
+    for record in state.processes():
+        name = record.name
         case = TestCase(f"start {name}", classname, record.healthy_after or 0.0)
         if failed is not None and name == failed.service:
             case.add_failure_info(failed.reason, str(failed))

@@ -1,4 +1,5 @@
-"""The whole set of services of one run: ports, database, start in dependency order, teardown.
+"""The whole set of services of one run: ports, database, auxiliary servers, start in
+dependency order, teardown.
 
 `Stack.up()` records every port, process and database in the run's state file the moment
 it exists, and on any failure (Ctrl-C and SIGTERM included) takes down what it started
@@ -25,7 +26,7 @@ import httpx
 import psutil
 
 from harness import db, infra, settings
-from harness.config import HarnessConfig, ServiceConfig
+from harness.config import HarnessConfig, ServerConfig, ServiceConfig
 from harness.db import migrate_all
 from harness.exceptions import PortInUseError, RunStateError, ServiceStartError
 from harness.infra import (
@@ -43,6 +44,7 @@ from harness.infra import (
     sigterm_raises,
 )
 from harness.reports import ReportsLayout, write_coverage_settings
+from harness.stack import _servers
 from harness.stack._events import (
     DatabaseProvisioned,
     MigrationsDone,
@@ -66,7 +68,7 @@ _NOT_INHERITED = frozenset({settings.POSTGRES_URL_VARIABLE, "DATABASE_URL"})
 
 @dataclass
 class ServiceStatus:
-    """One row of `services.status`."""
+    """One row of `services.status`: a service, or an auxiliary server (`kind`)."""
 
     name: str
     pid: int
@@ -75,6 +77,7 @@ class ServiceStatus:
     running: bool
     healthy: bool
     uptime: float
+    kind: str = "service"
 
 
 class Stack:
@@ -125,6 +128,8 @@ class Stack:
             raise RunStateError(
                 f"back end {backend!r} is not in tool.harness.backends {list(self.config.backends)}"
             )
+        if not database_only:
+            _servers.check_installed(self.config.servers.values())  # before anything starts
         owner = None if detach else self._owner(owner_pid or os.getpid())
         state = RunState(
             run_id=self.run_id,
@@ -195,13 +200,15 @@ class Stack:
     def _start(
         self, state: RunState, *, auto_ports: bool, coverage: bool, database_only: bool
     ) -> None:
-        """Start each service the moment what it needs is ready: its dependencies healthy,
-        and the database provisioned and migrated if it uses it (or depends on one that
-        does). The database is prepared in a thread meanwhile; every spawn (and its
+        """Start each service and server the moment what it needs is ready: its dependencies
+        healthy, and the database provisioned and migrated if it uses it (or depends on one
+        that does). The database is prepared in a thread meanwhile; every spawn (and its
         prestart steps) happens here, and is in the state file before anything waits on it.
         """
         ports = {} if database_only else self._allocate_ports(auto_ports)
-        urls = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+        urls = {
+            name: f"http://{HOST}:{ports[name]}" for name in ports if name in self.config.services
+        }
         base_env = self._base_env(state, urls, coverage)
         if database_only:
             self._prepare_database(state, base_env, threading.Event(), migrate=False)
@@ -210,7 +217,11 @@ class Stack:
             name: {*service.depends_on, *([_DATABASE] if service.database else [])}
             for name, service in self.config.services.items()
         }
-        pending = [name for level in self.config.start_order() for name in level]
+        needs.update({name: set(server.depends_on) for name, server in self.config.servers.items()})
+        pending = [
+            *self.config.servers,
+            *(name for level in self.config.start_order() for name in level),
+        ]
         ready: set[str] = set()
         database_url = ""
         cancelled = threading.Event()
@@ -222,8 +233,18 @@ class Stack:
             while pending or running:
                 for name in [name for name in pending if needs[name] <= ready]:
                     pending.remove(name)
+                    if name in self.config.servers:
+                        server = self.config.servers[name]
+                        env = self._server_env(server, base_env, _urls(state.servers))
+                        started = self._start_server(state, server, ports[name], env)
+                        running[
+                            pool.submit(self._wait_ready, state, server, *started, cancelled)
+                        ] = name
+                        continue
                     service = self.config.services[name]
-                    env = self._service_env(service, base_env, ports[name], database_url)
+                    env = self._service_env(
+                        service, base_env, ports[name], database_url, _urls(state.servers)
+                    )
                     process = self._start_service(state, service, ports[name], env)
                     running[pool.submit(self._wait_healthy, state, name, process, cancelled)] = name
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -289,20 +310,24 @@ class Stack:
         return database_url
 
     def _allocate_ports(self, auto_ports: bool) -> dict[str, int]:
-        """Configured ports first, so a free port found for another service is never one
-        of them."""
-        services = self.config.services.values()
-        configured = [] if auto_ports else [s for s in services if s.port is not None]
-        ports = {service.name: self._claim_configured_port(service) for service in configured}
-        for service in services:
-            if service.name not in ports:
-                ports[service.name] = self.reservations.free_port(self.run_id)
+        """Configured ports first, so a free port found for another service (or server) is
+        never one of them."""
+        members: list[ServiceConfig | ServerConfig] = [
+            *self.config.services.values(),
+            *self.config.servers.values(),
+        ]
+        configured = [] if auto_ports else [m for m in members if m.port is not None]
+        ports = {member.name: self._claim_configured_port(member) for member in configured}
+        for member in members:
+            if member.name not in ports:
+                ports[member.name] = self.reservations.free_port(self.run_id)
         return ports
 
-    def _claim_configured_port(self, service: ServiceConfig) -> int:
-        port = service.port
+    def _claim_configured_port(self, member: ServiceConfig | ServerConfig) -> int:
+        port = member.port
         assert port is not None
-        key = f"tool.harness.services.{service.name}.port"
+        table = "servers" if isinstance(member, ServerConfig) else "services"
+        key = f"tool.harness.{table}.{member.name}.port"
         if not self.reservations.reserve(port, self.run_id):
             holder = self.reservations.holder(port)
             raise PortInUseError(
@@ -350,12 +375,59 @@ class Stack:
         return self._base_env(state, urls, COVERAGE_VARIABLE in os.environ), database_url
 
     def _service_env(
-        self, service: ServiceConfig, base_env: dict[str, str], port: int, database_url: str
+        self,
+        service: ServiceConfig,
+        base_env: dict[str, str],
+        port: int,
+        database_url: str,
+        server_urls: dict[str, str],
     ) -> dict[str, str]:
-        env = {**base_env, "PORT": str(port), **service.env}
+        """Its environment: `PORT`, `DATABASE_URL` if it uses the database, `<NAME>_URL` of
+        each server it depends on, and its own `env`."""
+        env = {**base_env, "PORT": str(port), **self._dependency_urls(service, server_urls)}
+        env.update(service.env)
         if service.database:
             env["DATABASE_URL"] = database_url
         return env
+
+    def _server_env(
+        self, server: ServerConfig, base_env: dict[str, str], server_urls: dict[str, str]
+    ) -> dict[str, str]:
+        return {**base_env, **self._dependency_urls(server, server_urls), **server.env}
+
+    def _dependency_urls(
+        self, member: ServiceConfig | ServerConfig, server_urls: dict[str, str]
+    ) -> dict[str, str]:
+        """`<NAME>_URL` of each server `member` depends on."""
+        return {
+            self.config.servers[name].url_variable: server_urls[name]
+            for name in member.depends_on
+            if name in self.config.servers and name in server_urls
+        }
+
+    def _start_server(
+        self, state: RunState, server: ServerConfig, port: int, env: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], infra.Probe]:
+        """Spawn an auxiliary server and record it in the state file."""
+        process, record, readiness = _servers.launch(server, port, env, self.run, self.config.root)
+        self._save(state, lambda: state.servers.__setitem__(server.name, record))
+        self.events.tell(ServiceSpawned(server.name, record.process.pid, port))
+        return process, readiness
+
+    def _wait_ready(
+        self,
+        state: RunState,
+        server: ServerConfig,
+        process: subprocess.Popen[bytes],
+        readiness: infra.Probe,
+        cancelled: threading.Event,
+    ) -> None:
+        record = state.servers[server.name]
+        spawned_at = time.monotonic()
+        _servers.wait_ready(server, process, readiness, Path(record.log_path), cancelled)
+        if not cancelled.is_set():
+            record.healthy_after = time.monotonic() - spawned_at
+            self.events.tell(ServiceHealthy(server.name, record.url, record.healthy_after))
 
     def _start_service(
         self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]
@@ -445,9 +517,13 @@ class Stack:
         if name not in self.config.services:
             raise RunStateError(f"no service {name!r} in tool.harness.services")
         service = self.config.services[name]
-        base_env, database_url = self._wiring(self.run.load())
+        state = self.run.load()
+        base_env, database_url = self._wiring(state)
         port = self.reservations.free_port(self.run_id)
-        service_env = {**self._service_env(service, base_env, port, database_url), **env}
+        service_env = {
+            **self._service_env(service, base_env, port, database_url, _urls(state.servers)),
+            **env,
+        }
         process, record = self._launch(service, port, service_env, label)
         try:
             infra.wait_healthy(
@@ -501,6 +577,8 @@ class Stack:
     # -- status and restart -----------------------------------------------------------------
 
     def status(self) -> list[ServiceStatus]:
+        """A row per service (healthy: its health path answers 200), then per auxiliary
+        server (healthy: ready by one look of its probe)."""
         state = self.run.load()
         rows = []
         with httpx.Client(timeout=1.0, trust_env=False) as client:
@@ -513,17 +591,17 @@ class Stack:
                 if running:
                     with contextlib.suppress(httpx.HTTPError):
                         healthy = client.get(record.url + health).status_code == 200
-                rows.append(
-                    ServiceStatus(
-                        name,
-                        record.process.pid,
-                        record.port,
-                        record.url,
-                        running,
-                        healthy,
-                        record.process.uptime() if running else 0.0,
-                    )
-                )
+                rows.append(_status_row(record, running, healthy))
+        base_env, _ = self._wiring(state)
+        for name, record in state.servers.items():
+            running = record.process.matches()
+            server = self.config.servers.get(name)
+            ready = running and (
+                _servers.is_ready(server, record, self.run, base_env, self.config.root)
+                if server is not None
+                else infra.TcpProbe(record.port).check(1.0) is None
+            )
+            rows.append(_status_row(record, running, ready, kind="server"))
         return rows
 
     def restart(self, name: str) -> ServiceRecord:
@@ -540,11 +618,24 @@ class Stack:
             raise RunStateError("; ".join(report.problems))
         base_env, database_url = self._wiring(state)
         service = self.config.services[name]
-        env = self._service_env(service, base_env, record.port, database_url)
+        env = self._service_env(service, base_env, record.port, database_url, _urls(state.servers))
         process = self._start_service(state, service, record.port, env)
         self._wait_healthy(state, name, process, threading.Event())
         self._save(state)
         return state.services[name]
+
+
+def _status_row(
+    record: ServiceRecord, running: bool, healthy: bool, kind: str = "service"
+) -> ServiceStatus:
+    uptime = record.process.uptime() if running else 0.0
+    return ServiceStatus(
+        record.name, record.process.pid, record.port, record.url, running, healthy, uptime, kind
+    )
+
+
+def _urls(records: dict[str, ServiceRecord]) -> dict[str, str]:
+    return {name: record.url for name, record in records.items()}
 
 
 def clean_stale_runs(config: HarnessConfig) -> list[Teardown]:

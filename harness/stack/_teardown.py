@@ -63,7 +63,8 @@ def take_down(
     no owner) so that `down` again, `up` or `ports.clean` can finish the job.
     """
     report = Teardown(run.run_id)
-    left = Remaining(run.run_id, [*state.services, *(["database"] if state.database else [])])
+    members = [record.name for record in state.processes()]
+    left = Remaining(run.run_id, [*members, *(["database"] if state.database else [])])
     with signals_deferred(left.interrupted):
         _stop_reaper(state.reaper)
         at_down = _database_activity(state)
@@ -82,6 +83,7 @@ def take_down(
         reservations.release_all(run.run_id)
         if report.owed:
             state.services = {}
+            state.servers = {}
             state.reaper = None
             state.phase = "stopping"
             state.owner = None  # nobody at it: stale, for the next command to finish
@@ -168,9 +170,9 @@ def _stop_reaper(reaper: ProcessRecord | None) -> None:
 
 
 def _stop_services(state: RunState, report: Teardown, left: Remaining) -> None:
-    """Stop every recorded service, each once all the services depending on it have
-    stopped (reverse dependency order, and nothing waits for an unrelated service)."""
-    records = list(state.services.values())
+    """Stop every recorded service and server, each once all those depending on it have
+    stopped (reverse dependency order, and nothing waits for an unrelated one)."""
+    records = state.processes()
     stopped = {record.name: threading.Event() for record in records}
     dependants = {
         record.name: [other.name for other in records if record.name in other.depends_on]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Response
+from fastapi import Depends, HTTPException, Query, Response, WebSocket
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,8 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.database import Database, get_or_404
 from services.common.fields import path_id, query_id
+from services.common.streams import asyncapi_document
 from services.common.web import create_app, error_responses, ordered_by
-from services.records import models, schemas, variables
+from services.records import events, models, schemas, variables
 
 app = create_app("records", "Templates, cases, versioned drafts and evidence.", version="1.1.0")
 database = Database()
@@ -97,7 +100,22 @@ def _add_draft(
     draft.versions.add(models.DraftVersion(version=1, title=title, sections=sections))
     session.add(draft)
     session.commit()
+    _publish_draft(draft, "draft.created")
     return draft
+
+
+def _publish_draft(draft: models.Draft, type_: str) -> None:
+    payload = {"draft_id": draft.id, "version": draft.version, "title": draft.title}
+    events.publish_from_worker(draft.case_id, type_, payload)
+
+
+def _publish_evidence(evidence: models.Evidence) -> None:
+    payload = {
+        "evidence_id": evidence.id,
+        "kind": evidence.kind,
+        "description": evidence.description,
+    }
+    events.publish_from_worker(evidence.case_id, "evidence.added", payload)
 
 
 @app.post("/drafts", status_code=201, response_model=schemas.DraftOut, responses=NOT_FOUND)
@@ -168,6 +186,7 @@ def save_draft(draft_id: DraftId, body: schemas.DraftUpdate, session: DB) -> mod
         raise HTTPException(
             409, f"draft {draft_id} was saved concurrently; reload and retry"
         ) from None
+    _publish_draft(draft, "draft.saved")
     return draft
 
 
@@ -177,6 +196,7 @@ def create_evidence(body: schemas.EvidenceIn, session: DB) -> models.Evidence:
     evidence = models.Evidence(**body.model_dump())
     session.add(evidence)
     session.commit()
+    _publish_evidence(evidence)
     return evidence
 
 
@@ -211,6 +231,8 @@ def create_evidence_batch(body: schemas.EvidenceBatch, session: DB) -> list[mode
         known = set(session.scalars(select(models.Case.id).where(models.Case.id.in_(named))))
         unknown = ", ".join(str(case_id) for case_id in sorted(named - known))
         raise HTTPException(404, f"case {unknown} not found; no evidence was created") from None
+    for item in items:
+        _publish_evidence(item)
     return items
 
 
@@ -227,3 +249,71 @@ def list_evidence(
 @app.get("/evidence/{evidence_id}", response_model=schemas.EvidenceOut, responses=NOT_FOUND)
 def get_evidence(evidence_id: EvidenceId, session: DB) -> models.Evidence:
     return get_or_404(session, models.Evidence, evidence_id)
+
+
+ASYNCAPI = asyncapi_document(
+    "records",
+    events.STREAM_VERSION,
+    "Case events: every change to a case's drafts and evidence, as it is committed.",
+    [events.CASE_EVENTS],
+)
+
+
+@app.get("/asyncapi.json", include_in_schema=False)
+def asyncapi() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of records' streams, generated from their message models."""
+    return ASYNCAPI
+
+
+def _case_exists(session: Session, case_id: int) -> bool:
+    found = session.get(models.Case, case_id) is not None
+    session.close()  # the connection goes back to the pool for as long as the socket is open
+    return found
+
+
+@app.websocket("/cases/{case_id}/events")
+async def case_events(
+    websocket: WebSocket,
+    case_id: int,
+    session: DB,
+    after: Annotated[int | None, Query(ge=0)] = None,
+) -> None:
+    """The case's events from now on, or after `after` (events.py documents the stream)."""
+    if not await run_in_threadpool(_case_exists, session, case_id):
+        await websocket.accept()
+        await websocket.close(events.CLOSE_UNKNOWN_CASE, f"case {case_id} not found")
+        return
+    subscriber = events.hub.subscribe(case_id, after)  # before accept: nothing is missed
+    await websocket.accept()
+    if subscriber is None:
+        reason = f"after={after} is beyond case {case_id}'s latest event (records restarted?)"
+        await websocket.close(events.CLOSE_AFTER_UNKNOWN, reason)
+        return
+    try:
+        await _serve(websocket, subscriber)
+    finally:
+        events.hub.unsubscribe(case_id, subscriber)
+
+
+async def _serve(websocket: WebSocket, subscriber: events.Subscriber) -> None:
+    """Send the subscriber's events until it disconnects or falls too far behind."""
+    listening = asyncio.create_task(_until_disconnect(websocket))
+    sending = asyncio.create_task(_send_events(websocket, subscriber))
+    _, pending = await asyncio.wait({listening, sending}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(listening, sending, return_exceptions=True)
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass  # a client's own messages are ignored
+
+
+async def _send_events(websocket: WebSocket, subscriber: events.Subscriber) -> None:
+    for event in subscriber.replay:
+        await websocket.send_json(event)
+    while not subscriber.overflowed:
+        await websocket.send_json(await subscriber.queue.get())
+    reason = f"over {subscriber.queue.maxsize} events behind; resume with ?after=<last seq>"
+    await websocket.close(events.CLOSE_TOO_SLOW, reason)

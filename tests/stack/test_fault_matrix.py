@@ -31,7 +31,7 @@ import psycopg
 import pytest
 
 import harness.stack._stack
-from conftest import APP, app_command, take_down_leftover_runs
+from conftest import APP, app_command, redis_server, take_down_leftover_runs
 from harness.config._project import HarnessConfig, parse_config
 from harness.db._clones import PostgresScratch
 from harness.db._databases import admin_conninfo, database_name
@@ -112,12 +112,15 @@ class Case:
     server: Server | None = None
     ports: set[int] = field(default_factory=set)
     clusters: list[ProcessRecord] = field(default_factory=list)
+    servers: list[ProcessRecord] = field(default_factory=list)
     databases_before: set[str] = field(default_factory=set)
 
     def watch(self, state: RunState) -> RunState:
-        """Remember the ports and cluster of `state`, to check they are gone at the end
-        (a postmaster's children overwrite their environment: the marker misses them)."""
-        self.ports |= {record.port for record in state.services.values()}
+        """Remember the ports, cluster and servers of `state`, to check they are gone at the
+        end (a postmaster's children overwrite their environment, as a server that sets its
+        process title does: the marker misses them)."""
+        self.ports |= {record.port for record in state.processes()}
+        self.servers += [record.process for record in state.servers.values()]
         if state.database is not None and state.database.cluster is not None:
             self.clusters.append(state.database.cluster)
             if state.database.cluster_port is not None:
@@ -132,6 +135,7 @@ class Case:
             processes=len(
                 {process.pid for process in marked_processes(self.marker)}
                 | {cluster.pid for cluster in self.clusters if cluster.matches()}
+                | {server.pid for server in self.servers if server.matches()}
             ),
             listening=sum(not is_port_free(port) for port in self.ports),
             run_dirs=len([p for p in runs.iterdir() if p.is_dir()]) if runs.is_dir() else 0,
@@ -765,5 +769,105 @@ def test_concurrent_services_up_commands_of_one_run_have_exactly_one_winner(make
     assert sorted(code for code, _ in results) == [0, 1, 1]
     assert all("already up" in stderr for code, stderr in results if code == 1)
     assert stack.down().ok
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+# -- auxiliary servers (a real redis-server) ------------------------------------------
+
+
+WITH_REDIS = {"api": {"command": app_command(), "depends_on": ["redis"]}}
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        (
+            redis_server(command=[*redis_server()["command"], "--no-such-directive", "1"]),
+            "server 'redis' failed to start: it exited during start",
+        ),
+        (
+            redis_server({"log": "a line redis never prints"}, start_timeout=1),
+            "server 'redis' failed to start: not ready after 1 s by the line",
+        ),
+    ],
+    ids=["exits", "never-ready"],
+)
+def test_a_server_that_fails_to_start_fails_the_run_and_leaves_nothing(make_case, server, expected):
+    case = make_case({**WITH_REDIS, "other": {"command": app_command()}}, servers={"redis": server})
+    stack = Stack(case.config, "server-fails")
+
+    with pytest.raises(ServiceStartError, match=expected) as caught:
+        stack.up("sqlite", auto_ports=True)
+
+    assert "last lines of its log" in str(caught.value)
+    assert not (case.config.run_dir / "runs" / "server-fails" / "logs").exists()
+    assert (case.config.run_dir / "logs" / "server-fails" / "redis.log").exists()  # archived
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_servers_port_held_by_a_foreign_program_is_refused_like_a_services(make_case):
+    port = unbound_port()
+    holder = subprocess.Popen(
+        [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert "listening" in holder.stdout.readline() + holder.stdout.readline()
+        case = make_case(WITH_REDIS, servers={"redis": redis_server(port=port)})
+
+        with pytest.raises(
+            PortInUseError, match=f"tool.harness.servers.redis.port.*pid {holder.pid}"
+        ):
+            Stack(case.config, "server-held").up("sqlite")
+
+        assert holder.poll() is None
+        assert case.leftovers() == Leftovers()
+        assert case.foreign_untouched()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_killed_owner_of_a_stack_with_a_server_is_followed_by_the_reaper(make_case):
+    servers = {"redis": redis_server()}
+    case = make_case(WITH_REDIS, servers=servers)
+    table = json.dumps({"services": WITH_REDIS, "servers": servers})
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            str(OWNER),
+            str(case.config.root),
+            "own-redis",
+            "sqlite",
+            table,
+            "--reaper",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert owner.stdout is not None and owner.stdout.readline().strip() == "up"
+    state = case.watch(Stack(case.config, "own-redis").run.load())
+    assert state.servers["redis"].process.matches()
+
+    owner.kill()
+    owner.wait()
+    wait_gone(state.reaper)
+
+    assert case.leftovers() == Leftovers()
+    assert case.foreign_untouched()
+
+
+def test_a_server_of_a_run_whose_state_file_is_unreadable_is_found_by_the_token(make_case):
+    case = make_case(WITH_REDIS, servers={"redis": redis_server()})
+    stack = Stack(case.config, "damaged-redis")
+    case.watch(stack.up("sqlite", auto_ports=True))
+    damage(stack.run, "corrupted")
+
+    report = stack.down()
+
+    assert report.ok, report.problems
+    assert "killed 3 process(es) carrying the run's token" in report.notes  # api, redis, reaper
     assert case.leftovers() == Leftovers()
     assert case.foreign_untouched()

@@ -1,0 +1,129 @@
+"""Records' case events over WebSocket (services/records/events.py), every received message
+checked against records' stream contract (contracts/asyncapi/records.json) by
+`service_streams`. Each test makes its own case, so its events start at seq 1.
+
+`HANG` is a deadline against a hang, never a measure: each wait ends on an event (a
+message, a close) long before it on any machine, or the test is broken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from harness.stack import Stack
+
+HANG = 60.0
+SUBSCRIBERS = 50
+
+
+def _events_of(case: dict[str, Any]) -> str:
+    return f"/cases/{case['id']}/events"
+
+
+def _evidence(case: dict[str, Any], count: int, description: str = "a signed lease") -> dict:
+    return {"items": [{"case_id": case["id"], "description": description}] * count}
+
+
+def _seqs(messages: list[dict[str, Any]]) -> list[int]:
+    return [message["seq"] for message in messages]
+
+
+def test_a_change_made_through_the_api_reaches_a_subscriber(records, service_streams, case):
+    events = service_streams.subscribe("records", _events_of(case))
+
+    draft = records.post("/drafts", json={"case_id": case["id"], "title": "Petition"}).json()
+    records.put(f"/drafts/{draft['id']}", json={"version": 1, "title": "Amended petition"})
+    evidence = records.post("/evidence", json={"case_id": case["id"], "description": "A deed"})
+
+    created, saved, added = (events.receive(HANG) for _ in range(3))
+    assert (created["seq"], created["type"], created["case_id"]) == (1, "draft.created", case["id"])
+    assert created["payload"] == {"draft_id": draft["id"], "version": 1, "title": "Petition"}
+    assert (saved["seq"], saved["type"]) == (2, "draft.saved")
+    assert saved["payload"] == {"draft_id": draft["id"], "version": 2, "title": "Amended petition"}
+    assert (added["seq"], added["type"]) == (3, "evidence.added")
+    assert added["payload"]["evidence_id"] == evidence.json()["id"]
+
+
+def test_an_unknown_case_is_closed_with_its_code(service_streams):
+    events = service_streams.subscribe("records", "/cases/2147483647/events")
+
+    assert events.wait_closed(HANG) == (4404, "case 2147483647 not found")
+
+
+def test_fifty_subscribers_each_receive_every_event_in_order(records, service_streams, case):
+    subscribers = [
+        service_streams.subscribe("records", _events_of(case)) for _ in range(SUBSCRIBERS)
+    ]
+
+    records.post("/evidence-batches", json=_evidence(case, 5))
+    draft = records.post("/drafts", json={"case_id": case["id"], "title": "Motion"}).json()
+    records.put(f"/drafts/{draft['id']}", json={"version": 1, "title": "Motion to compel"})
+
+    expected = [(seq, "evidence.added") for seq in range(1, 6)]
+    expected += [(6, "draft.created"), (7, "draft.saved")]
+    for subscriber in subscribers:
+        received = [subscriber.receive(HANG) for _ in expected]
+        assert [(event["seq"], event["type"]) for event in received] == expected
+
+
+def test_a_subscriber_that_reconnects_after_its_last_seq_misses_nothing(
+    records, service_streams, case
+):
+    first = service_streams.subscribe("records", _events_of(case))
+    records.post("/evidence", json={"case_id": case["id"], "description": "A deed"})
+    assert first.receive(HANG)["seq"] == 1
+    first.close()  # the connection drops; two events happen while it is away
+
+    records.post("/evidence-batches", json=_evidence(case, 2))
+    resumed = service_streams.subscribe("records", _events_of(case), {"after": 1})
+    records.post("/evidence", json={"case_id": case["id"], "description": "A will"})
+
+    assert _seqs([resumed.receive(HANG) for _ in range(3)]) == [2, 3, 4]  # 2, 3 replayed
+
+
+def test_a_resume_beyond_the_kept_events_names_what_was_lost(
+    service_instance, service_streams, case
+):
+    url = service_instance("records", RECORDS_EVENT_BUFFER="2")  # keeps 2 events per case
+    with httpx.Client(base_url=url, trust_env=False) as instance:
+        assert instance.post("/evidence-batches", json=_evidence(case, 5)).status_code == 201
+
+    resumed = service_streams.subscribe("records", _events_of(case), {"after": 1}, url=url)
+
+    missed, *replayed = (resumed.receive(HANG) for _ in range(3))
+    assert (missed["type"], missed["payload"], missed["seq"]) == (
+        "events.missed",
+        {"first": 2, "last": 3},
+        3,
+    )
+    assert _seqs(replayed) == [4, 5]
+
+
+def test_a_resume_after_a_seq_records_never_reached_is_refused(service_streams, case):
+    events = service_streams.subscribe("records", _events_of(case), {"after": 5})
+
+    code, reason = events.wait_closed(HANG)
+
+    assert code == 4409 and "beyond case" in reason
+
+
+@pytest.mark.parametrize("subscribers", [5])
+def test_stopping_records_closes_every_socket(
+    harness_config, harness_stack, service_streams, case, subscribers
+):
+    """Records stopped as harness stops every service (SIGTERM to its group): each open
+    socket gets a close frame (uvicorn's 1012, "service restart"), none is left hanging."""
+    stack = Stack(harness_config, harness_stack.run_id)
+    record = stack.start_instance("records", {}, f"records-events-{case['id']}")
+    try:
+        sockets = [
+            service_streams.subscribe("records", _events_of(case), url=record.url)
+            for _ in range(subscribers)
+        ]
+    finally:
+        stack.stop_instance(record)
+
+    assert [events.wait_closed(HANG)[0] for events in sockets] == [1012] * subscribers
