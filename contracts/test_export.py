@@ -42,6 +42,23 @@ def test_export_returns_a_docx_that_opens_with_the_draft_text(service_clients, c
     assert case["case_name"] in texts
 
 
+def test_the_longest_title_the_contract_allows_exports_whole_with_a_core_title_word_can_hold(
+    service_clients, case
+):
+    title = "Amended Petition " + "x" * 283  # 300 characters, records' limit
+    response = service_clients["records"].post(
+        "/drafts", json={"case_id": case["id"], "title": title, "sections": []}
+    )
+    assert response.status_code == 201
+
+    exported = service_clients["export"].post("/export", json={"draft_id": response.json()["id"]})
+
+    assert exported.status_code == 200
+    document = docx.Document(io.BytesIO(exported.content))
+    assert document.core_properties.title == title[:255]  # Word's limit for a core property
+    assert title in [paragraph.text for paragraph in document.paragraphs]
+
+
 def test_export_of_unknown_draft_is_404(service_clients):
     response = service_clients["export"].post("/export", json={"draft_id": 999999999})
 
