@@ -18,7 +18,7 @@ import pytest
 
 from harness.config._project import HarnessConfig, parse_config
 from harness.db._databases import admin_conninfo
-from harness.exceptions import HarnessError
+from harness.exceptions import ConfigError, HarnessError
 from harness.infra._ports import is_port_free
 from harness.infra._processes import tagged_processes
 from harness.infra._state import RunState
@@ -57,6 +57,15 @@ def patience(seconds: float) -> float:
 
 def app_command(mode: str = "healthy", *extra: str) -> list[str]:
     return ["{python}", str(APP), "--port", "{port}", "--mode", mode, *extra]
+
+
+def config_error(table: dict, root: Path) -> str:
+    """The one-line message `parse_config` refuses `table` with."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(table, root=root)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
 
 
 def delay_command(delay_ms: float, *extra: str) -> list[str]:

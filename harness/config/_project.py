@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.config._servers import ServerConfig, parse_servers
-from harness.config._tables import did_you_mean, positive_number, reject_unknown, string, table_at
+from harness.config._tables import (
+    did_you_mean,
+    listening_command,
+    names,
+    port,
+    positive_number,
+    reject_unknown,
+    string,
+    table_at,
+)
 from harness.exceptions import ConfigError
 
 Backend = Literal["sqlite", "postgres"]
@@ -306,27 +315,16 @@ def _service(
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _SERVICE_KEYS, key)
-    command = raw.get("command")
-    if command is None:
-        raise ConfigError(
-            f"{key}.command: missing; give the command as a list, e.g. "
-            '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]'
-        )
-    if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
-        raise ConfigError(f"{key}.command: must be a non-empty list of strings")
-    if not any("{port}" in arg for arg in command):
-        raise ConfigError(f"{key}.command: no '{{port}}' placeholder; harness chooses the port")
-    port = raw.get("port")
-    if port is not None and (
-        not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535
-    ):
-        raise ConfigError(f"{key}.port: must be an integer from 1024 to 65535, got {port!r}")
+    command = listening_command(
+        raw.get("command"),
+        f"{key}.command",
+        '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]',
+    )
+    fixed_port = port(raw, key)
     health = string(raw, "health", key, "/health")
     if not health.startswith("/"):
         raise ConfigError(f"{key}.health: must be a path starting with '/', got {health!r}")
-    depends_on = raw.get("depends_on", [])
-    if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
-        raise ConfigError(f"{key}.depends_on: must be a list of service names")
+    depends_on = names(raw, "depends_on", key, "service names")
     database = raw.get("database", False)
     if not isinstance(database, bool):
         raise ConfigError(f"{key}.database: must be true or false")
@@ -394,7 +392,7 @@ def _service(
     return ServiceConfig(
         name=name,
         command=tuple(command),
-        port=port,
+        port=fixed_port,
         health=health,
         depends_on=tuple(depends_on),
         database=database,

@@ -9,7 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.config._tables import did_you_mean, positive_number, reject_unknown, string
+from harness.config._tables import (
+    command,
+    did_you_mean,
+    listening_command,
+    names,
+    port,
+    positive_number,
+    reject_unknown,
+    string,
+)
 from harness.exceptions import ConfigError
 
 _SERVER_KEYS = {
@@ -24,6 +33,7 @@ _SERVER_KEYS = {
     "stop_timeout",
 }
 READY_KINDS = ("tcp", "command", "log")
+_EXAMPLE = '["redis-server", "--port", "{port}"]'
 PLACEHOLDERS = ("{port}", "{dir}", "{python}")
 
 
@@ -93,18 +103,9 @@ def _server(
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _SERVER_KEYS, key)
-    command = _command(raw.get("command"), f"{key}.command")
-    if not any("{port}" in arg for arg in command):
-        raise ConfigError(f"{key}.command: no '{{port}}' placeholder; harness chooses the port")
-    port = raw.get("port")
-    if port is not None and (
-        not isinstance(port, int) or isinstance(port, bool) or not 1024 <= port <= 65535
-    ):
-        raise ConfigError(f"{key}.port: must be an integer from 1024 to 65535, got {port!r}")
+    command = listening_command(raw.get("command"), f"{key}.command", _EXAMPLE)
     url = string(raw, "url", key, "tcp://127.0.0.1:{port}")
-    depends_on = raw.get("depends_on", [])
-    if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
-        raise ConfigError(f"{key}.depends_on: must be a list of server names")
+    depends_on = names(raw, "depends_on", key, "server names")
     hint = raw.get("install_hint")
     if hint is not None and (not isinstance(hint, str) or not hint.strip()):
         raise ConfigError(
@@ -117,7 +118,7 @@ def _server(
     return ServerConfig(
         name=name,
         command=tuple(command),
-        port=port,
+        port=port(raw, key),
         ready=_readiness(raw.get("ready", {"tcp": True}), f"{key}.ready"),
         url=url,
         depends_on=tuple(depends_on),
@@ -126,17 +127,6 @@ def _server(
         stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
         env=dict(env),
     )
-
-
-def _command(value: Any, key: str) -> list[str]:
-    if value is None:
-        raise ConfigError(
-            f"{key}: missing; give the command as a list, e.g. "
-            '["redis-server", "--port", "{port}"]'
-        )
-    if not isinstance(value, list) or not value or not all(isinstance(a, str) for a in value):
-        raise ConfigError(f"{key}: must be a non-empty list of strings")
-    return value
 
 
 def _readiness(value: Any, key: str) -> Readiness:
@@ -152,7 +142,7 @@ def _readiness(value: Any, key: str) -> Readiness:
             raise ConfigError(f"{key}.tcp: must be true, got {setting!r}")
         return Readiness("tcp")
     if kind == "command":
-        return Readiness("command", command=tuple(_command(setting, f"{key}.command")))
+        return Readiness("command", command=tuple(command(setting, f"{key}.command", _EXAMPLE)))
     if not isinstance(setting, str) or not setting:
         raise ConfigError(f"{key}.log: must be the line (or part of it) that says it is ready")
     return Readiness("log", log_line=setting)

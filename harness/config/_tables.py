@@ -55,3 +55,38 @@ def positive_number(
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigError(f"{key}.{name}: must be a positive number of {unit}, got {value!r}")
     return float(value)
+
+
+def command(value: Any, key: str, example: str) -> list[str]:
+    """A command as a non-empty list of strings; missing, the error shows `example`."""
+    if value is None:
+        raise ConfigError(f"{key}: missing; give the command as a list, e.g. {example}")
+    if not isinstance(value, list) or not value or not all(isinstance(a, str) for a in value):
+        raise ConfigError(f"{key}: must be a non-empty list of strings")
+    return value
+
+
+def listening_command(value: Any, key: str, example: str) -> list[str]:
+    """A command that listens on the port harness chooses: it holds `{port}`."""
+    arguments = command(value, key, example)
+    if not any("{port}" in argument for argument in arguments):
+        raise ConfigError(f"{key}: no '{{port}}' placeholder; harness chooses the port")
+    return arguments
+
+
+def port(table: dict[str, Any], key: str) -> int | None:
+    """An optional fixed port, outside the privileged range."""
+    value = table.get("port")
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 1024 <= value <= 65535
+    ):
+        raise ConfigError(f"{key}.port: must be an integer from 1024 to 65535, got {value!r}")
+    return value
+
+
+def names(table: dict[str, Any], option: str, key: str, what: str) -> list[str]:
+    """An optional list of names (`what`: "service names")."""
+    value = table.get(option, [])
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ConfigError(f"{key}.{option}: must be a list of {what}")
+    return value

@@ -6,19 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import app_command
+from conftest import app_command, config_error
 from harness.config._project import load_config, parse_config, script_location
 from harness.exceptions import ConfigError
 
 GOOD = {"command": app_command()}
-
-
-def error_for(table: dict, root: Path) -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(table, root=root)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 @pytest.mark.parametrize(
@@ -163,7 +155,7 @@ def error_for(table: dict, root: Path) -> str:
 )
 def test_each_mistake_is_one_line_naming_the_key(tmp_path, table, key, hint):
     (tmp_path / "alembic.ini").write_text("[alembic]\nsqlalchemy.url = sqlite://\n")
-    message = error_for(table, tmp_path)
+    message = config_error(table, tmp_path)
 
     assert message.startswith(key + ":")
     assert hint in message
@@ -288,14 +280,14 @@ def test_a_run_dir_that_is_not_a_directory_of_its_own_is_refused_even_when_force
         if says is None:
             assert parse_config(table, root=tmp_path).run_dir == tmp_path / run_dir
             continue
-        message = error_for(table, tmp_path)
+        message = config_error(table, tmp_path)
         assert message.startswith(f"tool.harness.run_dir: {run_dir!r} (")
         assert says in message and "e.g. '.harness'" in message
 
 
 def test_the_home_directory_is_refused_as_run_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    message = error_for(
+    message = config_error(
         {
             "services": {"a": GOOD},
             "run_dir": str(tmp_path / "home"),
@@ -314,7 +306,7 @@ def test_a_run_dir_outside_the_project_needs_to_be_forced(tmp_path):
     (project / "link").symlink_to(elsewhere, target_is_directory=True)
 
     for run_dir in (str(elsewhere), "../runs-elsewhere", "link"):
-        message = error_for({"services": {"a": GOOD}, "run_dir": run_dir}, project)
+        message = config_error({"services": {"a": GOOD}, "run_dir": run_dir}, project)
         assert message == (
             f"tool.harness.run_dir: {run_dir!r} ({elsewhere}) is outside the project {project}; "
             "use a directory under it (default '.harness'), or set "
@@ -326,7 +318,7 @@ def test_a_run_dir_outside_the_project_needs_to_be_forced(tmp_path):
 
 
 def test_run_dir_outside_project_must_be_a_boolean(tmp_path):
-    message = error_for(
+    message = config_error(
         {"services": {"a": GOOD}, "run_dir_outside_project": "yes"},
         tmp_path,
     )

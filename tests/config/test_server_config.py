@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import app_command
+from conftest import app_command, config_error
 from harness.config._project import parse_config
 from harness.config._servers import Readiness
-from harness.exceptions import ConfigError
 
 SERVICE = {"command": app_command()}
 REDIS = {
@@ -18,14 +15,6 @@ REDIS = {
     "url": "redis://127.0.0.1:{port}",
     "install_hint": "apt-get install redis-server",
 }
-
-
-def error_for(table: dict, root: Path) -> str:
-    with pytest.raises(ConfigError) as caught:
-        parse_config(table, root=root)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
 
 
 @pytest.mark.parametrize(
@@ -118,7 +107,7 @@ def error_for(table: dict, root: Path) -> str:
 def test_a_bad_server_is_one_line_naming_its_key(tmp_path, servers, services, key, hint):
     table = {"services": {"a": SERVICE, **services}, "servers": servers}
 
-    message = error_for(table, tmp_path)
+    message = config_error(table, tmp_path)
 
     assert message.startswith(key + ":") or message.startswith(key + " "), message
     assert hint in message
