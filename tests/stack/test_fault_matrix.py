@@ -569,14 +569,24 @@ def test_a_grandchild_that_escaped_its_group_is_found_by_the_token(make_case):
     assert case.foreign_untouched()
 
 
-def test_a_port_held_by_a_foreign_program_is_refused_and_that_program_left_alone(make_case):
-    port = unbound_port()
+@contextlib.contextmanager
+def held_by_a_foreign_program(port: int) -> Iterator[subprocess.Popen[str]]:
+    """A program of nobody's run listening on `port` (killed afterwards)."""
     holder = subprocess.Popen(
         [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert holder.stdout is not None
         assert "listening" in holder.stdout.readline() + holder.stdout.readline()
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_port_held_by_a_foreign_program_is_refused_and_that_program_left_alone(make_case):
+    port = unbound_port()
+    with held_by_a_foreign_program(port) as holder:
         case = make_case({"api": {"command": app_command(), "port": port}})
 
         with pytest.raises(PortInUseError, match=f"pid {holder.pid}"):
@@ -585,9 +595,6 @@ def test_a_port_held_by_a_foreign_program_is_refused_and_that_program_left_alone
         assert holder.poll() is None
         assert case.leftovers() == Leftovers()
         assert case.foreign_untouched()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 @pytest.mark.parametrize("cleaner", ["up", "down", "ports.clean"])
@@ -809,12 +816,7 @@ def test_a_server_that_fails_to_start_fails_the_run_and_leaves_nothing(make_case
 
 def test_a_servers_port_held_by_a_foreign_program_is_refused_like_a_services(make_case):
     port = unbound_port()
-    holder = subprocess.Popen(
-        [sys.executable, str(APP), "--port", str(port)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None
-        assert "listening" in holder.stdout.readline() + holder.stdout.readline()
+    with held_by_a_foreign_program(port) as holder:
         case = make_case(WITH_REDIS, servers={"redis": redis_server(port=port)})
 
         with pytest.raises(
@@ -825,9 +827,6 @@ def test_a_servers_port_held_by_a_foreign_program_is_refused_like_a_services(mak
         assert holder.poll() is None
         assert case.leftovers() == Leftovers()
         assert case.foreign_untouched()
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_killed_owner_of_a_stack_with_a_server_is_followed_by_the_reaper(make_case):
