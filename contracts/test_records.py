@@ -249,6 +249,16 @@ def test_draft_versions_are_kept_in_order(records, case):
     assert [(v["version"], v["title"]) for v in response.json()] == [(1, "V1"), (2, "V2")]
 
 
+def test_a_save_that_repeats_the_title_is_a_new_version_of_the_draft_too(records, case):
+    draft = records.post("/drafts", json={"case_id": case["id"], "title": "Petition"}).json()
+
+    saved = records.put(f"/drafts/{draft['id']}", json={"version": 1, "title": "Petition"})
+
+    assert saved.status_code == 200 and saved.json()["version"] == 2
+    assert records.get(f"/drafts/{draft['id']}").json()["version"] == 2
+    assert [v["version"] for v in records.get(f"/drafts/{draft['id']}/versions").json()] == [1, 2]
+
+
 def test_evidence_batch_creates_every_item_in_order(records, case):
     items = [{"case_id": case["id"], "description": f"Item {n}"} for n in range(3)]
 

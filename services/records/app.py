@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.common.database import Database, get_or_404
@@ -176,6 +177,7 @@ def save_draft(draft_id: DraftId, body: schemas.DraftUpdate, session: DB) -> mod
         draft.title = body.title
     if body.sections is not None:
         draft.sections = _dump(body.sections) or []
+    flag_modified(draft, "title")  # a save that changes nothing still updates, so bumps, the row
     draft.versions.add(
         models.DraftVersion(version=draft.version + 1, title=draft.title, sections=draft.sections)
     )
