@@ -13,6 +13,10 @@ connections are refused by the kernel, until `accept` (or for a number of second
 Every request is forwarded on a connection of its own and answered with
 `Connection: close`, so one connection carries one request and the log is exact. h11 does
 the HTTP/1.1 framing both ways; a request it cannot read gets a 400 and is not forwarded.
+
+A WebSocket handshake (an `Upgrade` request) takes the next fault like any request
+(`respond` refuses it, `delay` holds it, `reset` breaks the `101` answer); once upgraded,
+the connection is relayed unchanged until `drop_websockets()` cuts it.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import h11
 
 from harness.exceptions import HarnessError
+from harness.testing._tunnels import Tunnel
 
 HOST = "127.0.0.1"
 UPSTREAM_TIMEOUT = 60.0
@@ -39,6 +44,7 @@ START_TIMEOUT = 5.0
 MAX_HEAD = 64 * 1024
 READ_SIZE = 64 * 1024
 _HOP = {b"connection", b"keep-alive"}
+_T = TypeVar("_T")
 
 
 class ProxyError(HarnessError):
@@ -84,6 +90,9 @@ class _Answer:
     headers: list[tuple[str, str]]
     body: bytes
     reason: bytes | None = None  # None: the status's standard phrase
+    # after a 101: the upstream's connection, kept open, and what it sent after the 101
+    upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+    early: bytes = b""
 
 
 class FaultProxy:
@@ -105,6 +114,7 @@ class FaultProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._tunnels: set[Tunnel] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -174,6 +184,11 @@ class FaultProxy:
         """Listen again on the same port after `refuse()`."""
         self._call(self._listen())
 
+    def drop_websockets(self) -> int:
+        """Cut every upgraded (WebSocket) connection open now, as a network failure would:
+        the client's is reset, the upstream's closed. How many were cut."""
+        return self._call(self._drop_tunnels())
+
     def clear(self) -> None:
         """Drop the faults not yet used up: every next request is forwarded."""
         with self._lock:
@@ -205,8 +220,8 @@ class FaultProxy:
 
     # -- the event loop's side ----------------------------------------------------------
 
-    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(START_TIMEOUT)
+    def _call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(START_TIMEOUT)
 
     async def _listen(self) -> None:
         if self._server is not None:
@@ -225,6 +240,12 @@ class FaultProxy:
         if self._server is not None:
             self._server.close()
             self._server = None
+
+    async def _drop_tunnels(self) -> int:
+        tunnels = list(self._tunnels)
+        for tunnel in tunnels:
+            tunnel.cut()
+        return len(tunnels)
 
     async def _close(self) -> None:
         """Stop listening and end every connection still open."""
@@ -249,7 +270,11 @@ class FaultProxy:
             else:
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.seconds)
-                framed = _framed(client, await self._forward(request))
+                answer = await self._forward(request)
+                if answer.upstream is not None:
+                    await self._tunnel(client, (reader, writer), answer, fault)
+                    return
+                framed = _framed(client, answer)
                 if fault is not None and fault.kind == "reset":
                     await _break_mid_answer(writer, framed)
                     return
@@ -264,17 +289,45 @@ class FaultProxy:
             writer.close()
             self._connections.discard(task)
 
+    async def _tunnel(
+        self,
+        client: h11.Connection,
+        client_side: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        switched: _Answer,
+        fault: _Fault | None,
+    ) -> None:
+        """Pass the upstream's `101` on and relay the connection, cut by `drop_websockets`."""
+        assert switched.upstream is not None
+        head = h11.InformationalResponse(
+            status_code=101, headers=switched.headers, reason=switched.reason or b""
+        )
+        wire = client.send(head) or b""
+        if fault is not None and fault.kind == "reset":
+            switched.upstream[1].close()
+            await _break_mid_answer(client_side[1], wire)
+            return
+        client_side[1].write(wire)
+        tunnel = Tunnel(client_side, switched.upstream)
+        self._tunnels.add(tunnel)
+        try:
+            await tunnel.relay(client.trailing_data[0], switched.early)
+        finally:
+            self._tunnels.discard(tunnel)
+
     async def _forward(self, request: _Request) -> _Answer:
-        """The upstream's whole answer, or a 502 or 504 saying why there is none."""
+        """The upstream's whole answer, or a 502 or 504 saying why there is none. After a
+        `101` the upstream's connection stays open, in the answer."""
         where = f"{self.upstream[0]}:{self.upstream[1]}"
         try:
             reader, writer = await asyncio.open_connection(*self.upstream)
         except OSError as exc:
             return _plain(502, f"fault proxy: upstream {where}: {exc.strerror}")
+        answer: _Answer | None = None
         try:
-            return await asyncio.wait_for(
+            answer = await asyncio.wait_for(
                 _exchange(reader, writer, request, where), UPSTREAM_TIMEOUT
             )
+            return answer
         except TimeoutError:
             return _plain(
                 504, f"fault proxy: upstream gave no whole answer in {UPSTREAM_TIMEOUT:g}s"
@@ -282,7 +335,8 @@ class FaultProxy:
         except (h11.RemoteProtocolError, ConnectionError) as exc:
             return _plain(502, f"fault proxy: upstream {where} broke off its answer ({exc})")
         finally:
-            writer.close()
+            if answer is None or answer.upstream is None:
+                writer.close()
 
 
 async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) -> _Request | None:
@@ -306,16 +360,18 @@ async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) ->
 
 async def _read_message(
     reader: asyncio.StreamReader, connection: h11.Connection
-) -> tuple[h11.Request | h11.Response, bytes] | None:
+) -> tuple[h11.Request | h11.Response | h11.InformationalResponse, bytes] | None:
     """The next whole message `connection` reads from `reader`: its head and body; None
     when the peer closed before one began. An informational answer (100 Continue) is
-    passed over: the real one follows."""
+    passed over: the real one follows; a `101 Switching Protocols` ends HTTP there."""
     head: h11.Request | h11.Response | None = None
     body = bytearray()
     while True:
         event = connection.next_event()
         if event is h11.NEED_DATA:
             connection.receive_data(await reader.read(READ_SIZE))
+        elif isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+            return event, b""
         elif isinstance(event, h11.Request | h11.Response):
             head = event
         elif isinstance(event, h11.Data):
@@ -330,9 +386,11 @@ async def _read_message(
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: _Request, where: str
 ) -> _Answer:
-    """Send `request` upstream on `Connection: close`, read its whole answer with h11."""
+    """Send `request` upstream on `Connection: close` (a handshake as it came), read its
+    whole answer with h11."""
     upstream = h11.Connection(h11.CLIENT)
-    headers = _end_to_end(request.head)
+    upgrade = _is_upgrade(request.head)
+    headers = request.head.headers.raw_items() if upgrade else _end_to_end(request.head)
     if not any(name.lower() == b"host" for name, _ in headers):  # an HTTP/1.0 request may lack one
         headers.append((b"host", where.encode()))
     outgoing = h11.Request(method=request.head.method, target=request.head.target, headers=headers)
@@ -345,9 +403,19 @@ async def _exchange(
     if message is None:
         raise ConnectionError("closed before answering")
     response, body = message
+    if isinstance(response, h11.InformationalResponse):  # 101: h11 allows it after an Upgrade only
+        raw = [(n.decode(), v.decode("latin-1")) for n, v in response.headers.raw_items()]
+        early = upstream.trailing_data[0]
+        return _Answer(101, raw, b"", response.reason, upstream=(reader, writer), early=early)
     assert isinstance(response, h11.Response)
     kept = [(n.decode(), v.decode("latin-1")) for n, v in _end_to_end(response)]
     return _Answer(response.status_code, kept, body, response.reason)
+
+
+def _is_upgrade(request: h11.Request) -> bool:
+    """A request to switch protocols (`Connection: Upgrade` with an `Upgrade` header)."""
+    connection = b",".join(v for n, v in request.headers if n == b"connection").lower()
+    return b"upgrade" in connection and any(n == b"upgrade" for n, _ in request.headers)
 
 
 def _end_to_end(message: h11.Request | h11.Response) -> list[tuple[bytes, bytes]]:
