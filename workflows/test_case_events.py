@@ -8,6 +8,9 @@ message, a close) long before it on any machine, or the test is broken.
 
 from __future__ import annotations
 
+import random
+import string
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +20,9 @@ from harness.stack import Stack
 
 HANG = 60.0
 SUBSCRIBERS = 50
+RECORDS_EVENT_QUEUE = 256  # records' default: events a subscriber may fall behind
+BATCH = 1_000  # records' largest evidence batch
+DESCRIPTION = 5_000  # characters: records' longest evidence description
 
 
 def _events_of(case: dict[str, Any]) -> str:
@@ -25,6 +31,14 @@ def _events_of(case: dict[str, Any]) -> str:
 
 def _evidence(case: dict[str, Any], count: int, description: str = "a signed lease") -> dict:
     return {"items": [{"case_id": case["id"], "description": description}] * count}
+
+
+def _events_to_overflow() -> int:
+    """Events enough to fill, twice over, every buffer between records and a stalled
+    subscriber: the kernel's largest send buffer, uvicorn's 64 KiB write buffer, the
+    subscriber's queue in records (each event a little over DESCRIPTION bytes)."""
+    largest_send_buffer = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    return 2 * ((largest_send_buffer + 64 * 1024) // DESCRIPTION + RECORDS_EVENT_QUEUE)
 
 
 def _seqs(messages: list[dict[str, Any]]) -> list[int]:
@@ -67,6 +81,29 @@ def test_fifty_subscribers_each_receive_every_event_in_order(records, service_st
     for subscriber in subscribers:
         received = [subscriber.receive(HANG) for _ in expected]
         assert [(event["seq"], event["type"]) for event in received] == expected
+
+
+def test_a_stalled_subscriber_is_closed_and_holds_up_no_other(records, service_streams, case):
+    stalled = service_streams.subscribe("records", _events_of(case), stalled=True)
+    reading = service_streams.subscribe("records", _events_of(case))
+    batches = -(-_events_to_overflow() // BATCH)
+    text = "".join(random.Random(case["id"]).choices(string.ascii_letters, k=DESCRIPTION))
+
+    for _ in range(batches):  # each answered while the stalled subscriber reads nothing
+        assert (
+            records.post("/evidence-batches", json=_evidence(case, BATCH, text)).status_code == 201
+        )
+
+    published = batches * BATCH
+    assert _seqs([reading.receive(HANG) for _ in range(published)]) == list(range(1, published + 1))
+    code, reason = stalled.wait_closed(HANG)  # it reads again: what it was sent, then the close
+    assert (code, reason) == (
+        4008,
+        f"over {RECORDS_EVENT_QUEUE} events behind; resume with ?after=<last seq>",
+    )
+    sent = len(stalled.received)
+    assert 0 < sent < published
+    assert _seqs(stalled.received) == list(range(1, sent + 1))  # in order, none skipped
 
 
 def test_a_subscriber_that_reconnects_after_its_last_seq_misses_nothing(
