@@ -156,7 +156,7 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
     where = str(path)
     reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
     scenarios = plan.scenarios.values()
-    requests = [(s.name, r.name) for s in scenarios for r in s.requests]
+    requests = [(s.name, name) for s in scenarios for name in s.figure_names]
     uses = [(s.name, service) for s in scenarios for service in sorted(s.services & services)]
     budgets: list[Budget] = []
     budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)

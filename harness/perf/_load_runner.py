@@ -4,7 +4,8 @@ Latencies go into one HDR histogram per request and measurement window. In the o
 model they count from the *scheduled* send, so a stalled server cannot hide its queue
 (coordinated omission); how late the generator itself issued each arrival is recorded
 apart, and a run that issued under 95% of its rate, or whose loop used over 80% of a
-core, is marked invalid: then the generator, not the service, set the figures.
+core, is marked invalid: then the generator, not the service, set the figures. A scenario
+that subscribes to a stream holds its subscribers in the same loop (`StreamWatch`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from harness.exceptions import HarnessError
 from harness.perf import _latency as latency
 from harness.perf._load_client import LoadClient, LoadClientError
 from harness.perf._scenarios import Scenario, Step, WeightedRequest
+from harness.perf._stream_watch import StreamWatch
 
 MAX_RUNNER_CPU = 80.0
 MIN_RATE_SHARE = 0.95
@@ -80,6 +82,7 @@ class LoadResult:
     target_rate: float | None = None
     issued_rate: float | None = None
     issue_lag: HdrHistogram = field(default_factory=latency.new_histogram)
+    streams: dict[str, RequestFigures] = field(default_factory=dict)  # not requests: no throughput
 
     @property
     def throughput(self) -> float:
@@ -146,9 +149,13 @@ class LoadRunner:
         self._cumulative = list(itertools.accumulate(r.weight for r in scenario.requests))
         self._numbers = itertools.count(1)
         self._run_token = secrets.token_hex(4)
-        self._figures = {
-            request.name: RequestFigures([latency.new_histogram() for _ in range(scenario.windows)])
-            for request in scenario.requests
+        self._figures = {request.name: self._new_figures() for request in scenario.requests}
+        self._watch = (
+            StreamWatch(scenario.subscribe, scenario.timeout) if scenario.subscribe else None
+        )
+        self._streams = {
+            name: self._new_figures()
+            for name in (scenario.subscribe.figure_names if scenario.subscribe else ())
         }
         self._services = {request.name: request.step.service for request in scenario.requests}
         self._served: dict[str, list[float]] = {service: [] for service in scenario.services}
@@ -156,6 +163,9 @@ class LoadRunner:
         self._issue_lag = latency.new_histogram()
         self._issued_in_window = 0
         self._start = self.measure_start = self.measure_end = 0.0
+
+    def _new_figures(self) -> RequestFigures:
+        return RequestFigures([latency.new_histogram() for _ in range(self.scenario.windows)])
 
     def run(self) -> LoadResult:
         """Set every user up, then run the phases; blocks until the last answer."""
@@ -165,6 +175,9 @@ class LoadRunner:
         self._client = LoadClient(self.scenario.users, self.scenario.timeout)
         try:
             users = [await self._set_up(user) for user in range(self.scenario.users)]
+            if self._watch is not None:
+                for variables in users:
+                    await self._watch.open(variables["user"], self._stream_url(variables))
             phases = self.scenario.phases
             self._start = time.perf_counter()
             self.measure_start = self._start + phases.ramp_up + phases.warmup
@@ -176,8 +189,12 @@ class LoadRunner:
                 await self._open_arrivals(users)
             wall = time.perf_counter() - self._start
             cpu = time.thread_time() - cpu_before
+            if self._watch is not None:
+                await self._watch.figures(self._window_of, self._streams)
         finally:
             await self._client.close()
+            if self._watch is not None:
+                await self._watch.close()
         measured = max(min(self.measure_end, time.perf_counter()) - self.measure_start, 0.0)
         rate = self.scenario.rate
         return LoadResult(
@@ -192,6 +209,7 @@ class LoadRunner:
             issue_lag=self._issue_lag,
             windows=self.scenario.windows,
             served_at=self._served,
+            streams=self._streams,
         )
 
     async def _set_up(self, user: int) -> dict[str, Any]:
@@ -205,6 +223,11 @@ class LoadRunner:
                 )
         return variables
 
+    def _stream_url(self, variables: dict[str, Any]) -> str:
+        assert self.scenario.subscribe is not None
+        base = self.urls[self.scenario.subscribe.service]
+        return "ws" + base.removeprefix("http") + fill(self.scenario.subscribe.path, variables)
+
     async def _closed_user(self, user: int, variables: dict[str, Any]) -> None:
         """Start at this user's point of the ramp-up; leave at its point of the ramp-down."""
         phases = self.scenario.phases
@@ -213,6 +236,7 @@ class LoadRunner:
         while time.perf_counter() < self.measure_end + phases.ramp_down * (user + 1) / users:
             request = self._choose()
             exchange = await self._send(request.step, variables)
+            self._published(variables, exchange)
             self._record(
                 request.name, exchange.sent, exchange.finished - exchange.sent, exchange.error
             )
@@ -245,6 +269,7 @@ class LoadRunner:
         variables = await free.get()
         try:
             exchange = await self._send(request.step, variables)
+            self._published(variables, exchange)
         finally:
             free.put_nowait(variables)
         self._record(request.name, scheduled, exchange.finished - scheduled, exchange.error)
@@ -263,14 +288,25 @@ class LoadRunner:
     def _choose(self) -> WeightedRequest:
         return self._random.choices(self.scenario.requests, cum_weights=self._cumulative)[0]
 
+    def _published(self, variables: dict[str, Any], exchange: Exchange) -> None:
+        """A successful request of a user whose stream is watched published one message."""
+        if self._watch is not None and exchange.error is None:
+            self._watch.published(variables["user"], exchange.sent)
+
+    def _window_of(self, sent: float) -> int | None:
+        """The measurement window of a request sent at `sent`; None outside the sustain."""
+        if not self.measure_start <= sent < self.measure_end:
+            return None
+        window_length = self.scenario.phases.sustain / self.scenario.windows
+        return min(int((sent - self.measure_start) / window_length), self.scenario.windows - 1)
+
     def _record(self, name: str, sent: float, seconds: float, error: str | None) -> None:
         """Note when the service answered; keep the figure when it was sent while
         measuring; stop at `max_requests`."""
         self._served[self._services[name]].append(sent + seconds)
-        if not self.measure_start <= sent < self.measure_end:
+        window = self._window_of(sent)
+        if window is None:
             return
-        window_length = self.scenario.phases.sustain / self.scenario.windows
-        window = min(int((sent - self.measure_start) / window_length), self.scenario.windows - 1)
         self._figures[name].record(window, seconds, error)
         self._measured += 1
         if self._measured == self.scenario.max_requests:

@@ -196,7 +196,7 @@ def summarise(
         wait_ratio=[machine_use.wait_ratio],
         requests={
             name: _request(figures, load.measured_seconds)
-            for name, figures in load.requests.items()
+            for name, figures in {**load.requests, **load.streams}.items()
         },
         services={service: _use(service, load, sampler, start, end) for service in load.served_at},
         invalid_reasons=load.invalid_reasons,

@@ -6,6 +6,10 @@ scenario's `setup` steps (untimed) and keeps what they `capture` from the respon
 so its requests can name `{case_id}`; `{n}` (a number unique in the run), `{user}` and
 `{run}` (unique to the run) are always there. A string that is exactly one placeholder
 takes the captured value's type, so `version = "{version}"` sends a number.
+
+A scenario with a `subscribe` table also holds WebSocket subscribers to a stream per user
+(`harness.perf._stream_watch`): each of its requests publishes one message there, and the
+figures `<name>: publish to receive` and `<name>: fan-out` are kept like requests'.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ _SCENARIO_KEYS = {
     "timeout",
     "setup",
     "requests",
+    "subscribe",
 }
 _STEP_KEYS = {"service", "method", "path", "json", "expect", "capture"}
 _REQUEST_KEYS = _STEP_KEYS | {"name", "weight"}
 _CALIBRATION_KEYS = {"service", "path", "sustain", "windows"}
 _RAMP_KEYS = {"scenario", "levels", "step"}
+_SUBSCRIBE_KEYS = {"service", "path", "subscribers", "name"}
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
@@ -70,6 +76,23 @@ class WeightedRequest:
     name: str
     weight: float
     step: Step
+
+
+@dataclass(frozen=True)
+class Subscribe:
+    """`subscribers` WebSocket connections per user to `path` of `service` (its `{name}`s
+    filled from the user's setup); `name` prefixes the stream's figures."""
+
+    service: str
+    path: str
+    subscribers: int
+    name: str
+
+    @property
+    def figure_names(self) -> tuple[str, str]:
+        """Each message's time from its publishing request's send to a subscriber's receipt,
+        and to the last subscriber's receipt."""
+        return f"{self.name}: publish to receive", f"{self.name}: fan-out"
 
 
 @dataclass(frozen=True)
@@ -106,10 +129,17 @@ class Scenario:
     windows: int = 10
     timeout: float = 10.0
     setup: tuple[Step, ...] = ()
+    subscribe: Subscribe | None = None
 
     @property
     def services(self) -> set[str]:
         return {r.step.service for r in self.requests} | {s.service for s in self.setup}
+
+    @property
+    def figure_names(self) -> list[str]:
+        """What budgets may name: the requests, then the stream's figures."""
+        streams = list(self.subscribe.figure_names) if self.subscribe else []
+        return [request.name for request in self.requests] + streams
 
 
 @dataclass(frozen=True)
@@ -249,6 +279,11 @@ def _scenario(name: str, raw: Any, services: set[str], key: str) -> Scenario:
     if len(set(names)) != len(names):
         raise ConfigError(f"{key}.requests: two requests share a name; names key the budgets")
     _check_placeholders(setup, requests, key)
+    subscribe = None
+    if "subscribe" in raw:
+        subscribe = _subscribe(raw["subscribe"], name, services, setup, f"{key}.subscribe")
+        if set(subscribe.figure_names) & set(names):
+            raise ConfigError(f"{key}.subscribe.name: {subscribe.name!r} names a request too")
     max_requests = raw.get("max_requests")
     return Scenario(
         name=name,
@@ -267,6 +302,30 @@ def _scenario(name: str, raw: Any, services: set[str], key: str) -> Scenario:
         max_requests=None if max_requests is None else _count(raw, "max_requests", key, 1),
         windows=_count(raw, "windows", key, 10),
         timeout=positive_number(raw, "timeout", key, 10.0),
+        subscribe=subscribe,
+    )
+
+
+def _subscribe(
+    raw: Any, scenario: str, services: set[str], setup: tuple[Step, ...], key: str
+) -> Subscribe:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table (service, path, subscribers)")
+    reject_unknown(raw, _SUBSCRIBE_KEYS, key)
+    path = string(raw, "path", key, "")
+    if not path.startswith("/"):
+        raise ConfigError(f"{key}.path: the stream's path, starting with '/', got {path!r}")
+    known = BUILTIN_VARIABLES | {name for step in setup for name in step.capture}
+    for name in placeholders(path) - known:
+        raise ConfigError(
+            f"{key}.path: unknown placeholder {{{name}}}{did_you_mean(name, known)}; "
+            f"known here: {sorted(known)}"
+        )
+    return Subscribe(
+        service=_service_name(raw.get("service"), services, f"{key}.service"),
+        path=path,
+        subscribers=_count(raw, "subscribers", key, 1),
+        name=string(raw, "name", key, scenario),
     )
 
 

@@ -124,6 +124,70 @@ def test_each_mistake_is_one_error_naming_the_key(plan_from, change, message):
     assert "\n" not in str(caught.value)
 
 
+SUBSCRIBED = (
+    MIX
+    + """
+[scenarios.mix.subscribe]
+service = "alpha"
+path = "/cases/{case_id}/events"
+subscribers = 50
+name = "case events"
+"""
+)
+
+
+def test_a_subscribed_stream_names_two_figures_budgets_may_name(plan_from):
+    mix = plan_from(SUBSCRIBED).scenarios["mix"]
+
+    assert mix.subscribe is not None
+    assert (mix.subscribe.path, mix.subscribe.subscribers) == ("/cases/{case_id}/events", 50)
+    assert mix.figure_names == [
+        "read",
+        "write",
+        "case events: publish to receive",
+        "case events: fan-out",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("/cases/{case_id}/events", "/cases/{case}/events"),
+            "subscribe.path: unknown placeholder {case}; did you mean 'case_id'?",
+        ),
+        (
+            ("/cases/{case_id}/events", "cases/events"),
+            "subscribe.path: the stream's path, starting with '/'",
+        ),
+        (
+            (
+                'service = "alpha"\npath = "/cases/{case_id}/e',
+                'service = "beta"\npath = "/cases/{case_id}/e',
+            ),
+            "subscribe.service: unknown service 'beta'",
+        ),
+        (
+            ("subscribers = 50", "subscribers = 0"),
+            "subscribe.subscribers: must be a whole number of at least 1",
+        ),
+        (
+            ("subscribers = 50", "subscriber = 50"),
+            "subscribe.subscriber: unknown key; did you mean 'subscribers'?",
+        ),
+        (('name = "case events"', "name = 7"), "subscribe.name: must be a string"),
+    ],
+)
+def test_each_mistake_in_a_subscribe_table_is_one_error_naming_the_key(plan_from, change, message):
+    old, new = change
+    assert old in SUBSCRIBED, old
+
+    with pytest.raises(ConfigError) as caught:
+        plan_from(SUBSCRIBED.replace(old, new, 1))
+
+    assert message in str(caught.value)
+
+
 def test_a_request_may_not_capture_what_setup_did_not(plan_from):
     text = MIX.replace(
         'json = { name = "case {n} of {run}" }',

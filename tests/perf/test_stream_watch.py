@@ -1,0 +1,94 @@
+"""Stream subscribers held through a load run, against a real publish/subscribe service
+(tests/fixtures/publisher.py under uvicorn): each message timed to every subscriber, a lost
+or an extra message an error of the figure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.config._project import HarnessConfig
+from harness.perf import _latency as latency
+from harness.perf._load_runner import LoadResult, LoadRunner
+from harness.perf._scenarios import Phases, Scenario, Step, Subscribe, WeightedRequest
+from harness.perf._stream_watch import StreamWatchError
+from harness.stack._stack import Stack
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SUBSCRIBERS = 5
+TO_EACH, TO_ALL = Subscribe("publisher", "/", 1, "topic").figure_names
+
+
+@pytest.fixture
+def publisher(make_config: Callable[..., HarnessConfig]) -> Iterator[dict[str, str]]:
+    """The publisher service running as a harness run: its URLs by service name."""
+    command = [
+        "{python}", "-m", "uvicorn", "--app-dir", str(FIXTURES), "publisher:app",
+        "--host", "127.0.0.1", "--port", "{port}",
+    ]  # fmt: skip
+    stack = Stack(make_config({"publisher": {"command": command, "health": "/health"}}), "pub")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    yield {name: record.url for name, record in state.services.items()}
+    stack.down()
+
+
+def _scenario(publish_path: str, path: str = "/topics/{topic}/events", **fields) -> Scenario:
+    return Scenario(
+        name="topic",
+        model="closed",
+        users=2,
+        think_time=0.02,
+        setup=(Step("publisher", "POST", "/topics", expect=201, capture={"topic": "topic"}),),
+        requests=(WeightedRequest("publish", 1.0, Step("publisher", "POST", publish_path)),),
+        phases=Phases(warmup=0.2, sustain=1.0),
+        windows=2,
+        subscribe=Subscribe("publisher", path, SUBSCRIBERS, "topic"),
+        **fields,
+    )
+
+
+def _run(scenario: Scenario, urls: dict[str, str]) -> LoadResult:
+    return LoadRunner(scenario, urls).run()
+
+
+def test_every_message_is_timed_to_each_subscriber_and_to_the_last_of_them(publisher):
+    result = _run(_scenario("/topics/{topic}/messages"), publisher)
+
+    published = result.requests["publish"].count
+    to_each, to_all = result.streams[TO_EACH], result.streams[TO_ALL]
+    assert published > 0
+    assert (to_each.count, to_each.errors) == (SUBSCRIBERS * published, 0)
+    assert (to_all.count, to_all.errors) == (published, 0)
+    # the last subscriber's receipt is never before a typical one's, nor before the send
+    assert latency.percentile_ms(to_all.histogram, "p50") >= latency.percentile_ms(
+        to_each.histogram, "p50"
+    )
+    assert to_each.histogram.get_min_value() >= 0
+    assert result.throughput * result.measured_seconds == pytest.approx(published)  # requests only
+
+
+def test_a_request_that_publishes_nothing_is_a_lost_message_of_every_subscriber(publisher):
+    result = _run(_scenario("/topics/{topic}/messages?copies=0"), publisher)  # waits `timeout`
+
+    published = result.requests["publish"].count
+    to_each, to_all = result.streams[TO_EACH], result.streams[TO_ALL]
+    assert (to_each.count, to_each.errors) == (0, SUBSCRIBERS * published)
+    assert (to_all.count, to_all.errors) == (0, published)
+    assert re.fullmatch(r"user \d: message \d+ never came", to_each.error_examples[0])
+
+
+def test_a_request_that_publishes_twice_is_an_error_of_the_stream(publisher):
+    result = _run(_scenario("/topics/{topic}/messages?copies=2"), publisher)
+
+    assert result.streams[TO_EACH].errors >= 2 * SUBSCRIBERS  # one per subscriber of each user
+    assert any("more than its" in e for e in result.streams[TO_EACH].error_examples)
+
+
+def test_a_stream_that_refuses_the_subscription_stops_the_run_naming_it(publisher):
+    with pytest.raises(
+        StreamWatchError, match=r"cannot subscribe to ws://127\.0\.0\.1:\d+/nowhere"
+    ):
+        _run(_scenario("/topics/{topic}/messages", path="/nowhere"), publisher)
