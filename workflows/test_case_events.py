@@ -106,16 +106,18 @@ def test_a_stalled_subscriber_is_closed_and_holds_up_no_other(records, service_s
     assert _seqs(stalled.received) == list(range(1, sent + 1))  # in order, none skipped
 
 
-def test_a_subscriber_that_reconnects_after_its_last_seq_misses_nothing(
-    records, service_streams, case
+def test_a_subscriber_cut_off_by_the_network_resumes_after_its_last_seq_missing_nothing(
+    records, service_streams, fault_proxy, case
 ):
-    first = service_streams.subscribe("records", _events_of(case))
+    network = fault_proxy("records")
+    first = service_streams.subscribe("records", _events_of(case), url=network.url)
     records.post("/evidence", json={"case_id": case["id"], "description": "A deed"})
     assert first.receive(HANG)["seq"] == 1
-    first.close()  # the connection drops; two events happen while it is away
 
+    assert network.drop_websockets() == 1  # two events happen while it is away
+    assert first.wait_closed(HANG) == (None, "")  # no close frame: the connection just went
     records.post("/evidence-batches", json=_evidence(case, 2))
-    resumed = service_streams.subscribe("records", _events_of(case), {"after": 1})
+    resumed = service_streams.subscribe("records", _events_of(case), {"after": 1}, url=network.url)
     records.post("/evidence", json={"case_id": case["id"], "description": "A will"})
 
     assert _seqs([resumed.receive(HANG) for _ in range(3)]) == [2, 3, 4]  # 2, 3 replayed
