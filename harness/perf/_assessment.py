@@ -49,8 +49,7 @@ def measure_scenario(
     """One scenario between two calibrations, its resources and the machine's load sampled."""
     urls = {service: record.url for service, record in run.services.items()}
     pids = {service: record.process.pid for service, record in run.services.items()}
-    cluster = run.database.cluster if run.database else None
-    ours = [*pids.values(), *([cluster.pid] if cluster else [])]
+    ours = _run_pids(run)
     scenario = plan.scenarios[name]
     progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
     before = LoadRunner(plan.calibration, urls).run()
@@ -65,6 +64,13 @@ def measure_scenario(
     after = LoadRunner(plan.calibration, urls).run()
     peak = max(sampler.connections) if sampler.connections else None
     return summarise(load, [before, after], sampler, use, peak)
+
+
+def _run_pids(run: RunState) -> list[int]:
+    """The services', auxiliary servers' and database cluster's processes: the run's own."""
+    cluster = run.database.cluster if run.database else None
+    members = [record.process.pid for record in run.processes()]
+    return [*members, *([cluster.pid] if cluster else [])]
 
 
 @contextlib.contextmanager
@@ -138,6 +144,7 @@ def measure_and_assess(
                 urls,
                 [budget for budget in budgets if budget.scenario == ramp.scenario],
                 count,
+                ours=_run_pids(run),
             )
     return results, Assessment(judged, compare_with(results, baseline), baseline)
 

@@ -83,6 +83,27 @@ def test_a_recovery_is_judged_against_the_first_level_by_errors_and_p50():
     assert not stress.has_recovered(first, failing)
 
 
+def test_a_busier_machine_stretches_the_recovery_allowance_by_its_run_queue_wait():
+    # two busy loops sharing the cores: the run's threads wait about 2 s per second they run
+    first = stress.Level(10, {"probe": {"p50": 10.0}}, {"probe": 0.0}, wait_ratio=0.2)
+    slower_on_a_busier_machine = stress.Level(
+        10, {"probe": {"p50": 50.0}}, {"probe": 0.0}, wait_ratio=2.0
+    )
+    slower_on_the_same_machine = stress.Level(
+        10, {"probe": {"p50": 25.0}}, {"probe": 0.0}, wait_ratio=0.2
+    )
+    far_slower_on_a_busier_machine = stress.Level(
+        10, {"probe": {"p50": 60.0}}, {"probe": 0.0}, wait_ratio=2.0
+    )
+
+    assert stress.machine_stretch(first, slower_on_a_busier_machine) == pytest.approx(3 / 1.2)
+    assert stress.has_recovered(first, slower_on_a_busier_machine)  # 50 <= 2 x 10 x 2.5
+    assert not stress.has_recovered(first, slower_on_the_same_machine)
+    assert not stress.has_recovered(first, far_slower_on_a_busier_machine)
+    # a quieter machine afterwards never tightens the allowance
+    assert stress.machine_stretch(slower_on_a_busier_machine, first) == 1.0
+
+
 def test_a_level_that_broke_nothing_has_no_breaches_and_the_first_breach_ends_the_knee():
     held = stress.Level(10, {"probe": {"p50": 1, "p95": 2}}, {"probe": 0.0})
     broke = stress.Level(20, {"probe": {"p50": 1, "p95": 200}}, {"probe": 0.0}, ["probe p95"])
