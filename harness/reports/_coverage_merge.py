@@ -2,19 +2,20 @@
 
 Data files stay where they are (`keep`), so the merge can be run again; paths recorded on
 other machines or in CI shards are remapped by `[tool.coverage.paths]`. Each directory in
-`[tool.harness.reports] fail_under` is measured on its own.
+`[tool.harness.reports] fail_under` is measured on its own. coverage.py's public command
+line does the work, in a process of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import coverage
-from coverage.exceptions import CoverageException, NoDataError
-
+from harness.exceptions import HarnessError
 from harness.reports._layout import ReportsLayout
 
 
@@ -47,50 +48,25 @@ def merge_coverage(
         result.problems.append(f"no coverage data under {layout.coverage_dir}/<run>/")
         return result
     layout.combined_coverage.unlink(missing_ok=True)
-    measured = _reporting_coverage(layout.combined_coverage, config_file)
     # relative paths in the data (relative_files) are relative to the project's root
-    with contextlib.chdir(root or config_file.parent):
-        return _combine_and_gate(measured, runs, layout, result, fail_under)
-
-
-def _reporting_coverage(data_file: Path, config_file: Path) -> coverage.Coverage:
-    """A Coverage object to combine and report with.
-
-    Making one tells the coverage that measures this process through the .pth hook (a
-    merge run under test) not to save its data (coverage's
-    `_prevent_sub_process_measurement`); that process keeps saving.
-    """
-    measuring = getattr(coverage.process_startup, "coverage", None)
-    saving = measuring is not None and measuring._auto_save
-    made = coverage.Coverage(data_file=str(data_file), config_file=str(config_file))
-    if measuring is not None:
-        measuring._auto_save = saving
-    return made
-
-
-def _combine_and_gate(
-    measured: coverage.Coverage,
-    runs: list[Path],
-    layout: ReportsLayout,
-    result: CoverageMerge,
-    fail_under: dict[str, float],
-) -> CoverageMerge:
+    tool = _CoverageTool(config_file, layout.combined_coverage, root or config_file.parent)
     try:
-        measured.combine([str(path) for path in runs], keep=True)
-        measured.save()
-        terminal = io.StringIO()
-        result.total = measured.report(file=terminal)
-        result.terminal = terminal.getvalue()
-        measured.xml_report(outfile=str(layout.coverage_xml))
-        measured.html_report(directory=str(layout.coverage_html))
-    except CoverageException as exc:
+        tool.run("combine", "--keep", *map(str, runs))
+        result.terminal = tool.report("report")
+        result.total = tool.percent()
+        tool.report("xml", "-o", str(layout.coverage_xml))
+        tool.report("html", "-d", str(layout.coverage_html))
+    except CoverageCommandError as exc:
         result.problems.append(f"coverage: {exc}")
         return result
     for directory, least in fail_under.items():
         try:
-            percent = measured.report(include=[f"{directory}/*"], file=io.StringIO())
-        except NoDataError:
+            percent = tool.percent(f"--include={directory}/*")
+        except NothingMeasured:
             result.failures.append(f"coverage of {directory}/: nothing measured (gate {least:g}%)")
+            continue
+        except CoverageCommandError as exc:
+            result.problems.append(f"coverage: {exc}")
             continue
         result.directories[directory] = percent
         if percent < least:
@@ -98,3 +74,54 @@ def _combine_and_gate(
                 f"coverage of {directory}/ is {percent:.1f}%, under the gate of {least:g}%"
             )
     return result
+
+
+# what makes coverage.py measure a new Python process (its .pth hook, its subprocess patch)
+_MEASURING = {"COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"}
+
+
+class CoverageCommandError(HarnessError):
+    """A `coverage` command failed; the message is its own."""
+
+
+class NothingMeasured(CoverageCommandError):
+    """The data holds nothing that a report's `--include` selects."""
+
+
+@dataclass(frozen=True)
+class _CoverageTool:
+    """coverage.py's command line on one data file, run where the project's paths start.
+
+    Its own process is never measured (`_MEASURING` is not passed on): a Coverage object
+    made in a measured process would stop that process's own measurement from saving.
+    """
+
+    config_file: Path
+    data_file: Path
+    cwd: Path
+
+    def run(self, command: str, *args: str) -> str:
+        """The command's output; CoverageCommandError with its message when it fails."""
+        env = {k: v for k, v in os.environ.items() if k not in _MEASURING}
+        completed = subprocess.run(
+            [
+                sys.executable, "-m", "coverage", command,
+                f"--rcfile={self.config_file}", f"--data-file={self.data_file}", *args,
+            ],
+            cwd=self.cwd, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if completed.returncode == 0:
+            return completed.stdout
+        message = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["failed"]
+        error = NothingMeasured if "No data to report" in message[0] else CoverageCommandError
+        raise error(f"coverage {command}: {message[0]}")
+
+    def report(self, command: str, *args: str) -> str:
+        """A report: the project's own `fail_under` is not coverage's to apply here (the
+        gates are harness's, per directory), so it never turns the command into a failure."""
+        return self.run(command, "--fail-under=0", *args)
+
+    def percent(self, *args: str) -> float:
+        """The total line-and-branch percentage, unrounded (`coverage json`)."""
+        report = json.loads(self.report("json", "-q", "-o", "-", *args))
+        return float(report["totals"]["percent_covered"])

@@ -202,6 +202,20 @@ def test_a_directory_under_its_coverage_gate_fails_the_merge_with_both_figures(t
     assert "lib/calc.py" in result.terminal
 
 
+def test_the_projects_own_fail_under_is_not_a_second_gate(tmp_path):
+    project = make_project(tmp_path / "project")
+    with (project / "pyproject.toml").open("a") as config:
+        config.write("\n[tool.coverage.report]\nfail_under = 100\n")
+    layout = ReportsLayout(project / "reports")
+    run_tests(project, layout, RunRecord("unit", "unit"))
+
+    result = merge_coverage(layout, project / "pyproject.toml", {"lib": 50})
+
+    assert (result.failures, result.problems) == ([], [])
+    assert 50 < result.directories["lib"] < 100 and result.total is not None
+    assert (layout.coverage_html / "index.html").exists() and layout.coverage_xml.exists()
+
+
 def test_no_coverage_data_is_a_problem_not_a_pass(tmp_path):
     layout = ReportsLayout(tmp_path / "reports")
 
