@@ -1,7 +1,7 @@
 """Tasks as they happen. `services.up`, from the stack's events: a line per service as it
-becomes healthy, with its time, and a spinner while the migrations run; `migrations.check`:
-a spinner naming the history being checked. Spinners turn on a terminal only (rich);
-elsewhere the lines are plain text."""
+becomes healthy (per auxiliary server as it is ready), with its time, and a spinner while
+the migrations run; `migrations.check`: a spinner naming the history being checked.
+Spinners turn on a terminal only (rich); elsewhere the lines are plain text."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from harness.stack._events import (
     DatabaseProvisioned,
     MigrationsDone,
     MigrationsStarted,
+    ServerReady,
     ServiceHealthy,
 )
 
@@ -40,6 +41,8 @@ class UpProgress:
             self._line(f"migrated  {event.histories} histories in {event.seconds:.2f} s")
         elif isinstance(event, ServiceHealthy):
             self._line(f"healthy   {event.name:<12} {event.url}  in {event.seconds:.2f} s")
+        elif isinstance(event, ServerReady):
+            self._line(f"ready     {event.name:<12} {event.url}  in {event.seconds:.2f} s")
 
     def close(self) -> None:
         """Stop the spinner, if the start ended while it turned."""

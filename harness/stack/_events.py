@@ -48,6 +48,15 @@ class ServiceHealthy:
 
 
 @dataclass(frozen=True)
+class ServerReady:
+    """An auxiliary server passed its readiness probe (`[tool.harness.servers]`)."""
+
+    name: str
+    url: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class StackUp:
     state: RunState
     seconds: float
@@ -74,6 +83,7 @@ Event = (
     | MigrationsDone
     | ServiceSpawned
     | ServiceHealthy
+    | ServerReady
     | StackUp
     | StartFailed
     | StackDown

@@ -51,6 +51,7 @@ from harness.stack._events import (
     MigrationsStarted,
     Observer,
     Observers,
+    ServerReady,
     ServiceHealthy,
     ServiceSpawned,
     StackDown,
@@ -427,7 +428,7 @@ class Stack:
         _servers.wait_ready(server, process, readiness, Path(record.log_path), cancelled)
         if not cancelled.is_set():
             record.healthy_after = time.monotonic() - spawned_at
-            self.events.tell(ServiceHealthy(server.name, record.url, record.healthy_after))
+            self.events.tell(ServerReady(server.name, record.url, record.healthy_after))
 
     def _start_service(
         self, state: RunState, service: ServiceConfig, port: int, env: dict[str, str]

@@ -14,6 +14,7 @@ from harness.stack._events import (
     DatabaseProvisioned,
     MigrationsDone,
     MigrationsStarted,
+    ServerReady,
     ServiceHealthy,
     ServiceSpawned,
 )
@@ -30,6 +31,7 @@ def tell_a_start(progress: UpProgress) -> None:
     progress(ServiceSpawned("records", 4242, 8001))
     progress(MigrationsDone(2, 0.4))
     progress(ServiceHealthy("records", "http://127.0.0.1:8001", 0.8372))
+    progress(ServerReady("redis", "redis://127.0.0.1:6400", 0.012))
     progress.close()
 
 
@@ -42,6 +44,7 @@ def test_off_a_terminal_each_fact_is_one_plain_line_in_the_order_told():
         "database  sqlite /tmp/run/database.sqlite3",
         "migrated  2 histories in 0.40 s",
         "healthy   records      http://127.0.0.1:8001  in 0.84 s",
+        "ready     redis        redis://127.0.0.1:6400  in 0.01 s",
     ]
 
 
