@@ -58,6 +58,9 @@ _FAST_SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "listen_addresses": "127.0.0.1",
+    # shared memory segments as files in the data directory (on tmpfs like the rest), not
+    # in /dev/shm: a cluster killed by SIGKILL skips its clean-up and would leave them there
+    "dynamic_shared_memory_type": "mmap",
 }
 
 

@@ -109,8 +109,9 @@ def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_s
         with psycopg.connect(_libpq(service_url(database, stack.config))) as connection:
             settings = dict(
                 connection.execute(
-                    "SELECT name, setting FROM pg_settings WHERE name IN "
-                    "('fsync', 'synchronous_commit', 'full_page_writes', 'listen_addresses')"
+                    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', "
+                    "'synchronous_commit', 'full_page_writes', 'listen_addresses', "
+                    "'dynamic_shared_memory_type')"
                 ).fetchall()
             )
         assert settings == {
@@ -118,7 +119,10 @@ def test_throwaway_cluster_serves_the_run_database_and_goes_away(db_config, no_s
             "synchronous_commit": "off",
             "full_page_writes": "off",
             "listen_addresses": "127.0.0.1",
+            "dynamic_shared_memory_type": "mmap",
         }
+        # its shared memory is in its data directory, gone with it even after a SIGKILL
+        assert any((Path(database.data_dir) / "data" / "pg_dynshmem").iterdir())
     finally:
         assert stack.down().ok
     assert_nothing_left(state)
