@@ -40,6 +40,12 @@ path = "/cases"
 json = { name = "case {n} of {run}" }
 expect = 201
 # end
+
+[scenarios.mix.subscribe]
+service = "alpha"
+path = "/cases/{case_id}/events"
+subscribers = 50
+name = "case events"
 """
 
 
@@ -66,6 +72,14 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         ("write", 20.0, "POST"),
     ]
     assert mix.setup[0].capture == {"case_id": "id"}
+    assert mix.subscribe is not None
+    assert (mix.subscribe.path, mix.subscribe.subscribers) == ("/cases/{case_id}/events", 50)
+    assert mix.figure_names == [  # what budgets may name
+        "read",
+        "write",
+        "case events: publish to receive",
+        "case events: fan-out",
+    ]
     # calibration defaults to the first service's health endpoint
     assert plan.calibration.requests[0].step.path == "/health"
 
@@ -111,47 +125,6 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
             ('json = { name = "case {n} of {run}" }', 'json = { name = "case {n" }'),
             "write '{{' for a literal brace",
         ),
-    ],
-)
-def test_each_mistake_is_one_error_naming_the_key(plan_from, change, message):
-    old, new = change
-    assert old in MIX, old
-
-    with pytest.raises(ConfigError) as caught:
-        plan_from(MIX.replace(old, new, 1))
-
-    assert message in str(caught.value)
-    assert "\n" not in str(caught.value)
-
-
-SUBSCRIBED = (
-    MIX
-    + """
-[scenarios.mix.subscribe]
-service = "alpha"
-path = "/cases/{case_id}/events"
-subscribers = 50
-name = "case events"
-"""
-)
-
-
-def test_a_subscribed_stream_names_two_figures_budgets_may_name(plan_from):
-    mix = plan_from(SUBSCRIBED).scenarios["mix"]
-
-    assert mix.subscribe is not None
-    assert (mix.subscribe.path, mix.subscribe.subscribers) == ("/cases/{case_id}/events", 50)
-    assert mix.figure_names == [
-        "read",
-        "write",
-        "case events: publish to receive",
-        "case events: fan-out",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
         (
             ("/cases/{case_id}/events", "/cases/{case}/events"),
             "subscribe.path: unknown placeholder {case}; did you mean 'case_id'?",
@@ -178,14 +151,15 @@ def test_a_subscribed_stream_names_two_figures_budgets_may_name(plan_from):
         (('name = "case events"', "name = 7"), "subscribe.name: must be a string"),
     ],
 )
-def test_each_mistake_in_a_subscribe_table_is_one_error_naming_the_key(plan_from, change, message):
+def test_each_mistake_is_one_error_naming_the_key(plan_from, change, message):
     old, new = change
-    assert old in SUBSCRIBED, old
+    assert old in MIX, old
 
     with pytest.raises(ConfigError) as caught:
-        plan_from(SUBSCRIBED.replace(old, new, 1))
+        plan_from(MIX.replace(old, new, 1))
 
     assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_request_may_not_capture_what_setup_did_not(plan_from):
