@@ -14,7 +14,7 @@ from harness.config._project import HarnessConfig
 from harness.perf import _latency as latency
 from harness.perf._load_runner import LoadResult, LoadRunner
 from harness.perf._scenarios import Phases, Scenario, Step, Subscribe, WeightedRequest
-from harness.perf._stream_watch import StreamWatchError
+from harness.perf._stream_watch import StreamWatchError, _record, _Subscriber, _UserStream
 from harness.stack._stack import Stack
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -83,8 +83,9 @@ def test_a_request_that_publishes_nothing_is_a_lost_message_of_every_subscriber(
 def test_a_request_that_publishes_twice_is_an_error_of_the_stream(publisher):
     result = _run(_scenario("/topics/{topic}/messages?copies=2"), publisher)
 
-    assert result.streams[TO_EACH].errors >= 2 * SUBSCRIBERS  # one per subscriber of each user
-    assert any("more than its" in e for e in result.streams[TO_EACH].error_examples)
+    # each user's second message answers its first request, before its second went out
+    assert result.streams[TO_EACH].errors >= 2 * SUBSCRIBERS
+    assert "came before its request went out" in result.streams[TO_EACH].error_examples[0]
 
 
 def test_a_stream_that_refuses_the_subscription_stops_the_run_naming_it(publisher):
@@ -92,3 +93,29 @@ def test_a_stream_that_refuses_the_subscription_stops_the_run_naming_it(publishe
         StreamWatchError, match=r"cannot subscribe to ws://127\.0\.0\.1:\d+/nowhere"
     ):
         _run(_scenario("/topics/{topic}/messages", path="/nowhere"), publisher)
+
+
+class Samples:
+    """A `Recorder` keeping what it is told."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.errors: list[str] = []
+
+    def record(self, window: int, seconds: float, error: str | None) -> None:
+        if error is None:
+            self.times.append(seconds)
+        else:
+            self.errors.append(error)
+
+
+def test_messages_pair_with_requests_in_order_and_a_surplus_is_named():
+    on_time = _Subscriber(connection=None, received=[1.25, 2.5])  # type: ignore[arg-type]
+    doubled = _Subscriber(connection=None, received=[1.25, 2.5, 2.75])  # type: ignore[arg-type]
+    stream = _UserStream([on_time, doubled], published=[1.0, 2.0])
+    to_each, to_all = Samples(), Samples()
+
+    _record("user 0", stream, lambda sent: 0, to_each, to_all)
+
+    assert to_each.times == [0.25, 0.25, 0.5, 0.5] and to_all.times == [0.25, 0.5]
+    assert to_each.errors == ["user 0: 1 message(s) more than its 2 requests"]
