@@ -327,7 +327,7 @@ class Stack:
     def _claim_configured_port(self, member: ServiceConfig | ServerConfig) -> int:
         port = member.port
         assert port is not None
-        table = "servers" if isinstance(member, ServerConfig) else "services"
+        table = member.table if isinstance(member, ServerConfig) else "services"
         key = f"tool.harness.{table}.{member.name}.port"
         if not self.reservations.reserve(port, self.run_id):
             holder = self.reservations.holder(port)
