@@ -14,7 +14,11 @@ from services.common.fields import text
 from services.common.web import create_app, error_responses
 from services.signature import mail
 
-app = create_app("signature", "Formats and validates attorney signature blocks.", "1.0.0")
+app = create_app(
+    "signature",
+    "Formats and validates attorney signature blocks, and e-mails them to the attorney.",
+    "1.1.0",
+)
 
 BAR_NUMBER = r"^[0-9]{8}$"
 EMAIL = r"^[^@\s\x00]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
