@@ -32,6 +32,7 @@ from harness.exceptions import ConfigError
 
 Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
+Outbound = Literal["loopback", "allow"]
 
 _TOP_KEYS = {
     "run_dir",
@@ -43,6 +44,7 @@ _TOP_KEYS = {
     "services",
     "servers",
     "stubs",
+    "outbound",
     "postgres",
     "contracts",
     "perf",
@@ -182,6 +184,7 @@ class HarnessConfig:
     pythonpath: tuple[Path, ...] = ()
     servers: dict[str, ServerConfig] = field(default_factory=dict)  # stubs' servers included
     stubs: dict[str, StubConfig] = field(default_factory=dict)
+    outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -272,6 +275,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
         servers=servers,
         stubs=stubs,
+        outbound=_outbound(table),
     )
 
 
@@ -634,6 +638,16 @@ def _pythonpath(raw: Any, root: Path) -> tuple[Path, ...]:
         if not directory.is_dir():
             raise ConfigError(f"{key}: no such directory {directory}")
     return directories
+
+
+def _outbound(table: dict[str, Any]) -> Outbound:
+    value = table.get("outbound", "loopback")
+    if value not in ("loopback", "allow"):
+        raise ConfigError(
+            f"tool.harness.outbound: must be 'loopback' (the run's processes reach only "
+            f"127.0.0.1) or 'allow', got {value!r}"
+        )
+    return "loopback" if value == "loopback" else "allow"
 
 
 def _backends(raw: Any) -> tuple[Backend, ...]:

@@ -54,6 +54,7 @@ pytest_plugins = [
     "harness.pytest.masking",
     "harness.pytest.servers",
     "harness.pytest.stubs",
+    "harness.pytest.outbound",
 ]
 
 

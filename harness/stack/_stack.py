@@ -44,7 +44,7 @@ from harness.infra import (
     sigterm_raises,
 )
 from harness.reports import ReportsLayout, write_coverage_settings
-from harness.stack import _servers
+from harness.stack import _outbound, _servers
 from harness.stack._events import (
     DatabaseProvisioned,
     MigrationsDone,
@@ -362,6 +362,8 @@ class Stack:
         )
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
+        if self.config.outbound == "loopback":
+            env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME)
         if coverage:
             coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
             env.setdefault(
