@@ -67,7 +67,7 @@ def test_each_test_has_a_scope_of_its_own_and_an_undeclared_stub_is_named(pytest
 
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
-        ["*KeyError: \"no stub 'payments' in [[]tool.harness.stubs[]]; stubs: ['mail']\""]
+        ["*KeyError: \"no stub 'payments' in [[]tool.harness.stubs[]]; stubs: [[]'mail'[]]\""]
     )
     first = json.loads((pytester.path / "first-main.json").read_text())
     assert first["scope"].startswith("main-")
