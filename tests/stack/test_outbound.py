@@ -4,13 +4,14 @@ and nothing else; what they try beyond it is refused before a packet leaves, and
 from __future__ import annotations
 
 import json
+import os
 import socket
 import urllib.request
 
 import pytest
 
 from conftest import app_command
-from harness.stack._outbound import RECORD_NAME, RECORD_VARIABLE, refusals
+from harness.stack._outbound import GUARD_DIR, RECORD_NAME, RECORD_VARIABLE, refusals
 from harness.stack._outbound.sitecustomize import check, is_local
 from harness.stack._stack import Stack
 
@@ -81,6 +82,6 @@ def test_outbound_allow_loads_no_guard(make_config):
     try:
         env = get(state.services["api"].url + "/env")
         assert RECORD_VARIABLE not in env
-        assert "_outbound" not in env["PYTHONPATH"]
+        assert str(GUARD_DIR) not in env["PYTHONPATH"].split(os.pathsep)
     finally:
         assert stack.down().ok
