@@ -80,3 +80,35 @@ def test_missing_name_is_422(signature):
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "name"]
+
+
+@pytest.mark.parametrize(
+    "answer, status",
+    [
+        ({"status": 202, "json": {"id": "msg_c1"}}, 202),
+        ({"status": 400, "json": {"error": "bad recipient"}}, 502),
+        ({"status": 429, "headers": {"Retry-After": "3600"}}, 503),
+    ],
+    ids=["sent", "refused", "rate-limited"],
+)
+def test_email_answers_as_documented(signature, stubs, answer, status):
+    mail = stubs["mail"]
+    mail.respond(answer.pop("status"), **answer)
+
+    response = signature.post(
+        "/signature/email", json={**SIGNATURE, "subject": "Block"}, headers=mail.headers
+    )
+
+    assert response.status_code == status  # and conforms to the contract (service_clients)
+    assert len(mail.requests) == 1
+
+
+def test_email_with_a_header_it_would_not_forward_is_refused_before_sending(signature, stubs):
+    mail = stubs["mail"]
+
+    response = signature.post(
+        "/signature/email", json=SIGNATURE, headers={**mail.headers, "Idempotency-Key": "a b"}
+    )
+
+    assert response.status_code == 422
+    assert mail.requests == []

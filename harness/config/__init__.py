@@ -1,5 +1,6 @@
 """`[tool.harness]` read into a typed, validated `HarnessConfig` (services, auxiliary
-servers, back ends, …), and the TOML helpers that the scenario and budget files share."""
+servers, third-party stubs and their recordings, back ends, …), and the TOML helpers that
+the scenario and budget files share."""
 
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,14 @@ if TYPE_CHECKING:
         parse_config,
         script_location,
     )
+    from harness.config._recordings import (
+        Recording,
+        load_recordings,
+        recording_for,
+        shape_differences,
+    )
     from harness.config._servers import Readiness, ServerConfig
+    from harness.config._stubs import StubConfig
     from harness.config._tables import (
         did_you_mean,
         positive_number,

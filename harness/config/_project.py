@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.config._servers import ServerConfig, parse_servers
+from harness.config._stubs import StubConfig, parse_stubs
 from harness.config._tables import (
     did_you_mean,
     listening_command,
@@ -31,6 +32,7 @@ from harness.exceptions import ConfigError
 
 Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
+Outbound = Literal["loopback", "allow"]
 
 _TOP_KEYS = {
     "run_dir",
@@ -41,6 +43,8 @@ _TOP_KEYS = {
     "backends",
     "services",
     "servers",
+    "stubs",
+    "outbound",
     "postgres",
     "contracts",
     "perf",
@@ -178,7 +182,9 @@ class HarnessConfig:
     perf: PerfConfig
     reports: ReportsConfig
     pythonpath: tuple[Path, ...] = ()
-    servers: dict[str, ServerConfig] = field(default_factory=dict)
+    servers: dict[str, ServerConfig] = field(default_factory=dict)  # stubs' servers included
+    stubs: dict[str, StubConfig] = field(default_factory=dict)
+    outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -252,6 +258,9 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         for name, raw in services_table.items()
     }
     servers = parse_servers(table.get("servers", {}), set(services), start_timeout, stop_timeout)
+    taken = {**dict.fromkeys(services, "service"), **dict.fromkeys(servers, "server")}
+    stubs = parse_stubs(table.get("stubs", {}), taken, root, start_timeout, stop_timeout)
+    servers.update({name: stub.server for name, stub in stubs.items()})
     _check_dependencies(services, servers)
     _check_ports([*services.values(), *servers.values()])
     return HarnessConfig(
@@ -265,6 +274,8 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         reports=_reports(table.get("reports", {}), root),
         pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
         servers=servers,
+        stubs=stubs,
+        outbound=_outbound(table),
     )
 
 
@@ -537,7 +548,7 @@ def _check_ports(members: list[ServiceConfig | ServerConfig]) -> None:
     for member in members:
         if member.port is None:
             continue
-        table = "servers" if isinstance(member, ServerConfig) else "services"
+        table = member.table if isinstance(member, ServerConfig) else "services"
         if member.port in owners:
             raise ConfigError(
                 f"tool.harness.{table}.{member.name}.port: {member.port} is already "
@@ -627,6 +638,16 @@ def _pythonpath(raw: Any, root: Path) -> tuple[Path, ...]:
         if not directory.is_dir():
             raise ConfigError(f"{key}: no such directory {directory}")
     return directories
+
+
+def _outbound(table: dict[str, Any]) -> Outbound:
+    value = table.get("outbound", "loopback")
+    if value not in ("loopback", "allow"):
+        raise ConfigError(
+            f"tool.harness.outbound: must be 'loopback' (the run's processes reach only "
+            f"127.0.0.1) or 'allow', got {value!r}"
+        )
+    return "loopback" if value == "loopback" else "allow"
 
 
 def _backends(raw: Any) -> tuple[Backend, ...]:

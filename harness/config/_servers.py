@@ -64,11 +64,17 @@ class ServerConfig:
     start_timeout: float
     stop_timeout: float
     env: dict[str, str] = field(default_factory=dict)
+    table: str = "servers"  # the [tool.harness] table it was declared in ("stubs" for a stub)
 
     @property
     def url_variable(self) -> str:
         """The environment variable the services that depend on it find it by."""
         return f"{self.name.upper().replace('-', '_')}_URL"
+
+    @property
+    def key(self) -> str:
+        """Its table's key, for messages: `tool.harness.servers.redis`."""
+        return f"tool.harness.{self.table}.{self.name}"
 
 
 def parse_servers(

@@ -15,7 +15,9 @@ checks each answer against the contract too.
 For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
 in front of a service, `service_instance` starts one more process of a service rewired
 (say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
-The auxiliary servers' fixtures (`server_urls`, `redis`) are in `harness.pytest.servers`.
+The auxiliary servers' fixtures (`server_urls`, `redis`) are in `harness.pytest.servers`,
+the third-party stubs' (`stubs`) in `harness.pytest.stubs`; a test during which the stack
+tried to reach beyond the machine fails by `harness.pytest.outbound`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ pytest_plugins = [
     "harness.pytest.perf",
     "harness.pytest.masking",
     "harness.pytest.servers",
+    "harness.pytest.stubs",
+    "harness.pytest.outbound",
 ]
 
 

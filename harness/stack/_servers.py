@@ -31,7 +31,7 @@ def check_installed(servers: Iterable[ServerConfig]) -> None:
             binary = fill(command, 0, Path())[0]
             if shutil.which(binary) is not None:
                 continue
-            key = f"tool.harness.servers.{server.name}"
+            key = server.key
             fix = (
                 f"install it ({server.install_hint})"
                 if server.install_hint
@@ -79,8 +79,7 @@ def launch(
     except OSError as exc:
         raise ServiceStartError(
             server.name,
-            f"cannot run {command[0]!r}: {exc.strerror}; check "
-            f"tool.harness.servers.{server.name}.command",
+            f"cannot run {command[0]!r}: {exc.strerror}; check {server.key}.command",
             kind=KIND,
         ) from None
     record = ServiceRecord(

@@ -44,7 +44,7 @@ from harness.infra import (
     sigterm_raises,
 )
 from harness.reports import ReportsLayout, write_coverage_settings
-from harness.stack import _servers
+from harness.stack import _outbound, _servers
 from harness.stack._events import (
     DatabaseProvisioned,
     MigrationsDone,
@@ -327,7 +327,7 @@ class Stack:
     def _claim_configured_port(self, member: ServiceConfig | ServerConfig) -> int:
         port = member.port
         assert port is not None
-        table = "servers" if isinstance(member, ServerConfig) else "services"
+        table = member.table if isinstance(member, ServerConfig) else "services"
         key = f"tool.harness.{table}.{member.name}.port"
         if not self.reservations.reserve(port, self.run_id):
             holder = self.reservations.holder(port)
@@ -362,6 +362,8 @@ class Stack:
         )
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
+        if self.config.outbound == "loopback":
+            env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME)
         if coverage:
             coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
             env.setdefault(

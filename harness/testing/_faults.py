@@ -22,13 +22,10 @@ the connection is relayed unchanged until `drop_websockets()` cuts it.
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 import threading
 from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -36,13 +33,12 @@ from urllib.parse import urlsplit
 import h11
 
 from harness.exceptions import HarnessError
+from harness.testing._http1 import MAX_HEAD, Answer, framed, plain, read_message, reset
 from harness.testing._tunnels import Tunnel
 
 HOST = "127.0.0.1"
 UPSTREAM_TIMEOUT = 60.0
 START_TIMEOUT = 5.0
-MAX_HEAD = 64 * 1024
-READ_SIZE = 64 * 1024
 _HOP = {b"connection", b"keep-alive"}
 _T = TypeVar("_T")
 
@@ -84,14 +80,11 @@ class _Request:
     body: bytes
 
 
-@dataclass
-class _Answer:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    reason: bytes | None = None  # None: the status's standard phrase
-    # after a 101: the upstream's connection, kept open, and what it sent after the 101
-    upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+@dataclass(kw_only=True)
+class _Switched(Answer):
+    """A `101` answer: the upstream's connection, kept open, and what it sent after the 101."""
+
+    upstream: tuple[asyncio.StreamReader, asyncio.StreamWriter]
     early: bytes = b""
 
 
@@ -265,24 +258,24 @@ class FaultProxy:
                 return
             fault = self._next_fault(request)
             if fault is not None and fault.kind == "respond":
-                answer = _Answer(fault.status, list(fault.headers.items()), fault.body)
-                writer.write(_framed(client, answer))
+                answer = Answer(fault.status, list(fault.headers.items()), fault.body)
+                writer.write(framed(client, answer))
             else:
                 if fault is not None and fault.kind == "delay":
                     await asyncio.sleep(fault.seconds)
                 answer = await self._forward(request)
-                if answer.upstream is not None:
+                if isinstance(answer, _Switched):
                     await self._tunnel(client, (reader, writer), answer, fault)
                     return
-                framed = _framed(client, answer)
+                wire = framed(client, answer)
                 if fault is not None and fault.kind == "reset":
-                    await _break_mid_answer(writer, framed)
+                    await _break_mid_answer(writer, wire)
                     return
-                writer.write(framed)
+                writer.write(wire)
             await writer.drain()
         except h11.RemoteProtocolError:
-            answer = _Answer(400, [], b"fault proxy: not an HTTP/1.1 request")
-            writer.write(_framed(client, answer))
+            answer = Answer(400, [], b"fault proxy: not an HTTP/1.1 request")
+            writer.write(framed(client, answer))
         except ConnectionError:
             pass  # the client went away; nothing to answer
         finally:
@@ -293,11 +286,10 @@ class FaultProxy:
         self,
         client: h11.Connection,
         client_side: tuple[asyncio.StreamReader, asyncio.StreamWriter],
-        switched: _Answer,
+        switched: _Switched,
         fault: _Fault | None,
     ) -> None:
         """Pass the upstream's `101` on and relay the connection, cut by `drop_websockets`."""
-        assert switched.upstream is not None
         head = h11.InformationalResponse(
             status_code=101, headers=switched.headers, reason=switched.reason or b""
         )
@@ -314,28 +306,28 @@ class FaultProxy:
         finally:
             self._tunnels.discard(tunnel)
 
-    async def _forward(self, request: _Request) -> _Answer:
+    async def _forward(self, request: _Request) -> Answer:
         """The upstream's whole answer, or a 502 or 504 saying why there is none. After a
         `101` the upstream's connection stays open, in the answer."""
         where = f"{self.upstream[0]}:{self.upstream[1]}"
         try:
             reader, writer = await asyncio.open_connection(*self.upstream)
         except OSError as exc:
-            return _plain(502, f"fault proxy: upstream {where}: {exc.strerror}")
-        answer: _Answer | None = None
+            return plain(502, f"fault proxy: upstream {where}: {exc.strerror}")
+        answer: Answer | None = None
         try:
             answer = await asyncio.wait_for(
                 _exchange(reader, writer, request, where), UPSTREAM_TIMEOUT
             )
             return answer
         except TimeoutError:
-            return _plain(
+            return plain(
                 504, f"fault proxy: upstream gave no whole answer in {UPSTREAM_TIMEOUT:g}s"
             )
         except (h11.RemoteProtocolError, ConnectionError) as exc:
-            return _plain(502, f"fault proxy: upstream {where} broke off its answer ({exc})")
+            return plain(502, f"fault proxy: upstream {where} broke off its answer ({exc})")
         finally:
-            if answer is None or answer.upstream is None:
+            if not isinstance(answer, _Switched):
                 writer.close()
 
 
@@ -346,7 +338,7 @@ async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) ->
     (request line, framing headers, chunks, a head too long) is h11.RemoteProtocolError.
     """
     try:
-        message = await _read_message(reader, client)
+        message = await read_message(reader, client)
     except h11.RemoteProtocolError:
         if reader.at_eof():
             return None  # closed in the middle of a request: nobody to answer
@@ -358,34 +350,9 @@ async def _read_request(reader: asyncio.StreamReader, client: h11.Connection) ->
     return _Request(head.method.decode(), head.target.decode(), head, body)
 
 
-async def _read_message(
-    reader: asyncio.StreamReader, connection: h11.Connection
-) -> tuple[h11.Request | h11.Response | h11.InformationalResponse, bytes] | None:
-    """The next whole message `connection` reads from `reader`: its head and body; None
-    when the peer closed before one began. An informational answer (100 Continue) is
-    passed over: the real one follows; a `101 Switching Protocols` ends HTTP there."""
-    head: h11.Request | h11.Response | None = None
-    body = bytearray()
-    while True:
-        event = connection.next_event()
-        if event is h11.NEED_DATA:
-            connection.receive_data(await reader.read(READ_SIZE))
-        elif isinstance(event, h11.InformationalResponse) and event.status_code == 101:
-            return event, b""
-        elif isinstance(event, h11.Request | h11.Response):
-            head = event
-        elif isinstance(event, h11.Data):
-            body += event.data
-        elif isinstance(event, h11.EndOfMessage):
-            assert head is not None
-            return head, bytes(body)
-        elif isinstance(event, h11.ConnectionClosed):
-            return None
-
-
 async def _exchange(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: _Request, where: str
-) -> _Answer:
+) -> Answer:
     """Send `request` upstream on `Connection: close` (a handshake as it came), read its
     whole answer with h11."""
     upstream = h11.Connection(h11.CLIENT)
@@ -399,17 +366,17 @@ async def _exchange(
         writer.write(upstream.send(h11.Data(data=request.body)) or b"")
     writer.write(upstream.send(h11.EndOfMessage()) or b"")
     await writer.drain()
-    message = await _read_message(reader, upstream)
+    message = await read_message(reader, upstream)
     if message is None:
         raise ConnectionError("closed before answering")
     response, body = message
     if isinstance(response, h11.InformationalResponse):  # 101: h11 allows it after an Upgrade only
         raw = [(n.decode(), v.decode("latin-1")) for n, v in response.headers.raw_items()]
         early = upstream.trailing_data[0]
-        return _Answer(101, raw, b"", response.reason, upstream=(reader, writer), early=early)
+        return _Switched(101, raw, b"", response.reason, upstream=(reader, writer), early=early)
     assert isinstance(response, h11.Response)
     kept = [(n.decode(), v.decode("latin-1")) for n, v in _end_to_end(response)]
-    return _Answer(response.status_code, kept, body, response.reason)
+    return Answer(response.status_code, kept, body, response.reason)
 
 
 def _is_upgrade(request: h11.Request) -> bool:
@@ -425,38 +392,9 @@ def _end_to_end(message: h11.Request | h11.Response) -> list[tuple[bytes, bytes]
     return [*kept, (b"Connection", b"close")]
 
 
-def _plain(status: int, text: str) -> _Answer:
-    return _Answer(status, [("Content-Type", "text/plain")], text.encode())
-
-
-def _framed(client: h11.Connection, answer: _Answer) -> bytes:
-    """`answer` as bytes on the wire, framed by h11 for the client's request."""
-    headers = list(answer.headers)
-    named = {name.lower() for name, _ in headers}
-    if not named & {"content-length", "transfer-encoding"}:
-        headers.append(("Content-Length", str(len(answer.body))))
-    if "connection" not in named:
-        headers.append(("Connection", "close"))
-    reason = answer.reason if answer.reason is not None else _phrase(answer.status)
-    wire = client.send(h11.Response(status_code=answer.status, headers=headers, reason=reason))
-    if answer.body:
-        wire = (wire or b"") + (client.send(h11.Data(data=answer.body)) or b"")
-    return (wire or b"") + (client.send(h11.EndOfMessage()) or b"")
-
-
-def _phrase(status: int) -> bytes:
-    try:
-        return HTTPStatus(status).phrase.encode()
-    except ValueError:
-        return b""
-
-
 async def _break_mid_answer(writer: asyncio.StreamWriter, answer: bytes) -> None:
     """Send the first half of the answer, then reset the connection (RST, not FIN)."""
     writer.write(answer[: max(1, len(answer) // 2)])
     await writer.drain()
     await asyncio.sleep(0.01)  # let the half leave before the reset discards the buffer
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+    reset(writer)

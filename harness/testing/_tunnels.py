@@ -5,11 +5,9 @@ the proxy cuts it as a failing network would."""
 from __future__ import annotations
 
 import asyncio
-import socket
-import struct
 from dataclasses import dataclass
 
-READ_SIZE = 64 * 1024
+from harness.testing._http1 import READ_SIZE, reset
 
 
 @dataclass(eq=False)
@@ -45,11 +43,7 @@ class Tunnel:
     def cut(self) -> None:
         """Reset the client's connection (RST, as a failing network would show it) and
         close the upstream's, so the server sees its subscriber go."""
-        client_writer = self.client[1]
-        sock = client_writer.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        client_writer.transport.abort()
+        reset(self.client[1])
         self.upstream[1].transport.abort()
 
 

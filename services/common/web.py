@@ -25,6 +25,7 @@ ERROR_DESCRIPTIONS = {
     413: "The upload is too large",
     502: "A service this one depends on answered wrongly",
     503: "A service this one depends on is unreachable",
+    504: "A service this one depends on did not answer in time",
 }
 
 

@@ -1,15 +1,24 @@
-"""signature: formats an attorney signature block; validates the bar number and email."""
+"""signature: formats an attorney signature block; validates the bar number and email;
+e-mails the block to the attorney through the mail API (`mail.py`)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
+from fastapi import Header
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from services.common.fields import text
-from services.common.web import create_app
+from services.common.web import create_app, error_responses
+from services.signature import mail
 
-app = create_app("signature", "Formats and validates attorney signature blocks.", "1.0.0")
+app = create_app(
+    "signature",
+    "Formats and validates attorney signature blocks, and e-mails them to the attorney.",
+    "1.1.0",
+)
 
 BAR_NUMBER = r"^[0-9]{8}$"
 EMAIL = r"^[^@\s\x00]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
@@ -63,4 +72,61 @@ def format_signature(body: SignatureIn) -> SignatureOut:
         email=email,
         lines=lines,
         text="\n".join(lines),
+    )
+
+
+class SignatureEmailIn(SignatureIn):
+    subject: Line = "Your signature block"
+
+
+class SignatureEmailOut(BaseModel):
+    to: str
+    message_id: str = Field(description="The mail API's id of the message")
+    idempotency_key: str = Field(description="Sent with every attempt: the message goes once")
+    attempts: int = Field(description="Attempts it took (at most 3)")
+
+
+VISIBLE_ASCII = r"^[!-~]{1,200}$"  # what a header forwarded to the mail API may hold
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        pattern=VISIBLE_ASCII,
+        description="Send the same key again and the mail API sends the message once; "
+        "default: a new key",
+    ),
+]
+CorrelationId = Annotated[
+    str | None,
+    Header(
+        alias=mail.CORRELATION_HEADER,
+        pattern=VISIBLE_ASCII,
+        description="Forwarded to the mail API",
+    ),
+]
+
+
+@app.post(
+    "/signature/email",
+    status_code=202,
+    response_model=SignatureEmailOut,
+    responses=error_responses(502, 503, 504),
+)
+async def email_signature(
+    body: SignatureEmailIn,
+    idempotency_key: IdempotencyKey = None,
+    correlation_id: CorrelationId = None,
+) -> SignatureEmailOut:
+    """E-mail the formatted block to the attorney: 502 when the mail API refuses it, 503
+    when it is unreachable or limiting the rate, 504 when it does not answer in time."""
+    block = format_signature(body)
+    key = idempotency_key or uuid.uuid4().hex
+    message = {
+        "from": mail.sender(),
+        "to": [block.email],
+        "subject": body.subject.strip(),
+        "text": block.text,
+    }
+    sent = await run_in_threadpool(mail.send, message, key, correlation_id)
+    return SignatureEmailOut(
+        to=block.email, message_id=sent.message_id, idempotency_key=key, attempts=sent.attempts
     )

@@ -324,3 +324,12 @@ def test_run_dir_outside_project_must_be_a_boolean(tmp_path):
     )
 
     assert message == "tool.harness.run_dir_outside_project: must be true or false"
+
+
+def test_outbound_is_loopback_unless_allowed(tmp_path):
+    assert parse_config({"services": {"a": GOOD}}, root=tmp_path).outbound == "loopback"
+    allowed = parse_config({"services": {"a": GOOD}, "outbound": "allow"}, root=tmp_path)
+    assert allowed.outbound == "allow"
+    message = config_error({"services": {"a": GOOD}, "outbound": "internet"}, tmp_path)
+    assert message.startswith("tool.harness.outbound: must be 'loopback'")
+    assert message.endswith("got 'internet'")
