@@ -363,7 +363,8 @@ class Stack:
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
         if self.config.outbound == "loopback":
-            env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME)
+            allowed = _outbound.database_hosts(state.database)
+            env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME, allowed)
         if coverage:
             coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
             env.setdefault(

@@ -11,7 +11,14 @@ import urllib.request
 import pytest
 
 from conftest import app_command
-from harness.stack._outbound import GUARD_DIR, RECORD_NAME, RECORD_VARIABLE, refusals
+from harness.infra import DatabaseRecord
+from harness.stack._outbound import (
+    GUARD_DIR,
+    RECORD_NAME,
+    RECORD_VARIABLE,
+    database_hosts,
+    refusals,
+)
 from harness.stack._outbound.sitecustomize import check, is_local
 from harness.stack._stack import Stack
 
@@ -50,6 +57,21 @@ def test_a_lookup_and_a_connect_beyond_the_machine_are_refused_and_recorded(tmp_
     assert len(lines) == 2
     assert lines[0].endswith("connect to 192.0.2.1:443")
     assert lines[1].endswith("looking up 'mail.example.invalid' (port 443)")
+
+
+def test_the_runs_own_database_server_is_reachable_wherever_it_is(tmp_path):
+    # HARNESS_POSTGRES_URL may name a server elsewhere (a CI service container)
+    remote = DatabaseRecord("postgres", "harness_x", "postgresql://u:***@db.example.invalid:5432/x")
+    allowed = frozenset(database_hosts(remote))
+    record = str(tmp_path / RECORD_NAME)
+
+    assert allowed == {"db.example.invalid"}  # unresolvable here: its name alone
+    check("socket.getaddrinfo", ("db.example.invalid", 5432, 0, 0, 0), record, allowed)
+    with pytest.raises(PermissionError):
+        check("socket.getaddrinfo", ("mail.example.invalid", 443, 0, 0, 0), record, allowed)
+    local = DatabaseRecord("postgres", "harness_x", "postgresql://u:***@localhost:5432/x")
+    assert "127.0.0.1" in database_hosts(local)  # a name comes with its addresses
+    assert database_hosts(DatabaseRecord("sqlite", "x", "sqlite:///x.sqlite3")) == set()
 
 
 def get(url: str) -> dict:

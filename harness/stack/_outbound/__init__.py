@@ -4,7 +4,9 @@ With `[tool.harness] outbound = "loopback"` (the default) the run's processes ge
 directory first on PYTHONPATH, so Python loads its `sitecustomize`: an audit hook that
 refuses, before any packet leaves, a name lookup of a host that is not the machine's own
 and a connection (or datagram) to an address that is not loopback; each refusal is a line
-in the run's `outbound.log`, which the pytest plugin turns into a failed test. Only what
+in the run's `outbound.log`, which the pytest plugin turns into a failed test. The run's
+own database server is allowed wherever it is (`HARNESS_POSTGRES_URL` may name another
+host, which psycopg looks up in Python). Only what
 goes through Python's socket module is seen: a C library's own sockets (libpq) and
 programs that are not Python (redis-server) are not guarded.
 """
@@ -12,17 +14,44 @@ programs that are not Python (redis-server) are not guarded.
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterable
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from harness.infra import DatabaseRecord
 
 GUARD_DIR = Path(__file__).parent
 RECORD_VARIABLE = "HARNESS_OUTBOUND_RECORD"
+ALLOW_VARIABLE = "HARNESS_OUTBOUND_ALLOW"
 RECORD_NAME = "outbound.log"
 
 
-def guarded(env: dict[str, str], record: Path) -> dict[str, str]:
-    """`env` with the guard loaded first and its refusals written to `record`."""
+def guarded(env: dict[str, str], record: Path, allowed: Iterable[str] = ()) -> dict[str, str]:
+    """`env` with the guard loaded first, its refusals written to `record`, and the
+    `allowed` hosts (names and addresses) reachable besides this machine."""
     path = [str(GUARD_DIR), *filter(None, [env.get("PYTHONPATH")])]
-    return {**env, "PYTHONPATH": os.pathsep.join(path), RECORD_VARIABLE: str(record)}
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join(path),
+        RECORD_VARIABLE: str(record),
+        ALLOW_VARIABLE: ",".join(sorted(allowed)),
+    }
+
+
+def database_hosts(database: DatabaseRecord | None) -> set[str]:
+    """The run's PostgreSQL server's host name and its addresses (empty on SQLite)."""
+    if database is None or database.backend != "postgres":
+        return set()
+    host = make_url(database.display_url).host
+    if not host:
+        return set()
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        found = []  # unresolvable here: its services will say so
+    return {host.lower(), *(str(info[4][0]) for info in found)}
 
 
 def refusals(record: Path, offset: int = 0) -> list[str]:

@@ -29,14 +29,22 @@ def is_local(host: Any) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def check(event: str, args: tuple[Any, ...], record: str) -> None:
-    """The audit hook's verdict on one event: refuse (record, then raise) what leaves."""
-    if event == "socket.getaddrinfo" and not is_local(args[0]):
+def check(
+    event: str, args: tuple[Any, ...], record: str, allowed: frozenset[str] = frozenset()
+) -> None:
+    """The audit hook's verdict on one event: refuse (record, then raise) what leaves for
+    anywhere but this machine and the `allowed` hosts (names and addresses)."""
+    if event == "socket.getaddrinfo" and not _reachable(args[0], allowed):
         refuse(f"looking up {args[0]!r} (port {args[1]})", record)
     if event in ("socket.connect", "socket.sendto"):
         sock, address = args[0], args[1]
-        if sock.family in _INET and not is_local(address[0]):
+        if sock.family in _INET and not _reachable(address[0], allowed):
             refuse(f"{event.split('.')[1]} to {address[0]}:{address[1]}", record)
+
+
+def _reachable(host: Any, allowed: frozenset[str]) -> bool:
+    name = host.decode(errors="replace") if isinstance(host, bytes) else str(host)
+    return is_local(host) or name.lower() in allowed
 
 
 def refuse(what: str, record: str) -> None:
@@ -45,8 +53,8 @@ def refuse(what: str, record: str) -> None:
     raise PermissionError(f"harness outbound guard: {what} refused; a run reaches only 127.0.0.1")
 
 
-def _install(record: str) -> None:
-    sys.addaudithook(lambda event, args: check(event, args, record))
+def _install(record: str, allowed: frozenset[str]) -> None:
+    sys.addaudithook(lambda event, args: check(event, args, record, allowed))
 
 
 def _run_the_one_hidden() -> None:
@@ -59,5 +67,6 @@ def _run_the_one_hidden() -> None:
 
 
 if os.environ.get("HARNESS_OUTBOUND_RECORD"):
-    _install(os.environ["HARNESS_OUTBOUND_RECORD"])
+    _allowed = os.environ.get("HARNESS_OUTBOUND_ALLOW", "").lower().split(",")
+    _install(os.environ["HARNESS_OUTBOUND_RECORD"], frozenset(filter(None, _allowed)))
 _run_the_one_hidden()
