@@ -84,7 +84,8 @@ def tests(session: nox.Session) -> None:
     CI plan)."""
     _install(session, "contracts", dev=True)
     run = harness.begin(session, "tests", None)
-    session.run("pytest", "tests", *run.report_args, *session.posargs, env=run.env)
+    paths = [] if harness.names_tests(session.posargs) else ["tests"]
+    session.run("pytest", *paths, *run.report_args, *session.posargs, env=run.env)
 
 
 @nox.session

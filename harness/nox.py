@@ -173,6 +173,15 @@ def shard_of(session: nox.Session) -> tuple[int, int] | None:
     return int(group), int(splits)
 
 
+def names_tests(posargs: Sequence[str]) -> bool:
+    """The posargs name tests to run (`workflows/test_x.py`, `tests/a.py::test_b`): then
+    those run instead of the whole package."""
+    return any(
+        not argument.startswith("-") and Path(argument.partition("::")[0]).exists()
+        for argument in posargs
+    )
+
+
 def _suite(package: str) -> str | None:
     return package if package in SUITES else None
 
@@ -185,9 +194,12 @@ def _pytest(
     pytest_args: Sequence[str],
     pyproject: str | Path,
 ) -> None:
-    """pytest on the `tests` directory (when it exists) and the shipped `suite`."""
+    """pytest on the `tests` directory (when it exists) and the shipped `suite`, or on the
+    tests the posargs name alone."""
     paths = [tests] if (Path(pyproject).resolve().parent / tests).is_dir() else []
-    if not paths and suite is None:
+    if names_tests(session.posargs):
+        paths, suite = [], None
+    elif not paths and suite is None:
         session.error(f"no directory {tests}/ and no suite of harness to run")
     session.run(
         "pytest",

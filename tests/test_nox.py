@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from harness.nox import shard_of
+from harness.nox import names_tests, shard_of
 
 HEAVY = ("httpx", "psutil", "sqlalchemy", "psycopg", "alembic", "pytest", "coverage")
 
@@ -52,3 +52,17 @@ def test_a_shard_is_read_from_pytest_splits_arguments(posargs, shard):
 def test_a_shard_needs_both_numbers_with_the_group_in_range(posargs):
     with pytest.raises(SystemExit, match="give both --splits N and --group K"):
         shard_of(FakeSession(*posargs))
+
+
+@pytest.mark.parametrize(
+    "posargs, named",
+    [
+        ((), False),
+        (("-k", "case_events", "-x"), False),
+        (("tests/test_nox.py",), True),
+        (("-x", "tests/test_nox.py::test_a_shard_is_read_from_pytest_splits_arguments"), True),
+        (("tests/no_such_file.py",), False),  # not a path: pytest will say so itself
+    ],
+)
+def test_posargs_that_name_existing_tests_replace_the_package(posargs, named):
+    assert names_tests(posargs) is named
