@@ -88,7 +88,12 @@ class StatusEventOut(BaseModel):
     applied_at: datetime
 
 
-@app.post("/webhooks/efiling", status_code=202, response_model=Accepted, responses=UNAVAILABLE)
+@app.post(
+    "/webhooks/efiling",
+    status_code=202,
+    response_model=Accepted,
+    responses={202: {"description": "Queued for the worker"}, **UNAVAILABLE},
+)
 def receive_status_event(body: StatusEventIn) -> Accepted:
     """Queue the event for the worker; it is applied once, however often it is sent."""
     event = QueuedEvent(**body.model_dump(), received_at=datetime.now(UTC))
