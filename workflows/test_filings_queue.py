@@ -26,6 +26,8 @@ from filing_events import (
 from sqlalchemy import create_engine
 from steps import created
 
+from services.filings.queue import DEAD_LETTERS, FIELD, STREAM
+
 
 @dataclass
 class PrivateFilings:
@@ -132,6 +134,24 @@ def test_a_worker_killed_mid_message_leaves_it_to_the_next_one_applied_once(
     events = wait_until_applied(filings.client, case["id"], last)
     assert [(e["position"], e["event_id"]) for e in events] == [(1, held), (2, last)]
     wait_for(lambda: backlog(redis) == (0, 0), "every entry acknowledged and deleted")
+
+
+def test_an_entry_that_is_not_a_status_event_goes_to_the_dead_letters(
+    private_filings, redis, case, unique
+):
+    filings = private_filings()
+    redis.xadd(STREAM, {FIELD: b'{"event_id": "no case"}'})  # what no filings process queues
+    after = unique("evt")
+    created(filings.send(status_event(case["id"], after)), 202)
+
+    filings.start_worker()
+
+    events = wait_until_applied(filings.client, case["id"], after)
+    assert [e["event_id"] for e in events] == [after]  # the worker went on past it
+    [(_, dead)] = redis.xrange(DEAD_LETTERS)
+    assert dead[FIELD.encode()] == b'{"event_id": "no case"}'
+    assert b"case_id" in dead[b"reason"]  # the validation error names the missing field
+    wait_for(lambda: backlog(redis) == (0, 0), "both entries acknowledged and deleted")
 
 
 def test_a_backlog_of_10000_events_drains_in_order(private_filings, redis, make_case, unique):
