@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 CONTRACTS = Path(__file__).parent / "openapi"
-JSON_SERVICES = {"caseblock", "caselaw", "exhibits", "export", "facts", "records", "signature"}
+JSON_SERVICES = {
+    "caseblock",
+    "caselaw",
+    "exhibits",
+    "export",
+    "facts",
+    "filings",
+    "records",
+    "signature",
+}
 
 
 def json_operations() -> list[tuple[str, str, str]]:

@@ -16,4 +16,4 @@ def test_each_history_keeps_its_own_version_table(harness_config, migration_data
         tables = {history.name: history.version_table(connection) for history in histories}
 
     assert tables == {name: f"{name}_alembic_version" for name in tables}
-    assert sorted(tables) == ["exhibits", "facts", "records"]
+    assert sorted(tables) == ["exhibits", "facts", "filings", "records"]

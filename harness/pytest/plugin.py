@@ -377,24 +377,38 @@ def fault_proxy(service_urls: dict[str, str]) -> Iterator[Callable[[str], FaultP
         proxy.stop()
 
 
+class ServiceInstances:
+    """`service_instance("export", RECORDS_SERVICE_URL=proxy.url)`: the URL of one more
+    process of that service, wired as the stack's but for the given variables;
+    `service_instance.kill(url)` kills it as a crash would (SIGKILL, no grace)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._started: dict[str, ServiceRecord] = {}
+
+    def __call__(self, service: str, **env: str) -> str:
+        record = self._stack.start_instance(service, env, f"{service}-{uuid.uuid4().hex[:8]}")
+        self._started[record.url] = record
+        return record.url
+
+    def kill(self, url: str) -> None:
+        if url not in self._started:
+            raise KeyError(f"no instance at {url}; started: {sorted(self._started)}")
+        self._stack.kill_instance(self._started[url])
+
+    def stop_all(self) -> None:
+        for record in self._started.values():
+            self._stack.stop_instance(record)
+
+
 @pytest.fixture
 def service_instance(
     harness_config: HarnessConfig, harness_stack: RunningStack
-) -> Iterator[Callable[..., str]]:
-    """`service_instance("export", RECORDS_SERVICE_URL=proxy.url)`: the URL of one more
-    process of that service, wired as the stack's but for the given variables; stopped
-    after the test."""
-    stack = Stack(harness_config, harness_stack.run_id)
-    started: list[ServiceRecord] = []
-
-    def start(service: str, **env: str) -> str:
-        label = f"{service}-{uuid.uuid4().hex[:8]}"
-        started.append(stack.start_instance(service, env, label))
-        return started[-1].url
-
-    yield start
-    for record in started:
-        stack.stop_instance(record)
+) -> Iterator[ServiceInstances]:
+    """More processes of the stack's services (`ServiceInstances`); stopped after the test."""
+    instances = ServiceInstances(Stack(harness_config, harness_stack.run_id))
+    yield instances
+    instances.stop_all()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -542,6 +543,11 @@ class Stack:
             self.stop_instance(record)
             raise
         return record
+
+    def kill_instance(self, record: ServiceRecord) -> None:
+        """Kill an instance `start_instance` started, as a crash would: SIGKILL to its process
+        group, no grace. `stop_instance` still gives its port back."""
+        infra.stop_group(record.process, grace=0, signals=(signal.SIGKILL,))
 
     def stop_instance(self, record: ServiceRecord) -> None:
         """Stop an instance `start_instance` started and give its port back."""

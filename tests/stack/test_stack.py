@@ -445,6 +445,23 @@ def test_an_extra_instance_is_wired_like_the_run_but_for_its_overrides(two_servi
     assert_nothing_left(state)
 
 
+def test_a_killed_instance_is_gone_and_stopping_it_after_gives_its_port_back(two_services):
+    stack = Stack(two_services, "instance-killed")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        extra = stack.start_instance("alpha", {}, "alpha-x")
+
+        stack.kill_instance(extra)
+
+        assert not extra.process.matches()
+        stack.stop_instance(extra)  # what the fixture does after the test: no error
+        assert is_port_free(extra.port)
+        assert httpx.get(state.services["alpha"].url + "/health").status_code == 200
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
 def test_an_extra_instance_left_running_is_stopped_by_down(two_services):
     stack = Stack(two_services, "instance-left")
     state = stack.up("sqlite", auto_ports=True, detach=True)
