@@ -13,6 +13,7 @@ from harness.config._tables import (
     command,
     did_you_mean,
     listening_command,
+    member_table,
     names,
     port,
     positive_number,
@@ -102,12 +103,7 @@ def _server(
     name: str, raw: Any, service_names: set[str], start_timeout: float, stop_timeout: float
 ) -> ServerConfig:
     key = f"tool.harness.servers.{name}"
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{key}: a server name may only hold letters, digits, '-' and '_'")
-    if name in service_names:
-        raise ConfigError(f"{key}: {name!r} is already a service; give the server another name")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
+    raw = member_table(raw, name, "server", dict.fromkeys(service_names, "service"), key)
     reject_unknown(raw, _SERVER_KEYS, key)
     command = listening_command(raw.get("command"), f"{key}.command", _EXAMPLE)
     url = string(raw, "url", key, "tcp://127.0.0.1:{port}")

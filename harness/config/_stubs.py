@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.config._recordings import Recording, load_recordings
 from harness.config._servers import Readiness, ServerConfig
-from harness.config._tables import port, positive_number, reject_unknown, string
+from harness.config._tables import member_table, port, positive_number, reject_unknown, string
 from harness.exceptions import ConfigError
 
 _STUB_KEYS = {"port", "recordings", "scope_header", "start_timeout", "stop_timeout"}
@@ -56,12 +56,7 @@ def _stub(
     stop_timeout: float,
 ) -> StubConfig:
     key = f"tool.harness.stubs.{name}"
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{key}: a stub name may only hold letters, digits, '-' and '_'")
-    if name in taken:
-        raise ConfigError(f"{key}: {name!r} is already a {taken[name]}; give the stub another name")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
+    raw = member_table(raw, name, "stub", taken, key)
     reject_unknown(raw, _STUB_KEYS, key)
     header = string(raw, "scope_header", key, DEFAULT_SCOPE_HEADER)
     if not header or not all(c.isalnum() or c == "-" for c in header):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,22 @@ def table_at(table: dict[str, Any], name: str, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{key}.{name}: must be a table")
     return value
+
+
+def member_table(
+    raw: Any, name: str, kind: str, taken: Mapping[str, str], key: str
+) -> dict[str, Any]:
+    """The table of the `kind` (a server, a stub) called `name`: a name of letters, digits,
+    '-' and '_', not `taken` already (name -> what it names)."""
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"{key}: a {kind} name may only hold letters, digits, '-' and '_'")
+    if name in taken:
+        raise ConfigError(
+            f"{key}: {name!r} is already a {taken[name]}; give the {kind} another name"
+        )
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table")
+    return raw
 
 
 def string(table: dict[str, Any], name: str, key: str, default: str) -> str:
