@@ -33,7 +33,7 @@ def project(tmp_path: Path) -> Path:
 def test_up_status_logs_down_list_the_server_beside_the_services(project):
     up = invoke(project, "services.up", "--run", "cli", "--auto-ports")
     assert up.returncode == 0, up.stderr
-    assert "healthy   redis        redis://127.0.0.1:" in up.stdout
+    assert "ready     redis        redis://127.0.0.1:" in up.stdout
     try:
         status = invoke(project, "services.status", "--run", "cli")
         assert status.returncode == 0, status.stderr
