@@ -14,6 +14,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.exceptions import HarnessError
 from harness.reports._layout import ReportsLayout
@@ -49,24 +50,22 @@ def merge_coverage(
         return result
     layout.combined_coverage.unlink(missing_ok=True)
     # relative paths in the data (relative_files) are relative to the project's root
-    tool = _CoverageTool(config_file, layout.combined_coverage, root or config_file.parent)
+    where = root or config_file.parent
+    tool = _CoverageTool(config_file, layout.combined_coverage, where)
     try:
         tool.run("combine", "--keep", *map(str, runs))
         result.terminal = tool.report("report")
-        result.total = tool.percent()
+        figures = json.loads(tool.report("json", "-q", "-o", "-"))
         tool.report("xml", "-o", str(layout.coverage_xml))
         tool.report("html", "-d", str(layout.coverage_html))
     except CoverageCommandError as exc:
         result.problems.append(f"coverage: {exc}")
         return result
+    result.total = float(figures["totals"]["percent_covered"])
     for directory, least in fail_under.items():
-        try:
-            percent = tool.percent(f"--include={directory}/*")
-        except NothingMeasured:
+        percent = _percent_under(figures["files"], where / directory, where)
+        if percent is None:
             result.failures.append(f"coverage of {directory}/: nothing measured (gate {least:g}%)")
-            continue
-        except CoverageCommandError as exc:
-            result.problems.append(f"coverage: {exc}")
             continue
         result.directories[directory] = percent
         if percent < least:
@@ -80,12 +79,23 @@ def merge_coverage(
 _MEASURING = {"COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG"}
 
 
+def _percent_under(files: dict[str, Any], directory: Path, root: Path) -> float | None:
+    """Line-and-branch coverage of the files under `directory`, as coverage.py counts it
+    (from `coverage json`'s per-file summaries); None when none of them was measured."""
+    summaries = [
+        figures["summary"]
+        for name, figures in files.items()
+        if (root / name).resolve().is_relative_to(directory.resolve())
+    ]
+    if not summaries:
+        return None
+    covered = sum(s["covered_lines"] + s.get("covered_branches", 0) for s in summaries)
+    total = sum(s["num_statements"] + s.get("num_branches", 0) for s in summaries)
+    return 100.0 * covered / total if total else 100.0
+
+
 class CoverageCommandError(HarnessError):
     """A `coverage` command failed; the message is its own."""
-
-
-class NothingMeasured(CoverageCommandError):
-    """The data holds nothing that a report's `--include` selects."""
 
 
 @dataclass(frozen=True)
@@ -113,15 +123,9 @@ class _CoverageTool:
         if completed.returncode == 0:
             return completed.stdout
         message = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["failed"]
-        error = NothingMeasured if "No data to report" in message[0] else CoverageCommandError
-        raise error(f"coverage {command}: {message[0]}")
+        raise CoverageCommandError(f"coverage {command}: {message[0]}")
 
     def report(self, command: str, *args: str) -> str:
         """A report: the project's own `fail_under` is not coverage's to apply here (the
         gates are harness's, per directory), so it never turns the command into a failure."""
         return self.run(command, "--fail-under=0", *args)
-
-    def percent(self, *args: str) -> float:
-        """The total line-and-branch percentage, unrounded (`coverage json`)."""
-        report = json.loads(self.report("json", "-q", "-o", "-", *args))
-        return float(report["totals"]["percent_covered"])
