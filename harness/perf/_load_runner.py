@@ -40,11 +40,13 @@ def error_rate(successes: int, errors: int) -> float:
 
 @dataclass
 class RequestFigures:
-    """What one named request of a run measured: a histogram per window and the errors."""
+    """What one named request of a run measured: a histogram per window, the errors and
+    the bytes of the successful answers' bodies."""
 
     windows: list[HdrHistogram]
     errors: int = 0
     error_examples: list[str] = field(default_factory=list)
+    response_bytes: int = 0
 
     @property
     def histogram(self) -> HdrHistogram:
@@ -58,9 +60,15 @@ class RequestFigures:
     def error_rate(self) -> float:
         return error_rate(self.count, self.errors)
 
-    def record(self, window: int, seconds: float, error: str | None) -> None:
+    @property
+    def mean_response_bytes(self) -> float:
+        """The mean size of a successful answer's body (0 when there was none)."""
+        return self.response_bytes / self.count if self.count else 0.0
+
+    def record(self, window: int, seconds: float, error: str | None, size: int = 0) -> None:
         if error is None:
             latency.record_seconds(self.windows[window], seconds)
+            self.response_bytes += size
             return
         self.errors += 1
         if len(self.error_examples) < ERROR_EXAMPLES:
@@ -119,11 +127,13 @@ class SetupError(HarnessError):
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request's outcome: None or what went wrong, and when it went out and finished."""
+    """One request's outcome: None or what went wrong, when it went out and finished, and
+    the size of the answer's body."""
 
     error: str | None
     sent: float
     finished: float
+    size: int = 0
 
 
 def fill(value: Any, variables: dict[str, Any]) -> Any:
@@ -237,9 +247,7 @@ class LoadRunner:
             request = self._choose()
             exchange = await self._send(request.step, variables)
             self._published(variables, exchange)
-            self._record(
-                request.name, exchange.sent, exchange.finished - exchange.sent, exchange.error
-            )
+            self._record(request.name, exchange.sent, exchange.finished - exchange.sent, exchange)
             if self.scenario.think_time:
                 await asyncio.sleep(self.scenario.think_time)
 
@@ -272,7 +280,7 @@ class LoadRunner:
             self._published(variables, exchange)
         finally:
             free.put_nowait(variables)
-        self._record(request.name, scheduled, exchange.finished - scheduled, exchange.error)
+        self._record(request.name, scheduled, exchange.finished - scheduled, exchange)
 
     def _rate_at(self, moment: float) -> float:
         """The arrival rate the phases ask for at `moment`, never under 2% of the full rate."""
@@ -300,14 +308,14 @@ class LoadRunner:
         window_length = self.scenario.phases.sustain / self.scenario.windows
         return min(int((sent - self.measure_start) / window_length), self.scenario.windows - 1)
 
-    def _record(self, name: str, sent: float, seconds: float, error: str | None) -> None:
+    def _record(self, name: str, sent: float, seconds: float, exchange: Exchange) -> None:
         """Note when the service answered; keep the figure when it was sent while
         measuring; stop at `max_requests`."""
         self._served[self._services[name]].append(sent + seconds)
         window = self._window_of(sent)
         if window is None:
             return
-        self._figures[name].record(window, seconds, error)
+        self._figures[name].record(window, seconds, exchange.error, exchange.size)
         self._measured += 1
         if self._measured == self.scenario.max_requests:
             self.measure_end = time.perf_counter()
@@ -328,7 +336,7 @@ class LoadRunner:
             error = f"{step.method} {url}: {answer.status}, expected {step.expect}: {text}"
         else:
             error = _capture(step, answer.body, variables, url)
-        return Exchange(error, answer.sent, answer.received)
+        return Exchange(error, answer.sent, answer.received, len(answer.body))
 
 
 def _capture(step: Step, body: bytes, variables: dict[str, Any], url: str) -> str | None:

@@ -12,7 +12,10 @@ them all). After the last level and a pause of one step, the first runs again: t
 services recovered (degraded gracefully) when it shows no more errors than it did the
 first time and its p50 is at most twice the first time's, that allowance stretched by how
 much longer the run's own processes waited for a CPU than at the first level (the kernel's
-run-queue accounts, `harness.perf._machine`: a neighbour's load, not the services' state).
+run-queue accounts, `harness.perf._machine`: a neighbour's load, not the services' state),
+and per request by how much larger its answers grew (a listing of every row lengthens with
+the rows the ramp created: more work the service was asked for, not a service still
+degraded; how many rows that is depends on the machine's speed).
 A recovery that falls short is measured again after another pause, up to
 `RECOVERY_ATTEMPTS` times: a service that stays degraded falls short every time, where a
 neighbour's burst of load (CI measured a p50 twice the first level's once, right after
@@ -50,6 +53,7 @@ class Level:
     breaches: list[str] = field(default_factory=list)
     error_examples: list[str] = field(default_factory=list)
     wait_ratio: float = 0.0  # the run's processes' run-queue wait per second on a CPU
+    response_bytes: dict[str, float] = field(default_factory=dict)  # mean body per request
 
     @property
     def setup_failed(self) -> bool:
@@ -89,6 +93,7 @@ class RampResult:
         recovery = "recovered" if self.recovered else "did NOT recover"
         if self.recovery_attempts > 1:
             recovery += f" (measured {self.recovery_attempts} times)"
+        shortfalls = recovery_shortfalls(self.levels[0], self.recovery)
         stretch = machine_stretch(self.levels[0], self.recovery)
         busier = (
             f" (the machine was busier: p50 allowed {stretch:.1f}x more)" if stretch >= 1.1 else ""
@@ -100,7 +105,8 @@ class RampResult:
             else ""
         )
         first = f"{self.levels[0].level:g} {unit}"
-        return f"{self.name}: {knee}{beyond}; {recovery} at {first}{busier}{pool}"
+        short = f": {'; '.join(shortfalls)}" if shortfalls else ""
+        return f"{self.name}: {knee}{beyond}; {recovery} at {first}{short}{busier}{pool}"
 
 
 def at_level(scenario: Scenario, level: float, step: float) -> Scenario:
@@ -161,22 +167,40 @@ def _recovery(ramp: Ramp, measure: Callable[[float], Level], first: Level) -> tu
 
 
 def has_recovered(first: Level, again: Level) -> bool:
-    """`again` (the first level run after the ramp) shows no more errors than `first` and
-    a p50 at most `RECOVERY_FACTOR` times its own (1 ms at least), stretched by `machine_stretch`,
-    and its users were set up."""
-    allowance = RECOVERY_FACTOR * machine_stretch(first, again)
-    return not again.setup_failed and all(
-        again.error_rates[name] <= first.error_rates[name] + 0.01
-        and again.percentiles_ms[name]["p50"]
-        <= allowance * max(first.percentiles_ms[name]["p50"], 1.0)
-        for name in first.error_rates
-    )
+    """`again` (the first level run after the ramp) falls short of `first` in nothing."""
+    return not recovery_shortfalls(first, again)
+
+
+def recovery_shortfalls(first: Level, again: Level) -> list[str]:
+    """Where `again` falls short of `first`: its users could not be set up, or a request
+    shows more errors, or a p50 over `RECOVERY_FACTOR` times the first's (1 ms at least),
+    stretched by `machine_stretch` and by that request's `size_stretch`."""
+    if again.setup_failed:
+        return ["its users could not be set up"]
+    shortfalls = []
+    machine = machine_stretch(first, again)
+    for name, errors in first.error_rates.items():
+        if again.error_rates[name] > errors + 0.01:
+            shortfalls.append(
+                f"{name} error rate {again.error_rates[name]:.1%} > {errors:.1%} + 1%"
+            )
+        allowance = RECOVERY_FACTOR * machine * size_stretch(first, again, name)
+        p50, before = again.percentiles_ms[name]["p50"], max(first.percentiles_ms[name]["p50"], 1.0)
+        if p50 > allowance * before:
+            shortfalls.append(f"{name} p50 {p50:g} ms > {allowance:.1f} x {before:g} ms")
+    return shortfalls
 
 
 def machine_stretch(first: Level, again: Level) -> float:
     """How much slower the machine alone makes `again` than `first`: a thread that waits W
     s for a CPU per second it runs takes 1 + W times as long (never under 1)."""
     return max(1.0, (1 + again.wait_ratio) / (1 + first.wait_ratio))
+
+
+def size_stretch(first: Level, again: Level, name: str) -> float:
+    """How much larger `again`'s answers to `name` were than `first`'s (never under 1)."""
+    before, after = first.response_bytes.get(name, 0.0), again.response_bytes.get(name, 0.0)
+    return max(1.0, after / before) if before else 1.0
 
 
 def _until_breach(levels: list[Level]) -> list[Level]:
@@ -215,6 +239,9 @@ def judge_level(load: LoadResult, level: float, budgets: list[Budget]) -> Level:
             for name, request in load.requests.items()
         },
         error_rates={name: request.error_rate for name, request in load.requests.items()},
+        response_bytes={
+            name: request.mean_response_bytes for name, request in load.requests.items()
+        },
         error_examples=[e for request in load.requests.values() for e in request.error_examples],
     )
     for budget in budgets:

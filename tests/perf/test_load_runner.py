@@ -71,6 +71,7 @@ def test_a_fixed_50_ms_delay_is_never_reported_faster_nor_beyond_the_clock(delay
     waited = histogram.get_mean_value() / 1e6 * count
     assert waited <= 10 * (result.measured_seconds + histogram.get_max_value() / 1e6)
     assert result.requests["probe"].errors == 0
+    assert result.requests["probe"].mean_response_bytes == len(b"ok")
 
 
 def test_open_model_shows_the_queue_behind_a_stall_that_a_closed_loop_hides(delay_service):

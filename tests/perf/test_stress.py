@@ -69,7 +69,7 @@ def test_a_service_that_stays_slow_after_the_ramp_did_not_recover_however_often_
 
     assert result.recovery.percentiles_ms["probe"]["p50"] >= 200
     assert not result.recovered and result.recovery_attempts == stress.RECOVERY_ATTEMPTS
-    assert "did NOT recover (measured 3 times) at 10 req/s" in result.text
+    assert "did NOT recover (measured 3 times) at 10 req/s: probe p50 " in result.text
 
 
 def test_a_recovery_is_judged_against_the_first_level_by_errors_and_p50():
@@ -102,6 +102,31 @@ def test_a_busier_machine_stretches_the_recovery_allowance_by_its_run_queue_wait
     assert not stress.has_recovered(first, far_slower_on_a_busier_machine)
     # a quieter machine afterwards never tightens the allowance
     assert stress.machine_stretch(slower_on_a_busier_machine, first) == 1.0
+
+
+def test_answers_grown_larger_stretch_that_requests_allowance_and_no_other():
+    # a listing of every row after the ramp created rows: three times the bytes to send
+    def level(listing_p50, listing_bytes, lookup_p50):
+        return stress.Level(
+            10,
+            {"listing": {"p50": listing_p50}, "lookup": {"p50": lookup_p50}},
+            {"listing": 0.0, "lookup": 0.0},
+            response_bytes={"listing": listing_bytes, "lookup": 100.0},
+        )
+
+    first = level(10.0, 2_000.0, 10.0)
+    listing_grew = level(50.0, 6_000.0, 10.0)
+
+    assert stress.size_stretch(first, listing_grew, "listing") == 3.0
+    assert stress.has_recovered(first, listing_grew)  # 50 <= 2 x 10 x 3
+    assert not stress.has_recovered(first, level(70.0, 6_000.0, 10.0))
+    # the lookup's answers did not grow: its allowance stays twice its p50
+    assert stress.recovery_shortfalls(first, level(10.0, 2_000.0, 25.0)) == [
+        "lookup p50 25 ms > 2.0 x 10 ms"
+    ]
+    # smaller answers never tighten the allowance; a level without sizes stretches nothing
+    assert stress.size_stretch(listing_grew, first, "listing") == 1.0
+    assert stress.size_stretch(stress.Level(10, {}, {}), listing_grew, "listing") == 1.0
 
 
 def test_a_level_that_broke_nothing_has_no_breaches_and_the_first_breach_ends_the_knee():
