@@ -157,7 +157,7 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
     reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
     scenarios = plan.scenarios.values()
     requests = [(s.name, name) for s in scenarios for name in s.figure_names]
-    uses = [(s.name, service) for s in scenarios for service in sorted(s.services & services)]
+    uses = [(s.name, svc) for s in scenarios for svc in sorted(s.measured_services & services)]
     budgets: list[Budget] = []
     budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)
     budgets += _expand(raw, "scenarios", [(s.name, "") for s in scenarios], _SCENARIO_LIMITS, where)

@@ -133,7 +133,14 @@ class Scenario:
 
     @property
     def services(self) -> set[str]:
-        return {r.step.service for r in self.requests} | {s.service for s in self.setup}
+        return self.measured_services | {s.service for s in self.setup}
+
+    @property
+    def measured_services(self) -> set[str]:
+        """The services the measured phase reaches: its requests' and its stream's; a
+        service only the setup calls has no figure of its own to budget."""
+        stream = {self.subscribe.service} if self.subscribe else set()
+        return {r.step.service for r in self.requests} | stream
 
     @property
     def figure_names(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,19 @@ def test_without_a_file_every_request_and_service_has_the_built_in_budgets(tmp_p
     assert sorted(b.id for b in found) == [
         "probe/probe: max_error_rate",
         "probe/slow service: max_memory_per_request_kb",
+    ]
+
+
+def test_a_service_only_the_setup_calls_gets_no_service_budget(tmp_path):
+    # the measured requests never reach `quick`: it would answer 0 requests while measured
+    measured = plan()
+    probe = measured.scenarios["probe"]
+    measured.scenarios["probe"] = replace(probe, setup=(Step("quick", "POST", "/cases"),))
+
+    found = load_budgets(tmp_path / "none.toml", measured, {"slow", "quick"}, "sqlite")
+
+    assert [b.id for b in found if b.level == "services"] == [
+        "probe/slow service: max_memory_per_request_kb"
     ]
 
 
