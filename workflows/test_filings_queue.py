@@ -1,9 +1,13 @@
 """The filings queue's hard cases, each on a filings process and workers of the test's own:
-its own Redis database (the `redis` fixture's) and its own database (`fresh_database`), so
-stopping, killing or flooding them disturbs no other test.
+its own Redis database (the `redis` fixture's) or Redis server (`server_instance`'s, to kill,
+restart or restrict), and its own database (`fresh_database`), so stopping, killing or
+flooding them disturbs no other test.
 
 A full queue refuses with 503 and Retry-After and loses nothing; a worker killed mid-message
-leaves the message to its successor, applied once; a backlog of 10,000 events drains in order.
+leaves the message to its successor, applied once, and so does one killed between its commit
+and its acknowledgement; a Redis restarted mid-run costs 503s while it is down (and the
+events it held: it keeps nothing on disk), then the queue and the worker go on; a backlog of
+10,000 events drains in order.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+import redis as redis_client
 from filing_events import (
     STATUSES,
     applied_events,
@@ -49,12 +54,13 @@ def private_filings(
     fresh_database, redis, server_urls, service_instance, contract_validators
 ) -> Iterator[Callable[..., PrivateFilings]]:
     """`private_filings(FILINGS_QUEUE_MAX_LENGTH="5")`: filings on this test's Redis database
-    and database, no worker running yet; its answers are checked against its contract."""
+    (or the Redis at `redis_url=`) and database, no worker running yet; its answers are
+    checked against its contract."""
     clients: list[httpx.Client] = []
     database = redis.connection_pool.connection_kwargs["db"]
-    wiring = {"DATABASE_URL": fresh_database, "REDIS_URL": f"{server_urls['redis']}/{database}"}
 
-    def start(**env: str) -> PrivateFilings:
+    def start(redis_url: str = f"{server_urls['redis']}/{database}", **env: str) -> PrivateFilings:
+        wiring = {"DATABASE_URL": fresh_database, "REDIS_URL": redis_url}
         url = service_instance("filings", **wiring, **env)
         clients.append(
             httpx.Client(
@@ -68,6 +74,15 @@ def private_filings(
     yield start
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def own_redis(server_instance) -> Iterator[tuple[str, redis_client.Redis]]:
+    """A Redis server of this test's own, and a client on it."""
+    url = server_instance("redis")
+    client = redis_client.Redis.from_url(url, socket_timeout=30)
+    yield url, client
+    client.close()
 
 
 @contextmanager
@@ -178,3 +193,53 @@ def test_a_backlog_of_10000_events_drains_in_order(private_filings, redis, make_
         assert [e["event_id"] for e in events] == [
             f"{run}-{n}-{case_id}" for n in range(1, per_case + 1)
         ]
+
+
+def test_a_worker_killed_between_its_commit_and_its_acknowledgement_changes_nothing_twice(
+    private_filings, own_redis, service_instance, case, unique
+):
+    url, server = own_redis
+    filings = private_filings(redis_url=url)
+    server.execute_command("ACL", "SETUSER", "default", "-xack")  # every acknowledgement fails
+    worker = filings.start_worker()
+    held, last = unique("evt"), unique("evt")
+
+    created(filings.send(status_event(case["id"], held, "accepted")), 202)
+    wait_until_applied(filings.client, case["id"], held)  # committed, never acknowledged
+    service_instance.kill(worker)
+    assert backlog(server) == (1, 1)
+
+    server.execute_command("ACL", "SETUSER", "default", "+xack")
+    filings.start_worker()  # delivered again to the next worker: skipped, then acknowledged
+    created(filings.send(status_event(case["id"], last, "served")), 202)
+
+    events = wait_until_applied(filings.client, case["id"], last)
+    assert [(e["position"], e["event_id"]) for e in events] == [(1, held), (2, last)]
+    [envelope] = filings.client.get(f"/cases/{case['id']}/filings").json()
+    assert envelope["events"] == 2 and envelope["status"] == "served"
+    wait_for(lambda: backlog(server) == (0, 0), "every entry acknowledged and deleted")
+
+
+def test_redis_restarted_mid_run_refuses_while_down_then_the_queue_and_worker_go_on(
+    private_filings, own_redis, server_instance, case, unique
+):
+    url, server = own_redis
+    filings = private_filings(redis_url=url)
+    filings.start_worker()
+    before, retried, after = unique("evt"), unique("evt"), unique("evt")
+    created(filings.send(status_event(case["id"], before)), 202)
+    wait_until_applied(filings.client, case["id"], before)
+
+    server_instance.kill(url)
+    refused = filings.send(status_event(case["id"], retried, "under_review"))
+
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert "the filing queue is unreachable" in refused.json()["detail"]
+
+    server_instance.restart(url)
+    created(filings.send(status_event(case["id"], retried, "under_review")), 202)  # sent again
+    created(filings.send(status_event(case["id"], after, "accepted")), 202)
+
+    events = wait_until_applied(filings.client, case["id"], after)
+    assert [e["event_id"] for e in events] == [before, retried, after]
+    wait_for(lambda: backlog(server) == (0, 0), "every entry acknowledged and deleted")

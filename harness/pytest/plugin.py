@@ -14,7 +14,9 @@ checks each answer against the contract too.
 
 For tests of faults and of code run in-process: `fault_proxy` puts a fault-injecting proxy
 in front of a service, `service_instance` starts one more process of a service rewired
-(say, to that proxy), and `fresh_database` gives a test a migrated database of its own.
+(say, to that proxy), `server_instance` a server of the test's own to kill and restart
+(both in `harness.pytest.instances`), and `fresh_database` gives a test a migrated database
+of its own.
 The auxiliary servers' fixtures (`server_urls`, `redis`) are in `harness.pytest.servers`,
 the third-party stubs' (`stubs`) in `harness.pytest.stubs`; a test during which the stack
 tried to reach beyond the machine fails by `harness.pytest.outbound`.
@@ -41,7 +43,7 @@ from harness.contracts import (
 )
 from harness.db import DatabaseTemplate, scratch_for
 from harness.exceptions import ContractError, HarnessError, RunStateError
-from harness.infra import DatabaseRecord, RunState, ServiceRecord
+from harness.infra import DatabaseRecord, RunState
 from harness.pytest.suites import SUITES, SUITES_DIR, suite_files
 from harness.settings import CONTRACTS_BASE_VARIABLE, DB_VARIABLE, RUN_VARIABLE
 from harness.stack import Stack, Teardown, private_run
@@ -54,6 +56,7 @@ pytest_plugins = [
     "harness.pytest.perf",
     "harness.pytest.masking",
     "harness.pytest.servers",
+    "harness.pytest.instances",
     "harness.pytest.stubs",
     "harness.pytest.outbound",
 ]
@@ -375,40 +378,6 @@ def fault_proxy(service_urls: dict[str, str]) -> Iterator[Callable[[str], FaultP
     yield start
     for proxy in proxies:
         proxy.stop()
-
-
-class ServiceInstances:
-    """`service_instance("export", RECORDS_SERVICE_URL=proxy.url)`: the URL of one more
-    process of that service, wired as the stack's but for the given variables;
-    `service_instance.kill(url)` kills it as a crash would (SIGKILL, no grace)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self._stack = stack
-        self._started: dict[str, ServiceRecord] = {}
-
-    def __call__(self, service: str, **env: str) -> str:
-        record = self._stack.start_instance(service, env, f"{service}-{uuid.uuid4().hex[:8]}")
-        self._started[record.url] = record
-        return record.url
-
-    def kill(self, url: str) -> None:
-        if url not in self._started:
-            raise KeyError(f"no instance at {url}; started: {sorted(self._started)}")
-        self._stack.kill_instance(self._started[url])
-
-    def stop_all(self) -> None:
-        for record in self._started.values():
-            self._stack.stop_instance(record)
-
-
-@pytest.fixture
-def service_instance(
-    harness_config: HarnessConfig, harness_stack: RunningStack
-) -> Iterator[ServiceInstances]:
-    """More processes of the stack's services (`ServiceInstances`); stopped after the test."""
-    instances = ServiceInstances(Stack(harness_config, harness_stack.run_id))
-    yield instances
-    instances.stop_all()
 
 
 @pytest.fixture(scope="session")

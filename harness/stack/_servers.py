@@ -66,12 +66,19 @@ def data_dir(run: RunDirectory, name: str) -> Path:
 
 
 def launch(
-    server: ServerConfig, port: int, env: dict[str, str], run: RunDirectory, cwd: Path
+    server: ServerConfig,
+    port: int,
+    env: dict[str, str],
+    run: RunDirectory,
+    cwd: Path,
+    label: str = "",
 ) -> tuple[subprocess.Popen[bytes], ServiceRecord, infra.Probe]:
-    """Spawn the server on `port` (its data directory made first) and how to tell it ready."""
-    directory = data_dir(run, server.name)
+    """Spawn the server on `port` (its data directory made first) and how to tell it ready.
+    `label` names the data directory and log of one more instance (default: the server's)."""
+    label = label or server.name
+    directory = data_dir(run, label)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    log_path = run.logs / f"{server.name}.log"
+    log_path = run.logs / f"{label}.log"
     offset = infra.log_size(log_path)  # a log line from an earlier process is not readiness
     command = fill(server.command, port, directory)
     try:

@@ -540,14 +540,50 @@ class Stack:
                 threading.Event(),
             )
         except BaseException:
-            self.stop_instance(record)
+            self._discard(record)
             raise
         return record
+
+    def start_server_instance(self, name: str, label: str, port: int = 0) -> ServiceRecord:
+        """One more process of auxiliary server `name`, wired as the run's, with a data
+        directory and log of its own (`label`), on `port` (a restart) or a free one.
+
+        Kept out of the state file and carrying the run's token, as `start_instance`'s."""
+        if name not in self.config.servers:
+            raise RunStateError(f"no server {name!r} in tool.harness.servers")
+        server = self.config.servers[name]
+        state = self.run.load()
+        base_env, _ = self._wiring(state)
+        env = self._server_env(server, base_env, _urls(state.servers))
+        port = port or self.reservations.free_port(self.run_id)
+        process, record, readiness = _servers.launch(
+            server, port, env, self.run, self.config.root, label
+        )
+        try:
+            _servers.wait_ready(
+                server, process, readiness, Path(record.log_path), threading.Event()
+            )
+        except BaseException:
+            self._discard(record)
+            raise
+        return record
+
+    def restart_server_instance(self, record: ServiceRecord, label: str) -> ServiceRecord:
+        """Stop an instance `start_server_instance` started (SIGTERM, its grace) unless it
+        ended already, then start it again on the same port and data directory."""
+        infra.stop_group(record.process, record.stop_timeout)
+        return self.start_server_instance(record.name, label, port=record.port)
 
     def kill_instance(self, record: ServiceRecord) -> None:
         """Kill an instance `start_instance` started, as a crash would: SIGKILL to its process
         group, no grace. `stop_instance` still gives its port back."""
         infra.stop_group(record.process, grace=0, signals=(signal.SIGKILL,))
+
+    def _discard(self, record: ServiceRecord) -> None:
+        """Stop an instance that failed to start and give its port back, without checking
+        the port: its start-up error is the news, and another program may hold the port."""
+        infra.stop_group(record.process, record.stop_timeout)
+        self.reservations.release(record.port, self.run_id)
 
     def stop_instance(self, record: ServiceRecord) -> None:
         """Stop an instance `start_instance` started and give its port back."""

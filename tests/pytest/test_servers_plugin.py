@@ -9,6 +9,7 @@ import redis as redis_client
 
 from conftest import app_command, redis_server
 from harness.config._project import parse_config
+from harness.infra._ports import is_port_free
 from harness.stack._stack import Stack
 
 TESTS = """
@@ -94,3 +95,29 @@ def test_no_redis_server_is_one_line(pytester, monkeypatch):
 
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*harness: the redis fixture needs one Redis server*"])
+
+
+def test_a_server_instance_is_the_tests_own_and_is_stopped_after_it(pytester, monkeypatch):
+    monkeypatch.delenv("HARNESS_RUN", raising=False)
+    write_project(pytester, {"redis": redis_server()})
+    pytester.makepyfile(
+        test_redis="""
+import pathlib
+import redis
+
+def test_own(server_instance, server_urls):
+    url = server_instance("redis")
+    assert url != server_urls["redis"]
+    redis.Redis.from_url(url).set("key", "1")
+    server_instance.restart(url)
+    assert redis.Redis.from_url(url).get("key") is None  # started again, nothing kept
+    pathlib.Path("own.txt").write_text(url)
+"""
+    )
+
+    result = pytester.runpytest_subprocess()
+
+    result.assert_outcomes(passed=1)
+    port = int((pytester.path / "own.txt").read_text().rsplit(":", 1)[1])
+    assert is_port_free(port)
+    assert list((pytester.path / ".harness" / "runs").iterdir()) == []

@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import socket
+import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from conftest import app_command, assert_nothing_left, redis_server
-from harness.exceptions import ServiceStartError
+from conftest import app_command, assert_nothing_left, patience, redis_server
+from harness.exceptions import RunStateError, ServiceStartError
+from harness.infra._ports import is_port_free
 from harness.stack._stack import Stack
 
 READINESS = {
@@ -146,3 +152,100 @@ def test_a_missing_readiness_command_is_refused_the_same_way(make_config):
 
     with pytest.raises(ServiceStartError, match=r"'no-such-cli' is not installed.*ready"):
         Stack(config, "missing-cli").up("sqlite", auto_ports=True)
+
+
+def test_a_server_instance_of_its_own_restarts_on_its_port_and_leaves_the_runs_alone(
+    make_config,
+):
+    config = make_config({"api": {"command": app_command()}}, servers={"redis": redis_server()})
+    stack = Stack(config, "server-instance")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        own = stack.start_server_instance("redis", "redis-x")
+        client = redis.Redis.from_url(own.url, socket_timeout=30)
+        client.set("before", "1")
+        assert own.port != state.servers["redis"].port
+        assert own.log_path.endswith("redis-x.log")
+        assert client.config_get("dir")["dir"] == str(stack.run.path / "servers" / "redis-x")
+
+        stack.kill_instance(own)
+        with pytest.raises(redis.ConnectionError):
+            client.ping()
+        again = stack.restart_server_instance(own, "redis-x")
+
+        assert again.port == own.port and again.process.pid != own.process.pid
+        assert client.get("before") is None  # a new process: no persistence, nothing kept
+        again_after_term = stack.restart_server_instance(again, "redis-x")  # running: SIGTERM
+        assert not again.process.matches() and client.ping()
+        client.close()
+        stack.stop_instance(again_after_term)
+        assert is_port_free(own.port)
+        assert redis.Redis.from_url(state.servers["redis"].url).ping()  # the run's, untouched
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+@contextlib.contextmanager
+def taken(port: int) -> Iterator[None]:
+    """Listen on `port` as another program would, once the kernel lets go of the
+    connections of the process that had it (TIME_WAIT lasts up to a minute)."""
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        deadline = time.monotonic() + patience(120)
+        while not _bound(squatter, port):
+            assert time.monotonic() < deadline, f"port {port} never became free to take"
+            time.sleep(0.1)
+        squatter.listen()
+        yield
+
+
+def _bound(sock: socket.socket, port: int) -> bool:
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        return False
+    return True
+
+
+def test_a_server_instance_whose_port_was_taken_says_why_and_leaves_nothing(make_config):
+    config = make_config({"api": {"command": app_command()}}, servers={"redis": redis_server()})
+    stack = Stack(config, "server-instance-port")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        own = stack.start_server_instance("redis", "redis-x")
+        stack.kill_instance(own)
+        failed = pytest.raises(ServiceStartError, match="server 'redis' failed to start")
+        with taken(own.port), failed:  # another program took the port meanwhile
+            stack.restart_server_instance(own, "redis-x")
+    finally:
+        report = stack.down()
+    assert report.ok, report.problems  # the failed instance was stopped, nothing escaped
+    assert_nothing_left(state)
+
+
+def test_a_server_instance_of_an_unknown_server_is_a_clear_error(make_config):
+    config = make_config({"api": {"command": app_command()}}, servers={"redis": redis_server()})
+    stack = Stack(config, "server-instance-unknown")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        with pytest.raises(RunStateError, match=r"no server 'cache' in tool\.harness\.servers"):
+            stack.start_server_instance("cache", "cache-x")
+    finally:
+        assert stack.down().ok
+    assert_nothing_left(state)
+
+
+def test_a_server_instance_left_running_is_stopped_by_down(make_config):
+    config = make_config({"api": {"command": app_command()}}, servers={"redis": redis_server()})
+    stack = Stack(config, "server-instance-left")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    own = stack.start_server_instance("redis", "redis-x")
+
+    stack.down()
+
+    assert not own.process.matches()
+    assert is_port_free(own.port)
+    assert_nothing_left(state)
