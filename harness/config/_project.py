@@ -193,6 +193,11 @@ class HarnessConfig:
             if str(directory) not in sys.path:
                 sys.path.insert(0, str(directory))
 
+    @property
+    def members(self) -> set[str]:
+        """The names of its services and servers."""
+        return set(self.services) | set(self.servers)
+
     def under_contract(self) -> list[ServiceConfig]:
         """The services that publish an OpenAPI document, so have a checked-in contract."""
         return [service for service in self.services.values() if service.openapi]

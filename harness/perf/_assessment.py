@@ -48,9 +48,11 @@ def measure_scenario(
 ) -> ScenarioResult:
     """One scenario between two calibrations, its resources and the machine's load sampled."""
     urls = {service: record.url for service, record in run.services.items()}
-    pids = {service: record.process.pid for service, record in run.services.items()}
-    ours = _run_pids(run)
     scenario = plan.scenarios[name]
+    sampled = scenario.services | scenario.watched
+    members = {**run.services, **run.servers}
+    pids = {member: record.process.pid for member, record in members.items() if member in sampled}
+    ours = _run_pids(run)
     progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
     before = LoadRunner(plan.calibration, urls).run()
     progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
@@ -63,7 +65,7 @@ def measure_scenario(
         use = machine.between(start, machine.snapshot(ours))
     after = LoadRunner(plan.calibration, urls).run()
     peak = max(sampler.connections) if sampler.connections else None
-    return summarise(load, [before, after], sampler, use, peak)
+    return summarise(load, [before, after], sampler, use, peak, watched=scenario.watched)
 
 
 def _run_pids(run: RunState) -> list[int]:

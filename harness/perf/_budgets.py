@@ -14,7 +14,9 @@
     [database]
     max_connections = 50            # PostgreSQL, peak
 
-Service budgets hold for the services a scenario sends requests to. Without a file,
+Service budgets hold for the services a scenario sends requests to, and RSS and CPU ones
+for the services and servers it `watch`es (they answer none of its requests, so memory
+per request is no figure of theirs). Without a file,
 every request may fail at most 1% and every service may keep at most 8 KiB per request;
 anything else is only judged when the file sets it.
 
@@ -46,6 +48,7 @@ _SERVICE_LIMITS = {
     "max_cpu_percent": "% of a core",
     "max_memory_per_request_kb": "KiB/request",
 }
+_PER_REQUEST = {"max_memory_per_request_kb"}  # no figure of a member only watched
 _REPLACED = {
     "max_memory_growth_mb": "max_memory_per_request_kb (memory is judged by its trend per "
     "request served, not by a total; 8 is the built-in budget)",
@@ -146,7 +149,8 @@ def _show(value: float, unit: str) -> str:
 
 
 def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -> list[Budget]:
-    """Every budget that applies to `plan` on `backend`, defaults expanded.
+    """Every budget that applies to `plan` on `backend`, defaults expanded; `services`: the
+    stack's services and servers, which `[services.<name>]` may name.
 
     Service and database budgets hold per scenario (`drafting/records`); the database
     ones only on PostgreSQL, where there are connections to count. No file at `path`
@@ -157,11 +161,20 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
     reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
     scenarios = plan.scenarios.values()
     requests = [(s.name, name) for s in scenarios for name in s.figure_names]
-    uses = [(s.name, svc) for s in scenarios for svc in sorted(s.measured_services & services)]
+    uses = [
+        (s.name, member)
+        for s in scenarios
+        for member in sorted((s.measured_services | s.watched) & services)
+    ]
     budgets: list[Budget] = []
     budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)
     budgets += _expand(raw, "scenarios", [(s.name, "") for s in scenarios], _SCENARIO_LIMITS, where)
-    budgets += _expand(raw, "services", uses, _SERVICE_LIMITS, where, sorted(services))
+    watched = {(s.name, member) for s in scenarios for member in s.watched}
+    budgets += [
+        budget
+        for budget in _expand(raw, "services", uses, _SERVICE_LIMITS, where, sorted(services))
+        if budget.metric not in _PER_REQUEST or (budget.scenario, budget.name) not in watched
+    ]
     database = table_at(raw, "database", where)
     reject_unknown(database, set(_DATABASE_LIMITS), f"{where}: database")
     if backend == "postgres":

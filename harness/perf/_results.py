@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import statistics
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,9 +177,11 @@ def summarise(
     sampler: ResourceSampler,
     machine_use: MachineUse,
     peak_connections: int | None = None,
+    watched: Collection[str] = (),
 ) -> ScenarioResult:
     """A scenario's result from its load run, the calibrations before and after it, the
-    resource samples and the machine's load while it ran."""
+    resource samples (of the services it sent to and the members it `watched`) and the
+    machine's load while it ran."""
     start, end = load.measure_start, load.measure_start + load.measured_seconds
     before, after = (
         latency.percentile_ms(run.requests[next(iter(run.requests))].histogram, "p50")
@@ -198,7 +201,10 @@ def summarise(
             name: _request(figures, load.measured_seconds)
             for name, figures in {**load.requests, **load.streams}.items()
         },
-        services={service: _use(service, load, sampler, start, end) for service in load.served_at},
+        services={
+            member: _use(member, load, sampler, start, end)
+            for member in [*load.served_at, *sorted(watched)]
+        },
         invalid_reasons=load.invalid_reasons,
         target_rate=load.target_rate,
         issued_rate=load.issued_rate,
@@ -207,18 +213,20 @@ def summarise(
     )
 
 
+_WATCHED = "watched for RSS and CPU: it answers none of the scenario's requests"
+
+
 def _use(
     service: str, load: LoadResult, sampler: ResourceSampler, start: float, end: float
 ) -> ServiceUse:
-    trend = memory_trend.fit(
-        sampler.rss_series(service), load.served_at[service], load.window_bounds
-    )
+    served = load.served_at.get(service)
+    trend = memory_trend.fit(sampler.rss_series(service), served or [], load.window_bounds)
     return ServiceUse(
         peak_rss_mb=sampler.peak_rss_mb(service, start, end),
         cpu_percent=sampler.cpu_percent(service, start, end),
         memory_kib_per_request=trend.kib_per_request,
         memory_requests=trend.requests,
-        memory_note=trend.reason,
+        memory_note=trend.reason if served is not None else _WATCHED,
     )
 
 

@@ -48,6 +48,7 @@ _SCENARIO_KEYS = {
     "setup",
     "requests",
     "subscribe",
+    "watch",
 }
 _STEP_KEYS = {"service", "method", "path", "json", "expect", "capture"}
 _REQUEST_KEYS = _STEP_KEYS | {"name", "weight"}
@@ -130,6 +131,7 @@ class Scenario:
     timeout: float = 10.0
     setup: tuple[Step, ...] = ()
     subscribe: Subscribe | None = None
+    watch: tuple[str, ...] = ()  # more stack members whose RSS and CPU are its figures
 
     @property
     def services(self) -> set[str]:
@@ -141,6 +143,11 @@ class Scenario:
         service only the setup calls has no figure of its own to budget."""
         stream = {self.subscribe.service} if self.subscribe else set()
         return {r.step.service for r in self.requests} | stream
+
+    @property
+    def watched(self) -> set[str]:
+        """The stack members watched for RSS and CPU alone: `watch` less the measured."""
+        return set(self.watch) - self.measured_services
 
     @property
     def figure_names(self) -> list[str]:
@@ -186,7 +193,7 @@ def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     if not isinstance(scenarios, dict) or not scenarios:
         raise ConfigError(f"{path}: no [scenarios.<name>] table; declare at least one scenario")
     parsed = {
-        name: _scenario(name, raw, services, f"{path}: scenarios.{name}")
+        name: _scenario(name, raw, services, f"{path}: scenarios.{name}", config.members)
         for name, raw in scenarios.items()
     }
     return PerfPlan(
@@ -256,7 +263,7 @@ def _calibration(raw: Any, services: set[str], config: HarnessConfig, where: str
     )
 
 
-def _scenario(name: str, raw: Any, services: set[str], key: str) -> Scenario:
+def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[str]) -> Scenario:
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _SCENARIO_KEYS, key)
@@ -310,7 +317,22 @@ def _scenario(name: str, raw: Any, services: set[str], key: str) -> Scenario:
         windows=_count(raw, "windows", key, 10),
         timeout=positive_number(raw, "timeout", key, 10.0),
         subscribe=subscribe,
+        watch=_watch(raw, members, key),
     )
+
+
+def _watch(raw: dict[str, Any], members: set[str], key: str) -> tuple[str, ...]:
+    """`watch = ["filings-worker", "redis"]`: services or servers of the stack."""
+    names = raw.get("watch", [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ConfigError(f"{key}.watch: an array of service or server names")
+    for name in names:
+        if name not in members:
+            raise ConfigError(
+                f"{key}.watch: no service or server {name!r}{did_you_mean(name, members)}; "
+                f"the stack's: {sorted(members)}"
+            )
+    return tuple(names)
 
 
 def _subscribe(

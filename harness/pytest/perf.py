@@ -92,7 +92,7 @@ def perf_setup_of(pytest_config: pytest.Config) -> PerfSetup:
         scenarios = plan.select(options.perf_scenario)
         budgets = [
             budget
-            for budget in load_budgets(config.perf.budgets, plan, set(config.services), backend)
+            for budget in load_budgets(config.perf.budgets, plan, config.members, backend)
             if budget.scenario in scenarios
         ]
         path = Path(options.perf_baseline or config.perf.baseline(backend))

@@ -18,7 +18,7 @@ from harness.perf._outcome import PerfOutcome
 from harness.perf._results import PerfResults, pooled
 from harness.perf._scenarios import PerfPlan, Phases, Scenario, Step, WeightedRequest
 from harness.stack._stack import Stack
-from tests.conftest import delay_command
+from tests.conftest import delay_command, redis_server
 
 BUDGETS = """
 [requests.probe]
@@ -167,6 +167,48 @@ def test_a_service_only_the_setup_calls_gets_no_service_budget(tmp_path):
     assert [b.id for b in found if b.level == "services"] == [
         "probe/slow service: max_memory_per_request_kb"
     ]
+
+
+def test_a_watched_server_gets_rss_and_cpu_budgets_but_none_per_request(tmp_path):
+    watching = plan()
+    watching.scenarios["probe"] = replace(watching.scenarios["probe"], watch=("cache",))
+    path = tmp_path / "budgets.toml"
+    path.write_text("[services.cache]\nmax_rss_mb = 50\n[services.default]\nmax_cpu_percent = 90\n")
+
+    found = load_budgets(path, watching, {"slow", "quick", "cache"}, "sqlite")
+
+    assert sorted(b.id for b in found if b.level == "services") == [
+        "probe/cache service: max_cpu_percent",
+        "probe/cache service: max_rss_mb",
+        "probe/slow service: max_cpu_percent",
+        "probe/slow service: max_memory_per_request_kb",
+    ]
+
+
+def test_a_watched_server_has_rss_and_cpu_figures_of_the_scenario(make_config):
+    config = make_config(
+        {"slow": {"command": delay_command(1), "health": "/"}},
+        servers={"cache": redis_server()},
+    )
+    watching = plan(windows=3)
+    watching.scenarios["probe"] = replace(watching.scenarios["probe"], watch=("cache",))
+    watching = replace(
+        watching,
+        calibration=replace(
+            watching.calibration,
+            requests=(WeightedRequest("calibration", 1.0, Step("slow", "GET", "/")),),
+        ),
+    )
+    stack = Stack(config, "perf-watch")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        cache = perf.measure(watching, state).scenarios["probe"].services["cache"]
+    finally:
+        stack.down()
+
+    assert cache.peak_rss_mb > 1  # redis-server's own RSS, sampled while the load ran
+    assert cache.memory_kib_per_request is None
+    assert cache.memory_note.startswith("watched for RSS and CPU")
 
 
 def test_database_budgets_only_hold_on_postgres(tmp_path):

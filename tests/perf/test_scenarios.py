@@ -8,7 +8,7 @@ import pytest
 
 from harness.exceptions import ConfigError
 from harness.perf._scenarios import load_plan
-from tests.conftest import app_command
+from tests.conftest import app_command, redis_server
 
 MIX = """
 [scenarios.mix]
@@ -17,6 +17,7 @@ users = 3
 think_time = 0.1
 ramp_up = 1
 sustain = 5
+watch = ["cache", "alpha"]
 
 [[scenarios.mix.setup]]
 service = "alpha"
@@ -51,7 +52,7 @@ name = "case events"
 
 @pytest.fixture
 def plan_from(make_config, tmp_path: Path):
-    config = make_config({"alpha": {"command": app_command()}})
+    config = make_config({"alpha": {"command": app_command()}}, servers={"cache": redis_server()})
 
     def load(text: str):
         path = tmp_path / "scenarios.toml"
@@ -72,6 +73,8 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         ("write", 20.0, "POST"),
     ]
     assert mix.setup[0].capture == {"case_id": "id"}
+    assert mix.watch == ("cache", "alpha")
+    assert mix.watched == {"cache"}  # alpha's requests measure it already
     assert mix.subscribe is not None
     assert (mix.subscribe.path, mix.subscribe.subscribers) == ("/cases/{case_id}/events", 50)
     assert mix.figure_names == [  # what budgets may name
@@ -149,6 +152,14 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
             "subscribe.subscriber: unknown key; did you mean 'subscribers'?",
         ),
         (('name = "case events"', "name = 7"), "subscribe.name: must be a string"),
+        (
+            ('watch = ["cache", "alpha"]', 'watch = ["cahce"]'),
+            "scenarios.mix.watch: no service or server 'cahce'; did you mean 'cache'?",
+        ),
+        (
+            ('watch = ["cache", "alpha"]', 'watch = "cache"'),
+            "scenarios.mix.watch: an array of service or server names",
+        ),
     ],
 )
 def test_each_mistake_is_one_error_naming_the_key(plan_from, change, message):
