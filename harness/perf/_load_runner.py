@@ -23,6 +23,7 @@ from hdrh.histogram import HdrHistogram
 
 from harness.exceptions import HarnessError
 from harness.perf import _latency as latency
+from harness.perf._lag_watch import LagWatch
 from harness.perf._load_client import LoadClient, LoadClientError
 from harness.perf._scenarios import Scenario, Step, WeightedRequest
 from harness.perf._stream_watch import StreamWatch
@@ -163,9 +164,9 @@ class LoadRunner:
         self._watch = (
             StreamWatch(scenario.subscribe, scenario.timeout) if scenario.subscribe else None
         )
-        self._streams = {
-            name: self._new_figures()
-            for name in (scenario.subscribe.figure_names if scenario.subscribe else ())
+        self._lag = LagWatch(scenario.lag, scenario.timeout) if scenario.lag else None
+        self._streams = {  # the stream's and the lag's figures
+            name: self._new_figures() for name in scenario.figure_names[len(scenario.requests) :]
         }
         self._services = {request.name: request.step.service for request in scenario.requests}
         self._served: dict[str, list[float]] = {service: [] for service in scenario.services}
@@ -201,6 +202,9 @@ class LoadRunner:
             cpu = time.thread_time() - cpu_before
             if self._watch is not None:
                 await self._watch.figures(self._window_of, self._streams)
+            if self._lag is not None:
+                figure = self._streams[self._lag.lag.name]
+                await self._lag.figures(self._client, self._window_of, figure)
         finally:
             await self._client.close()
             if self._watch is not None:
@@ -297,9 +301,15 @@ class LoadRunner:
         return self._random.choices(self.scenario.requests, cum_weights=self._cumulative)[0]
 
     def _published(self, variables: dict[str, Any], exchange: Exchange) -> None:
-        """A successful request of a user whose stream is watched published one message."""
-        if self._watch is not None and exchange.error is None:
+        """A successful request published one message to its user's stream and made one
+        item appear in its user's lag listing."""
+        if exchange.error is not None:
+            return
+        if self._watch is not None:
             self._watch.published(variables["user"], exchange.sent)
+        if self._lag is not None:
+            lag = self._lag.lag
+            self._lag.published(self.urls[lag.service] + fill(lag.path, variables))
 
     def _window_of(self, sent: float) -> int | None:
         """The measurement window of a request sent at `sent`; None outside the sustain."""

@@ -48,6 +48,7 @@ _SCENARIO_KEYS = {
     "setup",
     "requests",
     "subscribe",
+    "lag",
     "watch",
 }
 _STEP_KEYS = {"service", "method", "path", "json", "expect", "capture"}
@@ -55,6 +56,7 @@ _REQUEST_KEYS = _STEP_KEYS | {"name", "weight"}
 _CALIBRATION_KEYS = {"service", "path", "sustain", "windows"}
 _RAMP_KEYS = {"scenario", "levels", "step"}
 _SUBSCRIBE_KEYS = {"service", "path", "subscribers", "name"}
+_LAG_KEYS = {"service", "path", "from", "to", "name"}
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
@@ -97,6 +99,19 @@ class Subscribe:
 
 
 @dataclass(frozen=True)
+class Lag:
+    """Per user, a listing at `path` of `service` (its `{name}`s filled from the user's
+    setup) whose items carry two timestamps the services wrote, `start` and `end` (e.g.
+    accepted and applied); `name` names the figure, `end - start` per item."""
+
+    service: str
+    path: str
+    start: str
+    end: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Phases:
     """Seconds of each phase; only `sustain` is measured."""
 
@@ -131,6 +146,7 @@ class Scenario:
     timeout: float = 10.0
     setup: tuple[Step, ...] = ()
     subscribe: Subscribe | None = None
+    lag: Lag | None = None
     watch: tuple[str, ...] = ()  # more stack members whose RSS and CPU are its figures
 
     @property
@@ -151,9 +167,10 @@ class Scenario:
 
     @property
     def figure_names(self) -> list[str]:
-        """What budgets may name: the requests, then the stream's figures."""
+        """What budgets may name: the requests, then the stream's figures and the lag's."""
         streams = list(self.subscribe.figure_names) if self.subscribe else []
-        return [request.name for request in self.requests] + streams
+        lag = [self.lag.name] if self.lag else []
+        return [request.name for request in self.requests] + streams + lag
 
 
 @dataclass(frozen=True)
@@ -298,6 +315,11 @@ def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[st
         subscribe = _subscribe(raw["subscribe"], name, services, setup, f"{key}.subscribe")
         if set(subscribe.figure_names) & set(names):
             raise ConfigError(f"{key}.subscribe.name: {subscribe.name!r} names a request too")
+    lag = None
+    if "lag" in raw:
+        lag = _lag(raw["lag"], services, setup, f"{key}.lag")
+        if lag.name in names or (subscribe and lag.name in subscribe.figure_names):
+            raise ConfigError(f"{key}.lag.name: {lag.name!r} names another figure too")
     max_requests = raw.get("max_requests")
     return Scenario(
         name=name,
@@ -317,6 +339,7 @@ def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[st
         windows=_count(raw, "windows", key, 10),
         timeout=positive_number(raw, "timeout", key, 10.0),
         subscribe=subscribe,
+        lag=lag,
         watch=_watch(raw, members, key),
     )
 
@@ -341,21 +364,47 @@ def _subscribe(
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table (service, path, subscribers)")
     reject_unknown(raw, _SUBSCRIBE_KEYS, key)
+    return Subscribe(
+        service=_service_name(raw.get("service"), services, f"{key}.service"),
+        path=_user_path(raw, setup, key, "the stream's path"),
+        subscribers=_count(raw, "subscribers", key, 1),
+        name=string(raw, "name", key, scenario),
+    )
+
+
+def _lag(raw: Any, services: set[str], setup: tuple[Step, ...], key: str) -> Lag:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: must be a table (service, path, from, to, name)")
+    reject_unknown(raw, _LAG_KEYS, key)
+    fields = {}
+    for field_name in ("from", "to", "name"):
+        fields[field_name] = string(raw, field_name, key, "")
+        if not fields[field_name].strip():
+            raise ConfigError(
+                f"{key}.{field_name}: required, e.g. from = 'received_at', to = 'applied_at', "
+                "name = 'accepted to applied'"
+            )
+    return Lag(
+        service=_service_name(raw.get("service"), services, f"{key}.service"),
+        path=_user_path(raw, setup, key, "the listing's path"),
+        start=fields["from"],
+        end=fields["to"],
+        name=fields["name"],
+    )
+
+
+def _user_path(raw: dict[str, Any], setup: tuple[Step, ...], key: str, what: str) -> str:
+    """A path read per user: starting with '/', its placeholders filled by the setup."""
     path = string(raw, "path", key, "")
     if not path.startswith("/"):
-        raise ConfigError(f"{key}.path: the stream's path, starting with '/', got {path!r}")
+        raise ConfigError(f"{key}.path: {what}, starting with '/', got {path!r}")
     known = BUILTIN_VARIABLES | {name for step in setup for name in step.capture}
     for name in placeholders(path) - known:
         raise ConfigError(
             f"{key}.path: unknown placeholder {{{name}}}{did_you_mean(name, known)}; "
             f"known here: {sorted(known)}"
         )
-    return Subscribe(
-        service=_service_name(raw.get("service"), services, f"{key}.service"),
-        path=path,
-        subscribers=_count(raw, "subscribers", key, 1),
-        name=string(raw, "name", key, scenario),
-    )
+    return path
 
 
 def _request(raw: Any, services: set[str], key: str) -> WeightedRequest:

@@ -47,6 +47,13 @@ service = "alpha"
 path = "/cases/{case_id}/events"
 subscribers = 50
 name = "case events"
+
+[scenarios.mix.lag]
+service = "alpha"
+path = "/cases/{case_id}/applied"
+from = "received_at"
+to = "applied_at"
+name = "accepted to applied"
 """
 
 
@@ -82,7 +89,14 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         "write",
         "case events: publish to receive",
         "case events: fan-out",
+        "accepted to applied",
     ]
+    assert mix.lag is not None
+    assert (mix.lag.path, mix.lag.start, mix.lag.end) == (
+        "/cases/{case_id}/applied",
+        "received_at",
+        "applied_at",
+    )
     # calibration defaults to the first service's health endpoint
     assert plan.calibration.requests[0].step.path == "/health"
 
@@ -152,6 +166,16 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
             "subscribe.subscriber: unknown key; did you mean 'subscribers'?",
         ),
         (('name = "case events"', "name = 7"), "subscribe.name: must be a string"),
+        (
+            ("/cases/{case_id}/applied", "/cases/{case}/applied"),
+            "lag.path: unknown placeholder {case}; did you mean 'case_id'?",
+        ),
+        (('from = "received_at"\n', ""), "scenarios.mix.lag.from: required"),
+        (
+            ('name = "accepted to applied"', 'name = "read"'),
+            "scenarios.mix.lag.name: 'read' names another figure too",
+        ),
+        (('to = "applied_at"', 'until = "applied_at"'), "lag.until: unknown key"),
         (
             ('watch = ["cache", "alpha"]', 'watch = ["cahce"]'),
             "scenarios.mix.watch: no service or server 'cahce'; did you mean 'cache'?",

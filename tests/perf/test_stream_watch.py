@@ -5,34 +5,17 @@ or an extra message an error of the figure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from harness.config._project import HarnessConfig
 from harness.perf import _latency as latency
 from harness.perf._load_runner import LoadResult, LoadRunner
 from harness.perf._scenarios import Phases, Scenario, Step, Subscribe, WeightedRequest
 from harness.perf._stream_watch import StreamWatchError, _record, _Subscriber, _UserStream
-from harness.stack._stack import Stack
+from tests.perf.conftest import Samples
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 SUBSCRIBERS = 5
 TO_EACH, TO_ALL = Subscribe("publisher", "/", 1, "topic").figure_names
-
-
-@pytest.fixture
-def publisher(make_config: Callable[..., HarnessConfig]) -> Iterator[dict[str, str]]:
-    """The publisher service running as a harness run: its URLs by service name."""
-    command = [
-        "{python}", "-m", "uvicorn", "--app-dir", str(FIXTURES), "publisher:app",
-        "--host", "127.0.0.1", "--port", "{port}",
-    ]  # fmt: skip
-    stack = Stack(make_config({"publisher": {"command": command, "health": "/health"}}), "pub")
-    state = stack.up("sqlite", auto_ports=True, detach=True)
-    yield {name: record.url for name, record in state.services.items()}
-    stack.down()
 
 
 def _scenario(publish_path: str, path: str = "/topics/{topic}/events", **fields) -> Scenario:
@@ -93,20 +76,6 @@ def test_a_stream_that_refuses_the_subscription_stops_the_run_naming_it(publishe
         StreamWatchError, match=r"cannot subscribe to ws://127\.0\.0\.1:\d+/nowhere"
     ):
         _run(_scenario("/topics/{topic}/messages", path="/nowhere"), publisher)
-
-
-class Samples:
-    """A `Recorder` keeping what it is told."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.errors: list[str] = []
-
-    def record(self, window: int, seconds: float, error: str | None) -> None:
-        if error is None:
-            self.times.append(seconds)
-        else:
-            self.errors.append(error)
 
 
 def test_messages_pair_with_requests_in_order_and_a_surplus_is_named():
