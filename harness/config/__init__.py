@@ -21,7 +21,7 @@ if TYPE_CHECKING:
         recording_for,
         shape_differences,
     )
-    from harness.config._servers import Readiness, ServerConfig
+    from harness.config._servers import Readiness, ServerConfig, is_redis_url
     from harness.config._stubs import StubConfig
     from harness.config._tables import (
         did_you_mean,

@@ -38,6 +38,11 @@ _EXAMPLE = '["redis-server", "--port", "{port}"]'
 PLACEHOLDERS = ("{port}", "{dir}", "{python}")
 
 
+def is_redis_url(url: str) -> bool:
+    """Whether `url` is a Redis server's (redis:// or rediss://)."""
+    return url.startswith(("redis://", "rediss://"))
+
+
 @dataclass(frozen=True)
 class Readiness:
     """How harness knows a server is ready: its port accepts a TCP connection (`tcp`), a
@@ -71,6 +76,11 @@ class ServerConfig:
     def url_variable(self) -> str:
         """The environment variable the services that depend on it find it by."""
         return f"{self.name.upper().replace('-', '_')}_URL"
+
+    @property
+    def is_redis(self) -> bool:
+        """Whether it is a Redis server: its URL is redis:// or rediss://."""
+        return is_redis_url(self.url)
 
     @property
     def key(self) -> str:

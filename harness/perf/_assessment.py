@@ -22,11 +22,12 @@ from harness.perf import _machine as machine
 from harness.perf import _stress as stress
 from harness.perf import _verdicts as verdicts
 from harness.perf._budgets import Budget, BudgetVerdict
-from harness.perf._load_runner import LoadRunner
+from harness.perf._load_runner import LoadRunner, RequestFigures
+from harness.perf._redis_latency import RedisLatencySampler
 from harness.perf._regression import Comparison, Runs, compare_runs
 from harness.perf._resources import ResourceSampler
 from harness.perf._results import PerfResults, ScenarioResult, summarise
-from harness.perf._scenarios import PerfPlan
+from harness.perf._scenarios import PerfPlan, Scenario, command_time
 
 
 def measure(
@@ -49,9 +50,7 @@ def measure_scenario(
     """One scenario between two calibrations, its resources and the machine's load sampled."""
     urls = {service: record.url for service, record in run.services.items()}
     scenario = plan.scenarios[name]
-    sampled = scenario.services | scenario.watched
-    members = {**run.services, **run.servers}
-    pids = {member: record.process.pid for member, record in members.items() if member in sampled}
+    pids = _sampled_pids(run, scenario)
     ours = _run_pids(run)
     progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
     before = LoadRunner(plan.calibration, urls).run()
@@ -59,13 +58,29 @@ def measure_scenario(
     with (
         _connection_counter(run.database) as count,
         ResourceSampler(pids, count_connections=count) as sampler,
+        contextlib.ExitStack() as redis_samplers,
     ):
+        timed = {
+            server: redis_samplers.enter_context(RedisLatencySampler(run.servers[server].url))
+            for server in scenario.redis
+        }
         start = machine.snapshot(ours)
         load = LoadRunner(scenario, urls).run()
         use = machine.between(start, machine.snapshot(ours))
+    for server, redis_sampler in timed.items():
+        load.streams[command_time(server)] = RequestFigures(
+            redis_sampler.windows(load.window_bounds)
+        )
     after = LoadRunner(plan.calibration, urls).run()
     peak = max(sampler.connections) if sampler.connections else None
     return summarise(load, [before, after], sampler, use, peak, watched=scenario.watched)
+
+
+def _sampled_pids(run: RunState, scenario: Scenario) -> dict[str, int]:
+    """The pid of each member the scenario sends to or watches, by name."""
+    sampled = scenario.services | scenario.watched
+    members = {**run.services, **run.servers}
+    return {member: record.process.pid for member, record in members.items() if member in sampled}
 
 
 def _run_pids(run: RunState) -> list[int]:

@@ -38,13 +38,18 @@ def markdown(results: PerfResults, assessment: Assessment) -> str:
             comparison = assessment.comparisons.get(f"{scenario.name}/{name}")
             cells = [
                 name,
-                *(f"{request.percentiles_ms[p]:.1f} ms" for p in PERCENTILES),
+                *(f"{_ms(request.percentiles_ms[p])} ms" for p in PERCENTILES),
                 f"{request.throughput:.1f}",
                 f"{request.error_rate:.2%}",
                 comparison.text if comparison else "no baseline",
             ]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _ms(value: float) -> str:
+    """Milliseconds to a tenth, or to a microsecond under 1 ms (Redis's own figures)."""
+    return f"{value:.1f}" if value >= 1 else f"{value:.3f}"
 
 
 def _scenario_line(scenario: ScenarioResult) -> str:
@@ -131,8 +136,8 @@ def _request_table(
     for name, request in scenario.requests.items():
         old = before.requests.get(name) if before else None
         comparison = assessment.comparisons.get(f"{scenario.name}/{name}")
-        cells = "".join(f"<td>{request.percentiles_ms[p]:.1f}</td>" for p in PERCENTILES)
-        was = f"p50 {old.percentiles_ms['p50']:.1f} ms" if old else "none"
+        cells = "".join(f"<td>{_ms(request.percentiles_ms[p])}</td>" for p in PERCENTILES)
+        was = f"p50 {_ms(old.percentiles_ms['p50'])} ms" if old else "none"
         rows.append(
             f"<tr><td>{html.escape(name)}</td>{cells}<td>{request.throughput:.1f}</td>"
             f"<td>{request.error_rate:.2%}</td>"

@@ -15,7 +15,7 @@ figures `<name>: publish to receive` and `<name>: fan-out` are kept like request
 from __future__ import annotations
 
 import string as string_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,6 +98,11 @@ class Subscribe:
         return f"{self.name}: publish to receive", f"{self.name}: fan-out"
 
 
+def command_time(server: str) -> str:
+    """The figure of a watched Redis server's own time per command."""
+    return f"{server}: command time"
+
+
 @dataclass(frozen=True)
 class Lag:
     """Per user, a listing at `path` of `service` (its `{name}`s filled from the user's
@@ -148,6 +153,7 @@ class Scenario:
     subscribe: Subscribe | None = None
     lag: Lag | None = None
     watch: tuple[str, ...] = ()  # more stack members whose RSS and CPU are its figures
+    redis: tuple[str, ...] = ()  # the watched Redis servers, their command time a figure
 
     @property
     def services(self) -> set[str]:
@@ -167,10 +173,12 @@ class Scenario:
 
     @property
     def figure_names(self) -> list[str]:
-        """What budgets may name: the requests, then the stream's figures and the lag's."""
+        """What budgets may name: the requests, then the stream's figures, the lag's and the
+        watched Redis servers' command time."""
         streams = list(self.subscribe.figure_names) if self.subscribe else []
         lag = [self.lag.name] if self.lag else []
-        return [request.name for request in self.requests] + streams + lag
+        redis = [command_time(server) for server in self.redis]
+        return [request.name for request in self.requests] + streams + lag + redis
 
 
 @dataclass(frozen=True)
@@ -212,6 +220,11 @@ def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     parsed = {
         name: _scenario(name, raw, services, f"{path}: scenarios.{name}", config.members)
         for name, raw in scenarios.items()
+    }
+    redis_servers = {name for name, server in config.servers.items() if server.is_redis}
+    parsed = {
+        name: replace(scenario, redis=tuple(m for m in scenario.watch if m in redis_servers))
+        for name, scenario in parsed.items()
     }
     return PerfPlan(
         calibration=_calibration(data.get("calibration", {}), services, config, str(path)),

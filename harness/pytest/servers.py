@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.config import is_redis_url
+
 if TYPE_CHECKING:
     from harness.pytest.plugin import RunningStack
-
-_REDIS_SCHEMES = ("redis://", "rediss://")
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def redis_url(server_urls: dict[str, str]) -> str:
     """The stack's Redis: the server named `redis`, else the one server with a redis:// URL."""
     if "redis" in server_urls:
         return server_urls["redis"]
-    found = [url for url in server_urls.values() if url.startswith(_REDIS_SCHEMES)]
+    found = [url for url in server_urls.values() if is_redis_url(url)]
     if len(found) != 1:
         pytest.fail(
             "harness: the redis fixture needs one Redis server in the stack (named 'redis', "

@@ -82,6 +82,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
     assert mix.setup[0].capture == {"case_id": "id"}
     assert mix.watch == ("cache", "alpha")
     assert mix.watched == {"cache"}  # alpha's requests measure it already
+    assert mix.redis == ("cache",)
     assert mix.subscribe is not None
     assert (mix.subscribe.path, mix.subscribe.subscribers) == ("/cases/{case_id}/events", 50)
     assert mix.figure_names == [  # what budgets may name
@@ -90,6 +91,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         "case events: publish to receive",
         "case events: fan-out",
         "accepted to applied",
+        "cache: command time",  # a watched Redis server's own time per command
     ]
     assert mix.lag is not None
     assert (mix.lag.path, mix.lag.start, mix.lag.end) == (
