@@ -67,13 +67,22 @@ def measure_scenario(
         start = machine.snapshot(ours)
         load = LoadRunner(scenario, urls).run()
         use = machine.between(start, machine.snapshot(ours))
-    for server, redis_sampler in timed.items():
-        load.streams[command_time(server)] = RequestFigures(
-            redis_sampler.windows(load.window_bounds)
-        )
+    timed_figures = {
+        command_time(server): RequestFigures(redis_sampler.windows(load.window_bounds))
+        for server, redis_sampler in timed.items()
+    }
+    load.streams.update(timed_figures)
     after = LoadRunner(plan.calibration, urls).run()
     peak = max(sampler.connections) if sampler.connections else None
-    return summarise(load, [before, after], sampler, use, peak, watched=scenario.watched)
+    return summarise(
+        load,
+        [before, after],
+        sampler,
+        use,
+        peak,
+        watched=scenario.watched,
+        bucketed=list(timed_figures),
+    )
 
 
 def _sampled_pids(run: RunState, scenario: Scenario) -> dict[str, int]:
@@ -198,6 +207,8 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
     for name, scenario in results.scenarios.items():
         before = baseline.scenarios.get(name)
         for request in scenario.requests:
+            if request in scenario.bucketed:
+                continue
             if before is not None and request in before.requests:
                 current, stored = _runs(scenario, request), _runs(before, request)
                 comparisons[f"{name}/{request}"] = verdicts.judge_comparison(

@@ -82,6 +82,9 @@ class ScenarioResult:
     calibration_after_p50_ms: list[float] = field(default_factory=list)
     others_share: list[float] = field(default_factory=list)
     wait_ratio: list[float] = field(default_factory=list)
+    # figures read in power-of-two buckets (Redis's command time): budgets judge them, a
+    # baseline cannot (one bucket's step is +100%)
+    bucketed: list[str] = field(default_factory=list)
 
     @property
     def calibration_p50_ms(self) -> float:
@@ -178,6 +181,7 @@ def summarise(
     machine_use: MachineUse,
     peak_connections: int | None = None,
     watched: Collection[str] = (),
+    bucketed: Collection[str] = (),
 ) -> ScenarioResult:
     """A scenario's result from its load run, the calibrations before and after it, the
     resource samples (of the services it sent to and the members it `watched`) and the
@@ -210,6 +214,7 @@ def summarise(
         issued_rate=load.issued_rate,
         issue_lag_p99_ms=latency.percentile_ms(load.issue_lag, "p99") if load.target_rate else None,
         peak_connections=peak_connections,
+        bucketed=list(bucketed),
     )
 
 

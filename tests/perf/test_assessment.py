@@ -111,6 +111,13 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     assert comparison.regressed, comparison.text
     assert comparison.text.startswith("slower by ") and "(significant" in comparison.text
     assert f"probe/probe: {comparison.text}" in loose.failures
+    # a figure read in power-of-two buckets is judged by its budgets, never the baseline
+    probe_bucketed = replace(slower.scenarios["probe"], bucketed=["probe"])
+    bucketed = replace(slower, scenarios={"probe": probe_bucketed})
+    assert (
+        perf.assess(bucketed, budgets(tmp_path, BUDGETS.format(p50=1000)), baseline).comparisons
+        == {}
+    )
 
 
 def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):
