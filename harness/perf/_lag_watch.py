@@ -63,22 +63,23 @@ class LagWatch:
 
     async def _read_all(self, client: LoadClient) -> dict[str, list[Any] | str]:
         """Each listing's items (or why it could not be read), once every listing holds
-        its expected count or none grew for `timeout` seconds."""
+        its expected count or none grew for `timeout` seconds (one that could not be read
+        is read again meanwhile)."""
         listings: dict[str, list[Any] | str] = {}
         grew_at = time.monotonic()
         while True:
             incomplete = [
                 url
                 for url, expected in self._expected.items()
-                if not isinstance(listings.get(url), str) and len(listings.get(url, [])) < expected
+                if isinstance(listings.get(url, ""), str) or len(listings[url]) < expected
             ]
             if not incomplete or time.monotonic() - grew_at > self.timeout:
                 return listings
             for url in incomplete:
-                before = listings.get(url, [])
-                listings[url] = await _listing(client, url)
-                if isinstance(listings[url], str) or len(listings[url]) > len(before):
+                items = await _listing(client, url)
+                if _count(items) > _count(listings.get(url, "")):
                     grew_at = time.monotonic()
+                listings[url] = items
             await asyncio.sleep(POLL_SECONDS)
 
     def _record(
@@ -93,6 +94,11 @@ class LagWatch:
         window = window_of(start - self._wall_offset)
         if window is not None:
             figure.record(window, max(end - start, 0.0), None)
+
+
+def _count(items: list[Any] | str) -> int:
+    """How many items a listing holds (none when it could not be read)."""
+    return 0 if isinstance(items, str) else len(items)
 
 
 async def _listing(client: LoadClient, url: str) -> list[Any] | str:
