@@ -69,9 +69,17 @@ def timed_cycle(config: HarnessConfig, backend: str, run_id: str) -> tuple[float
 
 
 def alone(config: HarnessConfig, name: str) -> HarnessConfig:
-    """The config with only `name` (its dependencies dropped: health needs none of them)."""
-    solo = replace(config.services[name], depends_on=())
-    return replace(config, services={name: solo})
+    """The config with only `name` and the servers it needs (the services it depends on
+    dropped: health needs none of them; a worker cannot start without its Redis)."""
+    service = config.services[name]
+    servers = tuple(d for d in service.depends_on if d in config.servers)
+    solo = replace(service, depends_on=servers)
+    return replace(
+        config,
+        services={name: solo},
+        servers={s: config.servers[s] for s in servers},
+        stubs={s: config.stubs[s] for s in servers if s in config.stubs},
+    )
 
 
 def floor(config: HarnessConfig, backend: str, cores: int) -> dict[str, float]:
@@ -94,7 +102,7 @@ def floor(config: HarnessConfig, backend: str, cores: int) -> dict[str, float]:
 def chain(config: HarnessConfig, name: str, healthy_after: dict[str, float]) -> float:
     """The longest `depends_on` chain ending at `name`, in spawn-to-healthy seconds alone:
     what no start that waits for dependencies can beat (not part of the floor)."""
-    dependencies = config.services[name].depends_on
+    dependencies = [d for d in config.services[name].depends_on if d in config.services]
     before = max((chain(config, d, healthy_after) for d in dependencies), default=0.0)
     return before + healthy_after[name]
 
