@@ -45,6 +45,7 @@ _TOP_KEYS = {
     "servers",
     "stubs",
     "outbound",
+    "bytecode_cache",
     "postgres",
     "contracts",
     "perf",
@@ -185,6 +186,7 @@ class HarnessConfig:
     servers: dict[str, ServerConfig] = field(default_factory=dict)  # stubs' servers included
     stubs: dict[str, StubConfig] = field(default_factory=dict)
     outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
+    bytecode_cache: bool = True  # spawned processes cache bytecode (harness.stack._bytecode)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -281,7 +283,15 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         servers=servers,
         stubs=stubs,
         outbound=_outbound(table),
+        bytecode_cache=_flag(table, "bytecode_cache", True),
     )
+
+
+def _flag(table: dict[str, Any], name: str, default: bool) -> bool:
+    value = table.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"tool.harness.{name}: must be true or false, got {value!r}")
+    return value
 
 
 def _run_dir(table: dict[str, Any], root: Path) -> Path:
@@ -291,9 +301,7 @@ def _run_dir(table: dict[str, Any], root: Path) -> Path:
     project, the home directory, `/` or a top-level directory (`/tmp`) is never taken.
     """
     value = string(table, "run_dir", "tool.harness", ".harness")
-    forced = table.get("run_dir_outside_project", False)
-    if not isinstance(forced, bool):
-        raise ConfigError("tool.harness.run_dir_outside_project: must be true or false")
+    forced = _flag(table, "run_dir_outside_project", False)
     run_dir = root / value
     where, project = Path(os.path.realpath(run_dir)), Path(os.path.realpath(root))
     refused = _not_a_run_dir(where, project)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import io
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from harness.config import HarnessConfig, ServiceConfig, script_location
 from harness.exceptions import ConfigError, MigrationError
+from harness.infra import bytecode_cached
 
 READ_ONLY_PREFIXES = ("SELECT", "PRAGMA", "SHOW", "WITH")
 
@@ -321,10 +322,15 @@ def upgrade_to_head(location: Path, url: str, label: str) -> None:
 
 
 def migrate_all(config: HarnessConfig, url: str) -> None:
-    """Apply every service's history to the database at `url`, in config order."""
-    for service in config.services.values():
-        if service.migrations is not None:
-            upgrade_to_head(service.migrations, url, service.name)
+    """Apply every service's history to the database at `url`, in config order (their
+    imports' bytecode cached, `harness.infra.bytecode_cached`, unless the config says not)."""
+    cached: AbstractContextManager[None] = (
+        bytecode_cached(config.run_dir) if config.bytecode_cache else nullcontext()
+    )
+    with cached:
+        for service in config.services.values():
+            if service.migrations is not None:
+                upgrade_to_head(service.migrations, url, service.name)
 
 
 def one_line(exc: BaseException) -> str:

@@ -1,4 +1,5 @@
-"""Infrastructure: processes, ports, run state, signals, secrets masking, run ids, tmpfs.
+"""Infrastructure: processes, ports, run state, signals, secrets masking, run ids, tmpfs,
+the bytecode cache.
 
 The bottom floor: knows nothing of services, databases or tests.
 """
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 from harness._lazy import public_names
 
 if TYPE_CHECKING:
+    from harness.infra._bytecode import bytecode_cached, with_bytecode_cache
     from harness.infra._masking import mask_secrets
     from harness.infra._ports import (
         HOST,

@@ -366,6 +366,8 @@ class Stack:
         if self.config.outbound == "loopback":
             allowed = _outbound.database_hosts(state.database)
             env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME, allowed)
+        if self.config.bytecode_cache:
+            env = infra.with_bytecode_cache(env, self.config.run_dir)
         if coverage:
             coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
             env.setdefault(

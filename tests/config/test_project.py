@@ -317,13 +317,11 @@ def test_a_run_dir_outside_the_project_needs_to_be_forced(tmp_path):
     assert not elsewhere.exists()  # refusing or accepting, validation writes nothing
 
 
-def test_run_dir_outside_project_must_be_a_boolean(tmp_path):
-    message = config_error(
-        {"services": {"a": GOOD}, "run_dir_outside_project": "yes"},
-        tmp_path,
-    )
+@pytest.mark.parametrize("flag", ["run_dir_outside_project", "bytecode_cache"])
+def test_a_flag_must_be_a_boolean(tmp_path, flag):
+    message = config_error({"services": {"a": GOOD}, flag: "yes"}, tmp_path)
 
-    assert message == "tool.harness.run_dir_outside_project: must be true or false"
+    assert message == f"tool.harness.{flag}: must be true or false, got 'yes'"
 
 
 def test_outbound_is_loopback_unless_allowed(tmp_path):

@@ -1,0 +1,71 @@
+"""The bytecode cache of the processes a run spawns, where the environment forbids one:
+their own cache under the run directory, nothing in the source tree, and an opt-out."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import httpx
+
+from conftest import app_command
+from harness.infra import bytecode_cached, with_bytecode_cache
+from harness.stack._stack import Stack
+
+
+def test_a_process_forbidden_to_write_bytecode_writes_it_to_harness_cache(make_config, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    config = make_config({"api": {"command": app_command()}})
+    stack = Stack(config, "bytecode")
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        env = httpx.get(state.services["api"].url + "/env").json()
+    finally:
+        assert stack.down().ok
+
+    cache = config.run_dir / "pycache"
+    assert env["PYTHONPYCACHEPREFIX"] == str(cache)
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert list(cache.rglob("*.pyc"))  # what the service imported, compiled once
+
+
+def test_bytecode_cache_false_leaves_the_environment_as_it_is(make_config, monkeypatch):
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    config = make_config({"api": {"command": app_command()}}, bytecode_cache=False)
+    stack = Stack(config, "no-bytecode")
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        env = httpx.get(state.services["api"].url + "/env").json()
+    finally:
+        assert stack.down().ok
+
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1" and "PYTHONPYCACHEPREFIX" not in env
+    assert not (config.run_dir / "pycache").exists()
+
+
+def test_an_environment_that_may_write_bytecode_or_names_its_cache_is_kept(tmp_path):
+    allowed = {"PATH": "/usr/bin"}
+    own_cache = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/cache"}
+
+    assert with_bytecode_cache(allowed, tmp_path) == allowed
+    assert with_bytecode_cache(own_cache, tmp_path) == {"PYTHONPYCACHEPREFIX": "/cache"}
+    assert with_bytecode_cache({"PYTHONDONTWRITEBYTECODE": ""}, tmp_path) == {
+        "PYTHONDONTWRITEBYTECODE": ""  # empty: Python writes bytecode already
+    }
+
+
+def test_harness_own_imports_of_a_project_are_cached_while_the_block_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "cached_models.py").write_text("TABLES = 3\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "project"))
+
+    with bytecode_cached(tmp_path / "run"):
+        importlib.import_module("cached_models")
+
+    assert [p.name for p in (tmp_path / "run" / "pycache").rglob("*.pyc")] == [
+        f"cached_models.{sys.implementation.cache_tag}.pyc"
+    ]
+    assert not (tmp_path / "project" / "__pycache__").exists()
+    assert sys.dont_write_bytecode is True and sys.pycache_prefix is None  # as they were
