@@ -13,7 +13,6 @@ judged like a request's (`[requests."redis: command time"]` in budgets.toml).
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -21,12 +20,13 @@ from hdrh.histogram import HdrHistogram
 
 from harness.exceptions import HarnessError
 from harness.perf import _latency as latency
+from harness.perf._periodic import Periodic
 
 Buckets = dict[int, int]  # upper bound (µs) -> calls in that bucket
 _OWN = b"latency"  # the reader's own command (reported as latency|histogram)
 
 
-class RedisLatencySampler:
+class RedisLatencySampler(Periodic):
     """Reads a Redis server's latency histogram from a background thread while entered."""
 
     def __init__(self, url: str, interval: float = 0.1) -> None:
@@ -39,23 +39,10 @@ class RedisLatencySampler:
         self._client = redis.Redis.from_url(url, socket_timeout=5)
         self.interval = interval
         self.readings: list[tuple[float, Buckets]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="redis-latency", daemon=True)
-
-    def __enter__(self) -> RedisLatencySampler:
-        self._take()
-        self._thread.start()
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._take()
+        super().__exit__(*exc_info)
         self._client.close()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._take()
 
     def _take(self) -> None:
         reply = self._client.execute_command("LATENCY", "HISTOGRAM")

@@ -8,12 +8,13 @@ read for any moment of the run afterwards: RSS at the end of each measurement wi
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psutil
+
+from harness.perf._periodic import Periodic
 
 MIB = 1024 * 1024
 
@@ -28,7 +29,7 @@ class Sample:
 
 
 @dataclass
-class ResourceSampler:
+class ResourceSampler(Periodic):
     """Samples `pids` (service -> pid, children included) every `interval` seconds.
 
     `count_connections`, when given, is called at each sample too (PostgreSQL).
@@ -42,22 +43,6 @@ class ResourceSampler:
 
     def __post_init__(self) -> None:
         self._processes = {name: psutil.Process(pid) for name, pid in self.pids.items()}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="resource-sampler", daemon=True)
-
-    def __enter__(self) -> ResourceSampler:
-        self._take()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._take()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._take()
 
     def _take(self) -> None:
         rss: dict[str, int] = {}

@@ -1,0 +1,32 @@
+"""The clock of the perf samplers: read once on entering, every `interval` seconds from a
+background thread while entered, and once more on leaving, so the readings span the run."""
+
+from __future__ import annotations
+
+import threading
+from typing import Self
+
+
+class Periodic:
+    """A sampler whose `_take()` is called periodically while it is entered."""
+
+    interval: float
+
+    def _take(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=type(self).__name__, daemon=True)
+        self._take()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._take()
