@@ -9,7 +9,7 @@ from harness.perf import _latency as latency
 from harness.perf._lag_watch import LagWatch
 from harness.perf._load_runner import LoadRunner
 from harness.perf._scenarios import Lag, Phases, Scenario, Step, WeightedRequest
-from tests.perf.conftest import Samples
+from tests.conftest import Samples
 
 LAG = Lag("publisher", "/topics/{topic}/jobs", "received_at", "applied_at", "accepted to applied")
 

@@ -12,7 +12,7 @@ from harness.perf import _latency as latency
 from harness.perf._load_runner import LoadResult, LoadRunner
 from harness.perf._scenarios import Phases, Scenario, Step, Subscribe, WeightedRequest
 from harness.perf._stream_watch import StreamWatchError, _record, _Subscriber, _UserStream
-from tests.perf.conftest import Samples
+from tests.conftest import Samples
 
 SUBSCRIBERS = 5
 TO_EACH, TO_ALL = Subscribe("publisher", "/", 1, "topic").figure_names
