@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from harness.config._stubs import StubConfig
     from harness.config._tables import (
         did_you_mean,
+        names,
         positive_number,
         read_toml,
         reject_unknown,

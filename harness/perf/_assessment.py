@@ -67,11 +67,10 @@ def measure_scenario(
         start = machine.snapshot(ours)
         load = LoadRunner(scenario, urls).run()
         use = machine.between(start, machine.snapshot(ours))
-    timed_figures = {
+    command_times = {
         command_time(server): RequestFigures(redis_sampler.windows(load.window_bounds))
         for server, redis_sampler in timed.items()
     }
-    load.streams.update(timed_figures)
     after = LoadRunner(plan.calibration, urls).run()
     peak = max(sampler.connections) if sampler.connections else None
     return summarise(
@@ -81,7 +80,7 @@ def measure_scenario(
         use,
         peak,
         watched=scenario.watched,
-        bucketed=list(timed_figures),
+        bucketed=command_times,
     )
 
 
@@ -200,7 +199,8 @@ def _quiet_calibrations(baseline: PerfResults | None, scenario: str) -> list[flo
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:
-    """Each request present in both: its windows, and its runs against the baseline's."""
+    """Each request present in both, but those read in buckets: its windows, and its runs
+    against the baseline's."""
     comparisons: dict[str, Comparison] = {}
     if baseline is None:
         return comparisons

@@ -4,8 +4,8 @@ A scenario with a `lag` table names, per user, a listing (its path filled from t
 setup, e.g. its own case's applied events) whose items carry two ISO 8601 timestamps the
 services wrote: when the change was accepted (`from`) and when it was applied (`to`). Every
 successful request of the user's load must make one item appear there. Once the load is
-over, each listing is read again until it holds an item per request, or it stopped
-growing for `timeout` seconds. Each item accepted while measuring is one sample of
+over, the listings are read again until each holds an item per request, or none grew for
+`timeout` seconds. Each item accepted while measuring is one sample of
 `to - from`, in the window its acceptance falls in; an item that never appeared, or a
 listing that could not be read, is an error of the figure.
 
@@ -30,17 +30,26 @@ POLL_SECONDS = 0.05
 
 
 class LagWatch:
-    """Counts each user's successful requests (`published`), then reads the listings
-    and records the figure (`figures`)."""
+    """Each user's listing (`follow`) and successful requests (`published`); then reads
+    the listings and records the figure (`figures`)."""
 
     def __init__(self, lag: Lag, timeout: float) -> None:
         self.lag = lag
         self.timeout = timeout
         self._expected: dict[str, int] = {}  # listing URL -> successful requests
+        self._listings: dict[int, str] = {}  # user -> its listing's URL
         self._wall_offset = time.time() - time.perf_counter()  # perf_counter -> epoch
 
-    def published(self, listing_url: str) -> None:
-        self._expected[listing_url] = self._expected.get(listing_url, 0) + 1
+    @property
+    def name(self) -> str:
+        return self.lag.name
+
+    def follow(self, user: int, listing_url: str) -> None:
+        self._listings[user] = listing_url
+        self._expected.setdefault(listing_url, 0)
+
+    def published(self, user: int) -> None:
+        self._expected[self._listings[user]] += 1
 
     async def figures(
         self,

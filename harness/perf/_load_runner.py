@@ -165,8 +165,10 @@ class LoadRunner:
             StreamWatch(scenario.subscribe, scenario.timeout) if scenario.subscribe else None
         )
         self._lag = LagWatch(scenario.lag, scenario.timeout) if scenario.lag else None
+        stream = scenario.subscribe.figure_names if scenario.subscribe else ()
         self._streams = {  # the stream's and the lag's figures
-            name: self._new_figures() for name in scenario.figure_names[len(scenario.requests) :]
+            name: self._new_figures()
+            for name in [*stream, *([self._lag.name] if self._lag else [])]
         }
         self._services = {request.name: request.step.service for request in scenario.requests}
         self._served: dict[str, list[float]] = {service: [] for service in scenario.services}
@@ -186,9 +188,12 @@ class LoadRunner:
         self._client = LoadClient(self.scenario.users, self.scenario.timeout)
         try:
             users = [await self._set_up(user) for user in range(self.scenario.users)]
-            if self._watch is not None:
-                for variables in users:
+            for variables in users:
+                if self._watch is not None:
                     await self._watch.open(variables["user"], self._stream_url(variables))
+                if self._lag is not None:
+                    lag = self._lag.lag
+                    self._lag.follow(variables["user"], self._url(lag.service, lag.path, variables))
             phases = self.scenario.phases
             self._start = time.perf_counter()
             self.measure_start = self._start + phases.ramp_up + phases.warmup
@@ -203,7 +208,7 @@ class LoadRunner:
             if self._watch is not None:
                 await self._watch.figures(self._window_of, self._streams)
             if self._lag is not None:
-                figure = self._streams[self._lag.lag.name]
+                figure = self._streams[self._lag.name]
                 await self._lag.figures(self._client, self._window_of, figure)
         finally:
             await self._client.close()
@@ -237,10 +242,14 @@ class LoadRunner:
                 )
         return variables
 
+    def _url(self, service: str, path: str, variables: dict[str, Any]) -> str:
+        """`path` of `service`, its placeholders filled from `variables`."""
+        return self.urls[service] + fill(path, variables)
+
     def _stream_url(self, variables: dict[str, Any]) -> str:
-        assert self.scenario.subscribe is not None
-        base = self.urls[self.scenario.subscribe.service]
-        return "ws" + base.removeprefix("http") + fill(self.scenario.subscribe.path, variables)
+        subscribe = self.scenario.subscribe
+        assert subscribe is not None
+        return "ws" + self._url(subscribe.service, subscribe.path, variables).removeprefix("http")
 
     async def _closed_user(self, user: int, variables: dict[str, Any]) -> None:
         """Start at this user's point of the ramp-up; leave at its point of the ramp-down."""
@@ -308,8 +317,7 @@ class LoadRunner:
         if self._watch is not None:
             self._watch.published(variables["user"], exchange.sent)
         if self._lag is not None:
-            lag = self._lag.lag
-            self._lag.published(self.urls[lag.service] + fill(lag.path, variables))
+            self._lag.published(variables["user"])
 
     def _window_of(self, sent: float) -> int | None:
         """The measurement window of a request sent at `sent`; None outside the sustain."""
@@ -333,7 +341,7 @@ class LoadRunner:
     async def _send(self, step: Step, variables: dict[str, Any]) -> Exchange:
         """Send one step; its error is None when it got the expected status."""
         variables["n"] = next(self._numbers)
-        url = self.urls[step.service] + fill(step.path, variables)
+        url = self._url(step.service, step.path, variables)
         body = None if step.json is None else json.dumps(fill(step.json, variables)).encode()
         started = time.perf_counter()
         try:

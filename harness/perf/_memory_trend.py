@@ -16,6 +16,8 @@ import itertools
 import statistics
 from dataclasses import dataclass
 
+from harness.perf._periodic import at_or_after
+
 MIN_REQUESTS = 300  # served while measured: below this, a few MB of noise is ~10 KB/request
 MIN_POINTS = 4
 KIB = 1024
@@ -37,7 +39,7 @@ def fit(
     the window boundaries of the measured span (its start first, its end last)."""
     ordered = sorted(served_at)
     points = [
-        (bisect.bisect_right(ordered, moment), _rss_after(rss_at, moment)) for moment in boundaries
+        (bisect.bisect_right(ordered, moment), at_or_after(rss_at, moment)) for moment in boundaries
     ]
     requests = points[-1][0] - points[0][0]
     if requests < MIN_REQUESTS:
@@ -59,8 +61,3 @@ def fit(
         if count_b > count_a
     ]
     return MemoryTrend(statistics.median(slopes) / KIB, requests)
-
-
-def _rss_after(rss_at: list[tuple[float, int]], moment: float) -> int:
-    """RSS at the first sample taken at or after `moment` (the last one if none is)."""
-    return next((rss for at, rss in rss_at if at >= moment), rss_at[-1][1])

@@ -4,7 +4,10 @@ background thread while entered, and once more on leaving, so the readings span 
 from __future__ import annotations
 
 import threading
-from typing import Self
+from collections.abc import Sequence
+from typing import Self, TypeVar
+
+T = TypeVar("T")
 
 
 class Periodic:
@@ -30,3 +33,8 @@ class Periodic:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             self._take()
+
+
+def at_or_after(readings: Sequence[tuple[float, T]], moment: float) -> T:
+    """The first reading taken at or after `moment` (the last one, if none is)."""
+    return next((value for at, value in readings if at >= moment), readings[-1][1])

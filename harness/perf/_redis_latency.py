@@ -20,7 +20,7 @@ from hdrh.histogram import HdrHistogram
 
 from harness.exceptions import HarnessError
 from harness.perf import _latency as latency
-from harness.perf._periodic import Periodic
+from harness.perf._periodic import Periodic, at_or_after
 
 Buckets = dict[int, int]  # upper bound (µs) -> calls in that bucket
 _OWN = b"latency"  # the reader's own command (reported as latency|histogram)
@@ -45,20 +45,14 @@ class RedisLatencySampler(Periodic):
         self._client.close()
 
     def _take(self) -> None:
+        asked = time.perf_counter()  # a reading at or after a moment was asked for after it
         reply = self._client.execute_command("LATENCY", "HISTOGRAM")
-        self.readings.append((time.perf_counter(), calls_per_bucket(reply)))
+        self.readings.append((asked, calls_per_bucket(reply)))
 
     def windows(self, bounds: list[float]) -> list[HdrHistogram]:
         """One histogram per window between consecutive `bounds` (perf_counter moments)."""
-        at = [self._reading_at(moment) for moment in bounds]
+        at = [at_or_after(self.readings, moment) for moment in bounds]
         return [histogram_of(difference(at[k], at[k + 1])) for k in range(len(at) - 1)]
-
-    def _reading_at(self, moment: float) -> Buckets:
-        """The first reading at or after `moment` (the last one, if none is): each call
-        falls in exactly one window, at most `interval` seconds late."""
-        return next(
-            (buckets for at, buckets in self.readings if at >= moment), self.readings[-1][1]
-        )
 
 
 def calls_per_bucket(reply: Any) -> Buckets:

@@ -30,7 +30,7 @@ class Sample:
 
 @dataclass
 class ResourceSampler(Periodic):
-    """Samples `pids` (service -> pid, children included) every `interval` seconds.
+    """Samples `pids` (service or server -> pid, children included) every `interval` seconds.
 
     `count_connections`, when given, is called at each sample too (PostgreSQL).
     """

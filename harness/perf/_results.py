@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import statistics
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,11 +181,13 @@ def summarise(
     machine_use: MachineUse,
     peak_connections: int | None = None,
     watched: Collection[str] = (),
-    bucketed: Collection[str] = (),
+    bucketed: Mapping[str, RequestFigures] | None = None,
 ) -> ScenarioResult:
     """A scenario's result from its load run, the calibrations before and after it, the
-    resource samples (of the services it sent to and the members it `watched`) and the
-    machine's load while it ran."""
+    resource samples (of the services it sent to and the members it `watched`), figures
+    read in buckets beside the load (`bucketed`: Redis's command time) and the machine's
+    load while it ran."""
+    bucketed = bucketed or {}
     start, end = load.measure_start, load.measure_start + load.measured_seconds
     before, after = (
         latency.percentile_ms(run.requests[next(iter(run.requests))].histogram, "p50")
@@ -203,7 +205,7 @@ def summarise(
         wait_ratio=[machine_use.wait_ratio],
         requests={
             name: _request(figures, load.measured_seconds)
-            for name, figures in {**load.requests, **load.streams}.items()
+            for name, figures in {**load.requests, **load.streams, **bucketed}.items()
         },
         services={
             member: _use(member, load, sampler, start, end)
@@ -224,14 +226,19 @@ _WATCHED = "watched for RSS and CPU: it answers none of the scenario's requests"
 def _use(
     service: str, load: LoadResult, sampler: ResourceSampler, start: float, end: float
 ) -> ServiceUse:
-    served = load.served_at.get(service)
-    trend = memory_trend.fit(sampler.rss_series(service), served or [], load.window_bounds)
+    peak_rss_mb = sampler.peak_rss_mb(service, start, end)
+    cpu_percent = sampler.cpu_percent(service, start, end)
+    if service not in load.served_at:  # watched: it answers none of the requests
+        return ServiceUse(peak_rss_mb, cpu_percent, None, 0, _WATCHED)
+    trend = memory_trend.fit(
+        sampler.rss_series(service), load.served_at[service], load.window_bounds
+    )
     return ServiceUse(
-        peak_rss_mb=sampler.peak_rss_mb(service, start, end),
-        cpu_percent=sampler.cpu_percent(service, start, end),
+        peak_rss_mb=peak_rss_mb,
+        cpu_percent=cpu_percent,
         memory_kib_per_request=trend.kib_per_request,
         memory_requests=trend.requests,
-        memory_note=trend.reason if served is not None else _WATCHED,
+        memory_note=trend.reason,
     )
 
 

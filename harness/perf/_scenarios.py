@@ -9,19 +9,25 @@ takes the captured value's type, so `version = "{version}"` sends a number.
 
 A scenario with a `subscribe` table also holds WebSocket subscribers to a stream per user
 (`harness.perf._stream_watch`): each of its requests publishes one message there, and the
-figures `<name>: publish to receive` and `<name>: fan-out` are kept like requests'.
+figures `<name>: publish to receive` and `<name>: fan-out` are kept like requests'. A `lag`
+table times each request's change from the services' own timestamps
+(`harness.perf._lag_watch`); `watch` names more members of the stack whose RSS and CPU
+are its figures, a Redis server among them giving `<server>: command time` too
+(`harness.perf._redis_latency`).
 """
 
 from __future__ import annotations
 
 import string as string_module
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from harness.config import (
     HarnessConfig,
     did_you_mean,
+    names,
     positive_number,
     read_toml,
     reject_unknown,
@@ -217,14 +223,12 @@ def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     scenarios = data.get("scenarios")
     if not isinstance(scenarios, dict) or not scenarios:
         raise ConfigError(f"{path}: no [scenarios.<name>] table; declare at least one scenario")
-    parsed = {
-        name: _scenario(name, raw, services, f"{path}: scenarios.{name}", config.members)
-        for name, raw in scenarios.items()
-    }
     redis_servers = {name for name, server in config.servers.items() if server.is_redis}
     parsed = {
-        name: replace(scenario, redis=tuple(m for m in scenario.watch if m in redis_servers))
-        for name, scenario in parsed.items()
+        name: _scenario(
+            name, raw, services, f"{path}: scenarios.{name}", config.members, redis_servers
+        )
+        for name, raw in scenarios.items()
     }
     return PerfPlan(
         calibration=_calibration(data.get("calibration", {}), services, config, str(path)),
@@ -293,7 +297,11 @@ def _calibration(raw: Any, services: set[str], config: HarnessConfig, where: str
     )
 
 
-def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[str]) -> Scenario:
+def _scenario(
+    name: str, raw: Any, services: set[str], key: str, members: set[str], redis_servers: set[str]
+) -> Scenario:
+    """One [scenarios.<name>] table; `members`: what it may watch, `redis_servers`: which of
+    those give a command-time figure."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{key}: must be a table")
     reject_unknown(raw, _SCENARIO_KEYS, key)
@@ -334,6 +342,7 @@ def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[st
         if lag.name in names or (subscribe and lag.name in subscribe.figure_names):
             raise ConfigError(f"{key}.lag.name: {lag.name!r} names another figure too")
     max_requests = raw.get("max_requests")
+    watch = _watch(raw, members, key)
     return Scenario(
         name=name,
         model=model,
@@ -353,22 +362,21 @@ def _scenario(name: str, raw: Any, services: set[str], key: str, members: set[st
         timeout=positive_number(raw, "timeout", key, 10.0),
         subscribe=subscribe,
         lag=lag,
-        watch=_watch(raw, members, key),
+        watch=watch,
+        redis=tuple(member for member in watch if member in redis_servers),
     )
 
 
 def _watch(raw: dict[str, Any], members: set[str], key: str) -> tuple[str, ...]:
     """`watch = ["filings-worker", "redis"]`: services or servers of the stack."""
-    names = raw.get("watch", [])
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise ConfigError(f"{key}.watch: an array of service or server names")
-    for name in names:
+    watched = names(raw, "watch", key, "service or server names")
+    for name in watched:
         if name not in members:
             raise ConfigError(
                 f"{key}.watch: no service or server {name!r}{did_you_mean(name, members)}; "
                 f"the stack's: {sorted(members)}"
             )
-    return tuple(names)
+    return tuple(watched)
 
 
 def _subscribe(
@@ -411,12 +419,9 @@ def _user_path(raw: dict[str, Any], setup: tuple[Step, ...], key: str, what: str
     path = string(raw, "path", key, "")
     if not path.startswith("/"):
         raise ConfigError(f"{key}.path: {what}, starting with '/', got {path!r}")
-    known = BUILTIN_VARIABLES | {name for step in setup for name in step.capture}
-    for name in placeholders(path) - known:
-        raise ConfigError(
-            f"{key}.path: unknown placeholder {{{name}}}{did_you_mean(name, known)}; "
-            f"known here: {sorted(known)}"
-        )
+    _check_known(
+        path, BUILTIN_VARIABLES | {n for step in setup for n in step.capture}, f"{key}.path"
+    )
     return path
 
 
@@ -464,11 +469,11 @@ def _check_placeholders(
     """Every `{name}` is built in or captured by an earlier setup step; requests only update."""
     known = set(BUILTIN_VARIABLES)
     for i, step in enumerate(setup):
-        _check_known(step, known, f"{key}.setup[{i}]")
+        _check_known([step.path, step.json], known, f"{key}.setup[{i}]")
         known |= step.capture.keys()
     for i, request in enumerate(requests):
         where = f"{key}.requests[{i}]"
-        _check_known(request.step, known, where)
+        _check_known([request.step.path, request.step.json], known, where)
         new = request.step.capture.keys() - known
         if new:
             raise ConfigError(
@@ -477,8 +482,9 @@ def _check_placeholders(
             )
 
 
-def _check_known(step: Step, known: set[str], key: str) -> None:
-    for name in placeholders([step.path, step.json]):
+def _check_known(values: Any, known: Collection[str], key: str) -> None:
+    """Every `{name}` in `values` is one of `known`."""
+    for name in placeholders(values):
         if name not in known:
             raise ConfigError(
                 f"{key}: unknown placeholder {{{name}}}{did_you_mean(name, known)}; "

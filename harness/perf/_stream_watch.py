@@ -130,8 +130,11 @@ def _record(
             continue
         receipts = [s.received[k] for s in stream.subscribers if k < len(s.received)]
         for receipt in receipts:
-            early = f"{who}: message {k + 1} came before its request went out (they do not pair up)"
-            to_each.record(window, receipt - sent, None if receipt >= sent else early)
+            if receipt >= sent:
+                to_each.record(window, receipt - sent, None)
+            else:
+                early = f"{who}: message {k + 1} came before its request went out"
+                to_each.record(window, 0.0, f"{early} (they do not pair up)")
         for _ in range(len(stream.subscribers) - len(receipts)):
             to_each.record(window, 0.0, f"{who}: message {k + 1} never came")
         if len(receipts) < len(stream.subscribers):

@@ -184,7 +184,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         ),
         (
             ('watch = ["cache", "alpha"]', 'watch = "cache"'),
-            "scenarios.mix.watch: an array of service or server names",
+            "scenarios.mix.watch: must be a list of service or server names",
         ),
     ],
 )
