@@ -8,7 +8,8 @@ transaction) at p50/p95/p99; Redis's own time per call of each command the flow 
 printed as a number of PING round trips measured in the same run; the CPU seconds and RSS
 of filings, filings-worker and redis-server over the run. Saves every figure as JSON.
 
-    python benchmarks/filings_flow.py [--events 3000] [--rate 150] [--out FILE.json]
+    python benchmarks/filings_flow.py [--events 3000] [--rate 150] [--backend sqlite|postgres]
+        [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def applied(url: str, case_id: int) -> list[dict]:
     return httpx.get(f"{url}/cases/{case_id}/filing-events", timeout=30).json()
 
 
+def all_applied(url: str, cases: range, expected: int) -> list[dict]:
+    """Every case's applied events, once `expected` of them are."""
+    while len(events := [e for c in cases for e in applied(url, c)]) < expected:
+        time.sleep(0.2)
+    return events
+
+
 def percentiles(samples: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return {"p50": round(cuts[49], 2), "p95": round(cuts[94], 2), "p99": round(cuts[98], 2)}
@@ -85,15 +93,13 @@ def measure(backend: str, events: int, rate: float) -> dict[str, object]:
                 )
             )
         sent_in = time.monotonic() - started
-        while sum(len(applied(url, c)) for c in range(base, base + CASES)) < per_case * CASES:
-            time.sleep(0.2)
+        events = all_applied(url, range(base, base + CASES), per_case * CASES)
         latencies = [
             (
                 datetime.fromisoformat(e["applied_at"]) - datetime.fromisoformat(e["received_at"])
             ).total_seconds()
             * 1000
-            for c in range(base, base + CASES)
-            for e in applied(url, c)
+            for e in events
         ]
         stats = server.info("commandstats")
         pings = []
