@@ -364,7 +364,7 @@ class Stack:
         for name, url in urls.items():
             env[self.config.services[name].url_variable] = url
         if self.config.outbound == "loopback":
-            allowed = _outbound.database_hosts(state.database)
+            allowed = _outbound.database_hosts(os.environ.get(settings.POSTGRES_URL_VARIABLE))
             env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME, allowed)
         if self.config.bytecode_cache:
             env = infra.with_bytecode_cache(env, self.config.run_dir)

@@ -11,7 +11,6 @@ import urllib.request
 import pytest
 
 from conftest import app_command
-from harness.infra import DatabaseRecord
 from harness.stack._outbound import (
     GUARD_DIR,
     RECORD_NAME,
@@ -61,7 +60,7 @@ def test_a_lookup_and_a_connect_beyond_the_machine_are_refused_and_recorded(tmp_
 
 def test_the_runs_own_database_server_is_reachable_wherever_it_is(tmp_path):
     # HARNESS_POSTGRES_URL may name a server elsewhere (a CI service container)
-    remote = DatabaseRecord("postgres", "harness_x", "postgresql://u:***@db.example.invalid:5432/x")
+    remote = "postgresql://u:secret@db.example.invalid:5432/postgres"
     allowed = frozenset(database_hosts(remote))
     record = str(tmp_path / RECORD_NAME)
 
@@ -69,9 +68,23 @@ def test_the_runs_own_database_server_is_reachable_wherever_it_is(tmp_path):
     check("socket.getaddrinfo", ("db.example.invalid", 5432, 0, 0, 0), record, allowed)
     with pytest.raises(PermissionError):
         check("socket.getaddrinfo", ("mail.example.invalid", 443, 0, 0, 0), record, allowed)
-    local = DatabaseRecord("postgres", "harness_x", "postgresql://u:***@localhost:5432/x")
-    assert "127.0.0.1" in database_hosts(local)  # a name comes with its addresses
-    assert database_hosts(DatabaseRecord("sqlite", "x", "sqlite:///x.sqlite3")) == set()
+    assert "127.0.0.1" in database_hosts("postgresql://u@localhost:5432/postgres")  # + addresses
+    assert database_hosts(None) == set()  # the throwaway cluster, on loopback
+
+
+def test_up_hands_every_process_the_database_server_it_may_reach(make_config, monkeypatch):
+    # the run's database is made after the first processes start: the host comes from the
+    # server's URL, known before
+    monkeypatch.setenv("HARNESS_POSTGRES_URL", "postgresql://u:secret@db.example.invalid/postgres")
+    config = make_config({"api": {"command": app_command()}})
+    stack = Stack(config, "guard-allows")
+    state = stack.up("sqlite", auto_ports=True)
+    try:
+        env = get(state.services["api"].url + "/env")
+    finally:
+        assert stack.down().ok
+
+    assert env["HARNESS_OUTBOUND_ALLOW"] == "db.example.invalid"
 
 
 def get(url: str) -> dict:

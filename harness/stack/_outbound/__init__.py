@@ -5,8 +5,8 @@ directory first on PYTHONPATH, so Python loads its `sitecustomize`: an audit hoo
 refuses, before any packet leaves, a name lookup of a host that is not the machine's own
 and a connection (or datagram) to an address that is not loopback; each refusal is a line
 in the run's `outbound.log`, which the pytest plugin turns into a failed test. The run's
-own database server is allowed wherever it is (`HARNESS_POSTGRES_URL` may name another
-host, which psycopg looks up in Python). Only what
+own database server is allowed wherever `HARNESS_POSTGRES_URL` puts it (another host,
+which psycopg looks up in Python). Only what
 goes through Python's socket module is seen: a C library's own sockets (libpq) and
 programs that are not Python (redis-server) are not guarded.
 """
@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-
-from harness.infra import DatabaseRecord
+from sqlalchemy.exc import ArgumentError
 
 GUARD_DIR = Path(__file__).parent
 RECORD_VARIABLE = "HARNESS_OUTBOUND_RECORD"
@@ -40,11 +39,16 @@ def guarded(env: dict[str, str], record: Path, allowed: Iterable[str] = ()) -> d
     }
 
 
-def database_hosts(database: DatabaseRecord | None) -> set[str]:
-    """The run's PostgreSQL server's host name and its addresses (empty on SQLite)."""
-    if database is None or database.backend != "postgres":
+def database_hosts(server_url: str | None) -> set[str]:
+    """The PostgreSQL server's host name and its addresses, from the server URL the run's
+    databases are made on (`HARNESS_POSTGRES_URL`; none: a throwaway cluster on loopback),
+    known before the run's database is."""
+    if not server_url:
         return set()
-    host = make_url(database.display_url).host
+    try:
+        host = make_url(server_url).host
+    except ArgumentError:
+        return set()  # not a URL: provisioning the database says so
     if not host:
         return set()
     try:
