@@ -16,8 +16,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -531,19 +532,17 @@ class Stack:
             **self._service_env(service, base_env, port, database_url, _urls(state.servers)),
             **env,
         }
-        process, record = self._launch(service, port, service_env, label)
-        try:
-            infra.wait_healthy(
-                label,
-                process,
-                record.url + service.health,
-                service.start_timeout,
-                Path(record.log_path),
-                threading.Event(),
-            )
-        except BaseException:
-            self._discard(record)
-            raise
+        with self._released_unless_started(port):
+            process, record = self._launch(service, port, service_env, label)
+            with _stopped_unless_started(record):
+                infra.wait_healthy(
+                    label,
+                    process,
+                    record.url + service.health,
+                    service.start_timeout,
+                    Path(record.log_path),
+                    threading.Event(),
+                )
         return record
 
     def start_server_instance(self, name: str, label: str, port: int = 0) -> ServiceRecord:
@@ -558,16 +557,13 @@ class Stack:
         base_env, _ = self._wiring(state)
         env = self._server_env(server, base_env, _urls(state.servers))
         port = port or self.reservations.free_port(self.run_id)
-        process, record, readiness = _servers.launch(
-            server, port, env, self.run, self.config.root, label
-        )
-        try:
-            _servers.wait_ready(
-                server, process, readiness, Path(record.log_path), threading.Event()
+        with self._released_unless_started(port):
+            process, record, readiness = _servers.launch(
+                server, port, env, self.run, self.config.root, label
             )
-        except BaseException:
-            self._discard(record)
-            raise
+            with _stopped_unless_started(record):
+                never = threading.Event()
+                _servers.wait_ready(server, process, readiness, Path(record.log_path), never)
         return record
 
     def restart_server_instance(self, record: ServiceRecord, label: str) -> ServiceRecord:
@@ -577,18 +573,24 @@ class Stack:
         return self.start_server_instance(record.name, label, port=record.port)
 
     def kill_instance(self, record: ServiceRecord) -> None:
-        """Kill an instance `start_instance` started, as a crash would: SIGKILL to its process
-        group, no grace. `stop_instance` still gives its port back."""
+        """Kill an instance `start_instance` or `start_server_instance` started, as a crash
+        would: SIGKILL to its process group, no grace. `stop_instance` still gives its port
+        back."""
         infra.stop_group(record.process, grace=0, signals=(signal.SIGKILL,))
 
-    def _discard(self, record: ServiceRecord) -> None:
-        """Stop an instance that failed to start and give its port back, without checking
-        the port: its start-up error is the news, and another program may hold the port."""
-        infra.stop_group(record.process, record.stop_timeout)
-        self.reservations.release(record.port, self.run_id)
+    @contextmanager
+    def _released_unless_started(self, port: int) -> Iterator[None]:
+        """Give `port` back if the instance on it fails to start, without checking it is
+        free: the start-up error is the news, and another program may hold the port."""
+        try:
+            yield
+        except BaseException:
+            self.reservations.release(port, self.run_id)
+            raise
 
     def stop_instance(self, record: ServiceRecord) -> None:
-        """Stop an instance `start_instance` started and give its port back."""
+        """Stop an instance `start_instance` or `start_server_instance` started and give its
+        port back."""
         report = Teardown(self.run_id)
         stop_service(record, report)
         self.reservations.release(record.port, self.run_id)
@@ -680,6 +682,16 @@ def _status_row(
     return ServiceStatus(
         record.name, record.process.pid, record.port, record.url, running, healthy, uptime, kind
     )
+
+
+@contextmanager
+def _stopped_unless_started(record: ServiceRecord) -> Iterator[None]:
+    """Stop the instance `record` names if the block fails (it did not start)."""
+    try:
+        yield
+    except BaseException:
+        infra.stop_group(record.process, record.stop_timeout)
+        raise
 
 
 def _urls(records: dict[str, ServiceRecord]) -> dict[str, str]:

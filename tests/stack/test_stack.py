@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -495,6 +496,24 @@ def test_an_extra_instance_that_cannot_start_says_why_and_leaves_nothing(two_ser
         assert processes_tagged_beyond(state) == []
     finally:
         assert stack.down().ok  # no escaped process reported: the failed instance was stopped
+    assert_nothing_left(state)
+
+
+def test_an_extra_instance_whose_command_cannot_run_gives_its_port_back(two_services):
+    stack = Stack(two_services, "instance-unrunnable")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    reserved = sorted((two_services.run_dir / "ports").iterdir())
+    alpha = replace(two_services.services["alpha"], command=("/nonexistent/alpha-server",))
+    broken = Stack(
+        replace(two_services, services={**two_services.services, "alpha": alpha}),
+        "instance-unrunnable",
+    )
+    try:
+        with pytest.raises(ServiceStartError, match="cannot run '/nonexistent/alpha-server'"):
+            broken.start_instance("alpha", {}, "alpha-x")
+        assert sorted((two_services.run_dir / "ports").iterdir()) == reserved
+    finally:
+        assert stack.down().ok
     assert_nothing_left(state)
 
 
