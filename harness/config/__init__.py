@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         shape_differences,
     )
     from harness.config._servers import Readiness, ServerConfig, is_redis_url
-    from harness.config._stubs import StubConfig
+    from harness.config._stubs import DEFAULT_SCOPE_HEADER, StubConfig
     from harness.config._tables import (
         did_you_mean,
         names,

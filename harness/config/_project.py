@@ -19,6 +19,7 @@ from typing import Any, Literal
 from harness.config._servers import ServerConfig, parse_servers
 from harness.config._stubs import StubConfig, parse_stubs
 from harness.config._tables import (
+    boolean,
     did_you_mean,
     listening_command,
     names,
@@ -186,7 +187,7 @@ class HarnessConfig:
     servers: dict[str, ServerConfig] = field(default_factory=dict)  # stubs' servers included
     stubs: dict[str, StubConfig] = field(default_factory=dict)
     outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
-    bytecode_cache: bool = True  # spawned processes cache bytecode (harness.stack._bytecode)
+    bytecode_cache: bool = True  # spawned processes cache bytecode (harness.infra._bytecode)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -283,15 +284,8 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         servers=servers,
         stubs=stubs,
         outbound=_outbound(table),
-        bytecode_cache=_flag(table, "bytecode_cache", True),
+        bytecode_cache=boolean(table, "bytecode_cache", "tool.harness", True),
     )
-
-
-def _flag(table: dict[str, Any], name: str, default: bool) -> bool:
-    value = table.get(name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"tool.harness.{name}: must be true or false, got {value!r}")
-    return value
 
 
 def _run_dir(table: dict[str, Any], root: Path) -> Path:
@@ -301,7 +295,7 @@ def _run_dir(table: dict[str, Any], root: Path) -> Path:
     project, the home directory, `/` or a top-level directory (`/tmp`) is never taken.
     """
     value = string(table, "run_dir", "tool.harness", ".harness")
-    forced = _flag(table, "run_dir_outside_project", False)
+    forced = boolean(table, "run_dir_outside_project", "tool.harness", False)
     run_dir = root / value
     where, project = Path(os.path.realpath(run_dir)), Path(os.path.realpath(root))
     refused = _not_a_run_dir(where, project)
@@ -349,9 +343,7 @@ def _service(
     if not health.startswith("/"):
         raise ConfigError(f"{key}.health: must be a path starting with '/', got {health!r}")
     depends_on = names(raw, "depends_on", key, "service names")
-    database = raw.get("database", False)
-    if not isinstance(database, bool):
-        raise ConfigError(f"{key}.database: must be true or false")
+    database = boolean(raw, "database", key, False)
     migrations = raw.get("migrations")
     location = None
     if migrations is not None:

@@ -65,6 +65,13 @@ def string(table: dict[str, Any], name: str, key: str, default: str) -> str:
     return value
 
 
+def boolean(table: dict[str, Any], name: str, key: str, default: bool) -> bool:
+    value = table.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}.{name}: must be true or false, got {value!r}")
+    return value
+
+
 def positive_number(
     table: dict[str, Any], name: str, key: str, default: float, unit: str = "seconds"
 ) -> float:

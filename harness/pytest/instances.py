@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 
 from harness.config import HarnessConfig
+from harness.exceptions import RunStateError
 from harness.infra import ServiceRecord
 from harness.stack import Stack
 
@@ -45,8 +46,15 @@ class _Instances:
         self._stack.kill_instance(self._record(url))
 
     def stop_all(self) -> None:
+        """Stop every instance, each whatever became of the others; one error for all."""
+        problems = []
         for record in self._started.values():
-            self._stack.stop_instance(record)
+            try:
+                self._stack.stop_instance(record)
+            except RunStateError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise RunStateError("; ".join(problems))
 
 
 def _label(name: str) -> str:
@@ -64,20 +72,24 @@ class ServerInstances(_Instances):
     """`server_instance(server)`: the URL of a server of the test's own, ready;
     `.restart(url)` starts it again on the same port and data directory."""
 
-    def __init__(self, stack: Stack) -> None:
-        super().__init__(stack)
-        self._labels: dict[str, str] = {}
-
     def __call__(self, server: str) -> str:
-        label = _label(server)
-        url = self._keep(self._stack.start_server_instance(server, label))
-        self._labels[url] = label
-        return url
+        return self._keep(self._stack.start_server_instance(server, _label(server)))
 
     def restart(self, url: str) -> None:
         """Stop it (SIGTERM, its grace) unless killed already, then start it again on its
         port and data directory, and wait until it is ready."""
-        self._keep(self._stack.restart_server_instance(self._record(url), self._labels[url]))
+        self._keep(self._stack.restart_server_instance(self._record(url)))
+
+
+InstancesT = TypeVar("InstancesT", bound=_Instances)
+
+
+def _for_the_test(
+    kind: type[InstancesT], config: HarnessConfig, stack: RunningStack
+) -> Iterator[InstancesT]:
+    instances = kind(Stack(config, stack.run_id))
+    yield instances
+    instances.stop_all()
 
 
 @pytest.fixture
@@ -85,9 +97,7 @@ def service_instance(
     harness_config: HarnessConfig, harness_stack: RunningStack
 ) -> Iterator[ServiceInstances]:
     """More processes of the stack's services (`ServiceInstances`); stopped after the test."""
-    instances = ServiceInstances(Stack(harness_config, harness_stack.run_id))
-    yield instances
-    instances.stop_all()
+    yield from _for_the_test(ServiceInstances, harness_config, harness_stack)
 
 
 @pytest.fixture
@@ -95,6 +105,4 @@ def server_instance(
     harness_config: HarnessConfig, harness_stack: RunningStack
 ) -> Iterator[ServerInstances]:
     """Auxiliary servers of the test's own (`ServerInstances`); stopped after the test."""
-    instances = ServerInstances(Stack(harness_config, harness_stack.run_id))
-    yield instances
-    instances.stop_all()
+    yield from _for_the_test(ServerInstances, harness_config, harness_stack)

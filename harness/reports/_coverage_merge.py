@@ -2,8 +2,9 @@
 
 Data files stay where they are (`keep`), so the merge can be run again; paths recorded on
 other machines or in CI shards are remapped by `[tool.coverage.paths]`. Each directory in
-`[tool.harness.reports] fail_under` is measured on its own. coverage.py's public command
-line does the work, in a process of its own.
+`[tool.harness.reports] fail_under` gets its own figure, summed from its files' summaries
+in the one `coverage json` report. coverage.py's public command line does the work, in a
+process of its own.
 """
 
 from __future__ import annotations

@@ -566,10 +566,12 @@ class Stack:
                 _servers.wait_ready(server, process, readiness, Path(record.log_path), never)
         return record
 
-    def restart_server_instance(self, record: ServiceRecord, label: str) -> ServiceRecord:
+    def restart_server_instance(self, record: ServiceRecord) -> ServiceRecord:
         """Stop an instance `start_server_instance` started (SIGTERM, its grace) unless it
-        ended already, then start it again on the same port and data directory."""
+        ended already, then start it again on the same port, data directory and log (its
+        label is its log's name)."""
         infra.stop_group(record.process, record.stop_timeout)
+        label = Path(record.log_path).stem
         return self.start_server_instance(record.name, label, port=record.port)
 
     def kill_instance(self, record: ServiceRecord) -> None:

@@ -22,6 +22,7 @@ import httpx
 
 from harness.config import Recording, StubConfig, recording_for, shape_differences
 from harness.exceptions import HarnessError
+from harness.testing.stub_server import CONTROL
 
 CONTROL_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 _NOTHING = object()
@@ -55,7 +56,7 @@ class Stub:
         self.name, self.url, self.scope = config.name, url, scope
         self._config = config
         self._control = httpx.Client(
-            base_url=f"{url}/_harness/stub/scopes/{scope}",
+            base_url=f"{url}{CONTROL}/scopes/{scope}",
             timeout=CONTROL_TIMEOUT,
             trust_env=False,
         )
@@ -119,7 +120,7 @@ class Stub:
         if not recordings:
             raise HarnessError(
                 f"stub {self.name!r} has no recordings to check against; set "
-                f"tool.harness.stubs.{self.name}.recordings"
+                f"{self._config.server.key}.recordings"
             )
         problems = [
             problem
@@ -187,9 +188,15 @@ class Stubs:
         return self._made[name]
 
     def close(self) -> None:
-        """Forget every scope this test used, and close the clients."""
+        """Forget every scope this test used, and close the clients: every stub's, whatever
+        became of the others (the first error is raised after)."""
+        errors: list[BaseException] = []
         for stub in self._made.values():
             try:
                 stub.clear()
+            except Exception as exc:
+                errors.append(exc)
             finally:
                 stub.close()
+        if errors:
+            raise errors[0]

@@ -37,7 +37,7 @@ from typing import Any
 
 import h11
 
-from harness.config import Recording, load_recordings, recording_for
+from harness.config import DEFAULT_SCOPE_HEADER, Recording, load_recordings, recording_for
 from harness.exceptions import ConfigError
 from harness.testing._http1 import MAX_HEAD, Answer, framed, plain, read_message, reset
 
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.testing.stub_server")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--name", required=True)
-    parser.add_argument("--scope-header", default="X-Correlation-ID")
+    parser.add_argument("--scope-header", default=DEFAULT_SCOPE_HEADER)
     parser.add_argument("--recordings", type=Path)
     options = parser.parse_args(argv)
     try:

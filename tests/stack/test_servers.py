@@ -171,11 +171,11 @@ def test_a_server_instance_of_its_own_restarts_on_its_port_and_leaves_the_runs_a
         stack.kill_instance(own)
         with pytest.raises(redis.ConnectionError):
             client.ping()
-        again = stack.restart_server_instance(own, "redis-x")
+        again = stack.restart_server_instance(own)
 
         assert again.port == own.port and again.process.pid != own.process.pid
         assert client.get("before") is None  # a new process: no persistence, nothing kept
-        again_after_term = stack.restart_server_instance(again, "redis-x")  # running: SIGTERM
+        again_after_term = stack.restart_server_instance(again)  # running: SIGTERM
         assert not again.process.matches() and client.ping()
         client.close()
         stack.stop_instance(again_after_term)
@@ -219,7 +219,7 @@ def test_a_server_instance_whose_port_was_taken_says_why_and_leaves_nothing(make
         stack.kill_instance(own)
         failed = pytest.raises(ServiceStartError, match="server 'redis' failed to start")
         with taken(own.port), failed:  # another program took the port meanwhile
-            stack.restart_server_instance(own, "redis-x")
+            stack.restart_server_instance(own)
     finally:
         report = stack.down()
     assert report.ok, report.problems  # the failed instance was stopped, nothing escaped
