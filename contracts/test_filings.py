@@ -37,7 +37,8 @@ def test_a_valid_event_is_accepted_for_the_worker(filings, case, unique):
 
 
 def test_a_redelivered_event_is_accepted_again(filings, case, unique):
-    """The provider may send an event twice; both are accepted, the worker applies it once."""
+    """The provider may send an event twice; both are accepted (that the worker applies it
+    once is workflows/test_filings.py's)."""
     body = event(event_id=unique("evt"), case_id=case["id"])
 
     answers = [filings.post("/webhooks/efiling", json=body) for _ in range(2)]

@@ -8,6 +8,7 @@ Each test sends signature the stub's scope header, which signature forwards as i
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -111,11 +112,14 @@ def test_a_429_is_retried_after_its_retry_after(signature, mail):
     mail.respond(429, headers={"Retry-After": "1"})
     mail.respond(202, json={"id": "msg_4"})
 
+    started = time.monotonic()
     response = email(signature, mail)
+    took = time.monotonic() - started
 
     assert response.status_code == 202
     assert response.json()["attempts"] == 2
     assert len(set(keys(mail))) == 1
+    assert took >= 1.0  # it waited the second it was asked (a lower bound: never a deadline)
 
 
 def test_a_429_asking_for_more_than_two_seconds_is_a_503_at_once(signature, mail):

@@ -114,10 +114,9 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     # a figure read in power-of-two buckets is judged by its budgets, never the baseline
     probe_bucketed = replace(slower.scenarios["probe"], bucketed=["probe"])
     bucketed = replace(slower, scenarios={"probe": probe_bucketed})
-    assert (
-        perf.assess(bucketed, budgets(tmp_path, BUDGETS.format(p50=1000)), baseline).comparisons
-        == {}
-    )
+    judged = perf.assess(bucketed, budgets(tmp_path, BUDGETS.format(p50=1000)), baseline)
+    assert judged.comparisons == {}
+    assert "probe/probe: p50" in [verdict.budget.id for verdict in judged.verdicts]
 
 
 def test_reports_hold_the_figures_and_the_json_reads_back(measure_at, tmp_path):

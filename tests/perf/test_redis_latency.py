@@ -43,7 +43,6 @@ def test_every_command_in_a_window_is_counted_once_and_the_readers_own_are_not(m
         stack.down()
 
     assert [window.get_total_count() for window in windows] == [200, 50]
-    assert windows[0].get_min_value() >= 1  # µs, a bucket's upper bound
 
 
 def test_a_reply_becomes_calls_per_bucket_from_its_cumulative_counts():

@@ -3,9 +3,7 @@ to reach beyond the machine fails, naming what was refused; the other tests pass
 
 from __future__ import annotations
 
-import json
-
-from conftest import app_command
+from conftest import command_toml, write_pyproject
 
 TESTS = """
 import json, urllib.request
@@ -28,18 +26,7 @@ def test_stays_home(service_urls):
 
 def test_a_test_during_which_a_service_reached_out_fails(pytester, monkeypatch):
     monkeypatch.delenv("HARNESS_RUN", raising=False)
-    pytester.makefile(
-        ".toml",
-        pyproject="\n".join(
-            [
-                "[tool.harness]",
-                "stop_timeout = 2",
-                "[tool.harness.services.api]",
-                f"command = {json.dumps(app_command())}",
-                "",
-            ]
-        ),
-    )
+    write_pyproject(pytester.path, f"[tool.harness.services.api]\ncommand = {command_toml()}\n")
     pytester.makepyfile(test_reach=TESTS)
 
     result = pytester.runpytest_subprocess()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import app_command
+from conftest import app_command, command_toml, write_pyproject
 from harness.config._project import parse_config
 from harness.stack._stack import Stack
 
@@ -42,19 +42,10 @@ def test_undeclared(stubs):
 
 
 def write_project(pytester) -> None:
-    pytester.makefile(
-        ".toml",
-        pyproject="\n".join(
-            [
-                "[tool.harness]",
-                "stop_timeout = 2",
-                "[tool.harness.services.api]",
-                f"command = {json.dumps(app_command())}",
-                'depends_on = ["mail"]',
-                "[tool.harness.stubs.mail]",
-                "",
-            ]
-        ),
+    write_pyproject(
+        pytester.path,
+        f"[tool.harness.services.api]\ncommand = {command_toml()}\n"
+        'depends_on = ["mail"]\n[tool.harness.stubs.mail]\n',
     )
     pytester.makepyfile(test_mail=TESTS)
 

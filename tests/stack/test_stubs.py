@@ -12,6 +12,7 @@ import pytest
 
 from conftest import app_command, assert_nothing_left
 from harness.exceptions import PortInUseError, ServiceStartError
+from harness.infra._ports import unbound_port
 from harness.stack._stack import Stack
 from harness.testing import Stub
 
@@ -57,11 +58,13 @@ def test_a_dependant_gets_the_stubs_url_and_the_stub_answers_as_scripted(make_co
 
 
 def test_a_stubs_configured_port_held_by_another_run_names_the_stubs_table(make_config):
-    config = make_config({"api": {"command": app_command()}}, stubs={"mail": {"port": 18190}})
+    port = unbound_port()  # free now; another program may take a fixed number
+    config = make_config({"api": {"command": app_command()}}, stubs={"mail": {"port": port}})
     first = Stack(config, "first")
     first.up("sqlite")
     try:
-        with pytest.raises(PortInUseError, match=r"port 18190 \(tool.harness.stubs.mail.port\)"):
+        match = rf"port {port} \(tool\.harness\.stubs\.mail\.port\)"
+        with pytest.raises(PortInUseError, match=match):
             Stack(config, "second").up("sqlite")
     finally:
         assert first.down().ok
