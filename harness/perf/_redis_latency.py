@@ -37,6 +37,8 @@ class RedisLatencySampler(Periodic):
                 f"watching the Redis at {url} needs the redis client: pip install 'harness[redis]'"
             ) from None
         self._client = redis.Redis.from_url(url, socket_timeout=5)
+        self._unsupported = redis.ResponseError
+        self.url = url
         self.interval = interval
         self.readings: list[tuple[float, Buckets]] = []
 
@@ -46,7 +48,14 @@ class RedisLatencySampler(Periodic):
 
     def _take(self) -> None:
         asked = time.perf_counter()  # a reading at or after a moment was asked for after it
-        reply = self._client.execute_command("LATENCY", "HISTOGRAM")
+        try:
+            reply = self._client.execute_command("LATENCY", "HISTOGRAM")
+        except self._unsupported as exc:
+            raise HarnessError(
+                f"the Redis at {self.url} cannot report its time per command ({exc}); "
+                "LATENCY HISTOGRAM needs Redis 7 or later: upgrade it, or leave the server "
+                "out of the scenario's watch"
+            ) from None
         self.readings.append((asked, calls_per_bucket(reply)))
 
     def windows(self, bounds: list[float]) -> list[HdrHistogram]:

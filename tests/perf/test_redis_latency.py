@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
+from harness.exceptions import HarnessError
 from harness.perf._redis_latency import RedisLatencySampler, calls_per_bucket, difference
 from harness.stack._stack import Stack
 from tests.conftest import app_command, patience, redis_server
@@ -60,3 +62,20 @@ def test_a_reply_becomes_calls_per_bucket_from_its_cumulative_counts():
     assert calls_per_bucket(reply) == calls_per_bucket(parsed) == {2: 1, 4: 4, 16: 2}
     # a server restarted between two readings counts from zero: nothing negative
     assert difference({4: 10}, {4: 3, 8: 1}) == {4: 0, 8: 1}
+
+
+def test_a_redis_that_cannot_report_its_latency_is_a_clear_error(make_config):
+    # as a Redis older than 7 answers: LATENCY HISTOGRAM unknown
+    disabled = redis_server()
+    disabled["command"] += ["--rename-command", "LATENCY", ""]
+    config = make_config({"api": {"command": app_command()}}, servers={"cache": disabled})
+    stack = Stack(config, "redis-no-latency")
+    state = stack.up("sqlite", auto_ports=True, detach=True)
+    try:
+        with (
+            pytest.raises(HarnessError, match="LATENCY HISTOGRAM needs Redis 7 or later"),
+            RedisLatencySampler(state.servers["cache"].url),
+        ):
+            pass
+    finally:
+        stack.down()
