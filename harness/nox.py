@@ -175,11 +175,10 @@ def shard_of(session: nox.Session) -> tuple[int, int] | None:
 
 def names_tests(posargs: Sequence[str]) -> bool:
     """The posargs name tests to run (`workflows/test_x.py`, `tests/a.py::test_b`): then
-    those run instead of the whole package."""
-    return any(
-        not argument.startswith("-") and Path(argument.partition("::")[0]).exists()
-        for argument in posargs
-    )
+    those run instead of the whole package. Only Python files count, so an option's value
+    that happens to exist (`--junitxml out.xml`, `--basetemp tmp`) does not."""
+    files = (Path(argument.partition("::")[0]) for argument in posargs if argument[:1] != "-")
+    return any(path.suffix == ".py" and path.is_file() for path in files)
 
 
 def _suite(package: str) -> str | None:

@@ -62,6 +62,7 @@ def test_a_shard_needs_both_numbers_with_the_group_in_range(posargs):
         (("tests/test_nox.py",), True),
         (("-x", "tests/test_nox.py::test_a_shard_is_read_from_pytest_splits_arguments"), True),
         (("tests/no_such_file.py",), False),  # not a path: pytest will say so itself
+        (("--junitxml", "pyproject.toml", "--basetemp", "tests"), False),  # options' values
     ],
 )
 def test_posargs_that_name_existing_tests_replace_the_package(posargs, named):
