@@ -18,11 +18,13 @@ import psycopg
 
 from harness.db import admin_conninfo
 from harness.infra import DatabaseRecord, RunState
+from harness.perf import _environment as environment
 from harness.perf import _machine as machine
 from harness.perf import _stress as stress
 from harness.perf import _verdicts as verdicts
 from harness.perf._budgets import Budget, BudgetVerdict
 from harness.perf._load_runner import LoadRunner, RequestFigures
+from harness.perf._loaded_calibration import LoadedCalibration
 from harness.perf._redis_latency import RedisLatencySampler
 from harness.perf._regression import Comparison, Runs, compare_runs
 from harness.perf._resources import ResourceSampler
@@ -38,7 +40,7 @@ def measure(
 ) -> PerfResults:
     """Run `scenarios` (default: all) of `plan` one after another against the run's
     services, sampling their processes and, on PostgreSQL, the run's database."""
-    results = PerfResults(backend=run.backend, scenarios={})
+    results = PerfResults(run.backend, {}, machine=environment.describe(run.database))
     for name in plan.select(scenarios):
         results.scenarios[name] = measure_scenario(plan, run, name, progress)
     return results
@@ -50,20 +52,22 @@ def measure_scenario(
     """One scenario between two calibrations, its resources and the machine's load sampled."""
     urls = {service: record.url for service, record in run.services.items()}
     scenario = plan.scenarios[name]
+    calibration = plan.calibration.requests[0].step
     pids = _sampled_pids(run, scenario)
     ours = _run_pids(run)
-    progress(f"calibrating before {name} ({plan.calibration.requests[0].step.path})")
+    progress(f"calibrating before {name} ({calibration.path})")
     before = LoadRunner(plan.calibration, urls).run()
     progress(f"running {name}: {scenario.model} model, {scenario.phases.total:g} s")
     with (
         _connection_counter(run.database) as count,
         ResourceSampler(pids, count_connections=count) as sampler,
-        contextlib.ExitStack() as redis_samplers,
+        contextlib.ExitStack() as samplers,
     ):
         timed = {
-            server: redis_samplers.enter_context(RedisLatencySampler(run.servers[server].url))
+            server: samplers.enter_context(RedisLatencySampler(run.servers[server].url))
             for server in scenario.redis
         }
+        probe = samplers.enter_context(LoadedCalibration(urls[calibration.service], calibration))
         start = machine.snapshot(ours)
         load = LoadRunner(scenario, urls).run()
         use = machine.between(start, machine.snapshot(ours))
@@ -81,6 +85,7 @@ def measure_scenario(
         peak,
         watched=scenario.watched,
         bucketed=command_times,
+        loaded_calibration_ms=probe.p50_ms(load.measure_start, load.window_bounds[-1]),
     )
 
 
@@ -127,7 +132,10 @@ class Assessment:
     @property
     def notices(self) -> list[str]:
         """Figures that could not be judged: never a failure of the service."""
-        return [verdict.text for verdict in self.verdicts if verdict.notice]
+        notices = [verdict.text for verdict in self.verdicts if verdict.notice]
+        return notices + [
+            f"{key}: {c.text}" for key, c in self.comparisons.items() if c.inconclusive
+        ]
 
     @property
     def failures(self) -> list[str]:
@@ -146,7 +154,7 @@ def measure_and_assess(
 ) -> tuple[PerfResults, Assessment]:
     """Each scenario measured and judged (`harness.perf._verdicts`: measured again while a breach
     may be the busy machine's doing), then compared with the baseline."""
-    results = PerfResults(backend=run.backend, scenarios={})
+    results = PerfResults(run.backend, {}, machine=environment.describe(run.database))
     judged: list[BudgetVerdict] = []
     for name in plan.select(scenarios):
         outcome = verdicts.judge(
@@ -204,19 +212,39 @@ def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str
     comparisons: dict[str, Comparison] = {}
     if baseline is None:
         return comparisons
+    differences = environment.differences(baseline.machine, results.machine)
     for name, scenario in results.scenarios.items():
         before = baseline.scenarios.get(name)
+        if before is None:
+            continue
+        loaded = _loaded_every_run(scenario) and _loaded_every_run(before)
+        anchor = f"the calibration endpoint{' under the same load' * loaded}"
         for request in scenario.requests:
             if request in scenario.bucketed:
                 continue
-            if before is not None and request in before.requests:
-                current, stored = _runs(scenario, request), _runs(before, request)
-                comparisons[f"{name}/{request}"] = verdicts.judge_comparison(
-                    compare_runs(current, stored), current, stored, scenario
+            if request in before.requests:
+                current, stored = _runs(scenario, request, loaded), _runs(before, request, loaded)
+                comparison = verdicts.judge_comparison(
+                    compare_runs(current, stored, anchor=anchor), current, stored, scenario
+                )
+                comparisons[f"{name}/{request}"] = verdicts.judge_setup(
+                    comparison, differences, results.backend
                 )
     return comparisons
 
 
-def _runs(scenario: ScenarioResult, request: str) -> Runs:
+def _loaded_every_run(scenario: ScenarioResult) -> bool:
+    """Whether each run has its calibration under load (baselines before it have none)."""
+    return len(scenario.loaded_calibration_p50_ms) == len(scenario.run_calibration_p50_ms)
+
+
+def _runs(scenario: ScenarioResult, request: str, loaded: bool) -> Runs:
+    """One side of a comparison; each run's yardstick the calibration under load when
+    both sides have it for every run, else the lone calibration before the run."""
     figures = scenario.requests[request]
-    return Runs(figures.window_p50_ms, figures.run_p50_ms, scenario.run_calibration_p50_ms)
+    return Runs(
+        figures.window_p50_ms,
+        figures.run_p50_ms,
+        scenario.loaded_calibration_p50_ms if loaded else scenario.run_calibration_p50_ms,
+        scenario.wait_ratio,
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 ALPHA = 0.05
@@ -36,6 +36,8 @@ class Comparison:
     significant: bool
     regressed: bool
     text: str
+    # a slowdown that this run's machine or setup may explain: a notice, not a failure
+    inconclusive: bool = False
 
 
 def compare(
@@ -126,11 +128,13 @@ def _tie_sizes(values: list[float]) -> list[int]:
 @dataclass(frozen=True)
 class Runs:
     """One side of a comparison: window p50s pooled over its runs (ms), and each run's
-    p50 and its calibration endpoint's p50."""
+    p50, its calibration endpoint's p50 and how long its processes waited for a CPU per
+    second they ran (`harness.perf._machine`; none known in baselines before it)."""
 
     windows: list[float]
     p50s: list[float]
     calibrations: list[float]
+    waits: list[float] = field(default_factory=list)
 
     def calibrated(self) -> list[float]:
         return [
@@ -138,9 +142,15 @@ class Runs:
         ]
 
 
-def compare_runs(current: Runs, baseline: Runs, threshold: float = THRESHOLD) -> Comparison:
+def compare_runs(
+    current: Runs,
+    baseline: Runs,
+    threshold: float = THRESHOLD,
+    anchor: str = "the calibration endpoint",
+) -> Comparison:
     """A regression only when the windows say so and the run is slower than every
-    baseline run by over `threshold`, raw and relative to the calibration."""
+    baseline run by over `threshold`, raw and relative to the calibration (`anchor`
+    names which: alone, or under the scenario's load)."""
     windows = compare(current.windows, baseline.windows, threshold)
     runs = len(baseline.p50s)
     if runs < MIN_BASELINE_RUNS:
@@ -157,7 +167,7 @@ def compare_runs(current: Runs, baseline: Runs, threshold: float = THRESHOLD) ->
     calibrated = statistics.median(current.calibrated()) / max(baseline.calibrated()) - 1
     margins = (
         f"{beyond:+.0%} against the slowest of the baseline's {runs} runs, "
-        f"{calibrated:+.0%} relative to the calibration endpoint"
+        f"{calibrated:+.0%} relative to {anchor}"
     )
     if beyond > threshold and calibrated > threshold:
         return replace(windows, text=f"{windows.text}: {margins}")

@@ -9,7 +9,6 @@ own p50 and calibration, so a comparison can tell run-to-run noise (`harness.per
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -82,6 +81,9 @@ class ScenarioResult:
     calibration_after_p50_ms: list[float] = field(default_factory=list)
     others_share: list[float] = field(default_factory=list)
     wait_ratio: list[float] = field(default_factory=list)
+    # per run, the calibration request's p50 while the load ran (`_loaded_calibration`);
+    # a run that got no answer to it leaves the list shorter than the runs
+    loaded_calibration_p50_ms: list[float] = field(default_factory=list)
     # figures read in power-of-two buckets (Redis's command time): budgets judge them, a
     # baseline cannot (one bucket's step is +100%)
     bucketed: list[str] = field(default_factory=list)
@@ -92,21 +94,14 @@ class ScenarioResult:
         return statistics.median(self.run_calibration_p50_ms)
 
 
-def _machine() -> dict[str, str]:
-    return {
-        "node": platform.node(),
-        "python": platform.python_version(),
-        "system": platform.platform(),
-    }
-
-
 @dataclass
 class PerfResults:
     backend: str
     scenarios: dict[str, ScenarioResult]
     stress: dict[str, RampResult] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
-    machine: dict[str, str] = field(default_factory=_machine)
+    # the setup the figures depend on (`harness.perf._environment.describe`)
+    machine: dict[str, str] = field(default_factory=dict)
 
     def figure(self, budget: Budget) -> float | None:
         """The figure `budget` limits, or None when this run did not measure it."""
@@ -182,11 +177,12 @@ def summarise(
     peak_connections: int | None = None,
     watched: Collection[str] = (),
     bucketed: Mapping[str, RequestFigures] | None = None,
+    loaded_calibration_ms: float | None = None,
 ) -> ScenarioResult:
     """A scenario's result from its load run, the calibrations before and after it, the
     resource samples (of the services it sent to and the members it `watched`), figures
-    read in buckets beside the load (`bucketed`: Redis's command time) and the machine's
-    load while it ran."""
+    read in buckets beside the load (`bucketed`: Redis's command time), the machine's
+    load while it ran and the calibration request's p50 under that load."""
     bucketed = bucketed or {}
     start, end = load.measure_start, load.measure_start + load.measured_seconds
     before, after = (
@@ -203,6 +199,7 @@ def summarise(
         calibration_after_p50_ms=[after],
         others_share=[machine_use.others_share],
         wait_ratio=[machine_use.wait_ratio],
+        loaded_calibration_p50_ms=[] if loaded_calibration_ms is None else [loaded_calibration_ms],
         requests={
             name: _request(figures, load.measured_seconds)
             for name, figures in {**load.requests, **load.streams, **bucketed}.items()
@@ -316,6 +313,7 @@ def _pooled_scenario(runs: list[ScenarioResult]) -> ScenarioResult:
         calibration_after_p50_ms=[p50 for run in runs for p50 in run.calibration_after_p50_ms],
         others_share=[share for run in runs for share in run.others_share],
         wait_ratio=[ratio for run in runs for ratio in run.wait_ratio],
+        loaded_calibration_p50_ms=[p50 for run in runs for p50 in run.loaded_calibration_p50_ms],
         requests=requests,
         services={name: _worst([run.services[name] for run in runs]) for name in runs[0].services},
         invalid_reasons=[reason for run in runs for reason in run.invalid_reasons],

@@ -11,8 +11,11 @@ request is judged on any machine: a busy one serves fewer requests, not heavier 
 
 A regression against the baseline measured on a busy machine stands only if the run is
 still over the threshold slower than the baseline's slowest run after dividing its p50
-by the stretch the wait ratio allows (1 + wait: all of its time a CPU's work, waited
-for); a 150 ms sleep stays a regression, a machine three times as busy does not.
+by the stretch its wait ratio allows beyond the baseline's (1 + wait over 1 + the
+baseline's: all of its time a CPU's work, waited for); a 150 ms sleep stays a regression,
+a machine three times as busy does not, and a scenario whose own processes keep the CPUs
+busy (the baseline waited as long) is judged in full. One against a baseline of another
+setup (`harness.perf._environment`) is a notice.
 """
 
 from __future__ import annotations
@@ -126,18 +129,48 @@ def judge_comparison(
     comparison: Comparison, current: Runs, baseline: Runs, result: ScenarioResult
 ) -> Comparison:
     """`comparison` of `current` (a request of `result`) with `baseline`: a regression
-    kept only beyond what the busy machine's stretch can explain."""
-    use = _use(result)
-    if not comparison.regressed or not use.busy:
+    kept only beyond what the busy machine's stretch can explain (its wait for a CPU
+    beyond the baseline's), and then told with both sides' machine figures, which tell a
+    slow service from a slow machine."""
+    if not comparison.regressed:
         return comparison
-    stretch = 1 + use.wait_ratio
-    beyond = statistics.median(current.p50s) / stretch / max(baseline.p50s) - 1
-    if beyond > THRESHOLD:
+    use = _use(result)
+    if use.busy:
+        stretch = max(1.0, (1 + use.wait_ratio) / (1 + max(baseline.waits, default=0.0)))
+        beyond = statistics.median(current.p50s) / stretch / max(baseline.p50s) - 1
+        if beyond <= THRESHOLD:
+            return replace(
+                comparison,
+                regressed=False,
+                inconclusive=True,
+                text=f"{comparison.text}; inconclusive: the machine was busy ({use.text}), "
+                f"and divided by that stretch (x{stretch:.1f}) the run is {beyond:+.0%} "
+                "against the baseline's slowest run",
+            )
+    return replace(comparison, text=f"{comparison.text} ({_both_machines(baseline, use)})")
+
+
+def _both_machines(baseline: Runs, use: MachineUse) -> str:
+    calibrations = f"{min(baseline.calibrations):.2f}-{max(baseline.calibrations):.2f} ms"
+    waits = (
+        f", waited {min(baseline.waits):.2f}-{max(baseline.waits):.2f}" if baseline.waits else ""
+    )
+    return (
+        f"this run: {use.text}; the baseline's {len(baseline.p50s)} runs: calibration "
+        f"{calibrations}{waits}"
+    )
+
+
+def judge_setup(comparison: Comparison, differences: list[str], backend: str) -> Comparison:
+    """A regression against a baseline recorded on another setup
+    (`harness.perf._environment`): inconclusive, naming what differs and the fix."""
+    if not comparison.regressed or not differences:
         return comparison
     return replace(
         comparison,
         regressed=False,
-        text=f"{comparison.text}; inconclusive: the machine was busy ({use.text}), and "
-        f"divided by that stretch (x{stretch:.1f}) the run is {beyond:+.0%} against the "
-        "baseline's slowest run",
+        inconclusive=True,
+        text=f"{comparison.text}; inconclusive: the baseline was recorded on another setup "
+        f"({'; '.join(differences)}); record it where this gate runs: "
+        f"invoke perf.baseline --db {backend}",
     )

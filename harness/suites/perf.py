@@ -37,6 +37,8 @@ def test_within_budget(perf_verdict, record_property):
 def test_no_significant_regression(perf_comparison, record_property):
     record_property("change", round(perf_comparison.change, 4))
     record_property("p_value", round(perf_comparison.p_value, 4))
+    if perf_comparison.inconclusive:
+        warnings.warn(PerfNotice(perf_comparison.text), stacklevel=1)
     assert not perf_comparison.regressed, perf_comparison.text
 
 

@@ -93,6 +93,7 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     both = baseline.scenarios["probe"]
     assert len(both.requests["probe"].window_p50_ms) == 18
     assert len(both.requests["probe"].run_p50_ms) == len(both.run_calibration_p50_ms) == 3
+    assert len(both.loaded_calibration_p50_ms) == 3  # the calibration under each run's load
     counts = [run.scenarios["probe"].requests["probe"].count for run in (first, second, third)]
     assert both.requests["probe"].count == sum(counts)
 
@@ -110,7 +111,22 @@ def test_figures_budgets_and_a_slowdown_against_the_baseline(measure_at, tmp_pat
     comparison = loose.comparisons["probe/probe"]
     assert comparison.regressed, comparison.text
     assert comparison.text.startswith("slower by ") and "(significant" in comparison.text
+    assert "relative to the calibration endpoint under the same load (this run:" in comparison.text
+    # against a baseline from before the calibration under load, the lone calibrations
+    lone = replace(baseline, scenarios={"probe": replace(both, loaded_calibration_p50_ms=[])})
+    older = perf.assess(slower, [], lone).comparisons["probe/probe"]
+    assert older.regressed and "relative to the calibration endpoint (this run:" in older.text
     assert f"probe/probe: {comparison.text}" in loose.failures
+    # the same slowdown against a baseline whose database lived elsewhere: a notice
+    assert first.machine["database_storage"] in {"memory", "disk"}
+    moved = {**baseline.machine, "database_storage": "server"}
+    elsewhere = perf.assess(slower, [], replace(baseline, machine=moved))
+    comparison = elsewhere.comparisons["probe/probe"]
+    assert not comparison.regressed and comparison.inconclusive
+    assert f"(database_storage server then, {first.machine['database_storage']} now)" in (
+        comparison.text
+    )
+    assert f"probe/probe: {comparison.text}" in elsewhere.notices
     # a figure read in power-of-two buckets is judged by its budgets, never the baseline
     probe_bucketed = replace(slower.scenarios["probe"], bucketed=["probe"])
     bucketed = replace(slower, scenarios={"probe": probe_bucketed})

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
@@ -15,6 +17,7 @@ from harness.config._project import HarnessConfig
 from harness.infra._state import RunState
 from harness.perf import _latency as latency
 from harness.perf._load_runner import LoadRunner, SetupError, fill
+from harness.perf._loaded_calibration import LoadedCalibration
 from harness.perf._scenarios import Phases, Scenario, Step, WeightedRequest
 from harness.stack._stack import Stack
 from tests.conftest import delay_command
@@ -246,3 +249,36 @@ def test_fill_keeps_the_type_of_a_lone_placeholder_and_formats_the_rest():
     filled = fill({"version": "{version}", "name": "T-{run}-{n}", "list": ["{n}", 1]}, variables)
 
     assert filled == {"version": 3, "name": "T-ab12-7", "list": [7, 1]}
+
+
+def answered(probe: LoadedCalibration, count: int) -> None:
+    """Wait until `probe` has `count` good answers (a minute at most: a hang, not a pace)."""
+    deadline = time.monotonic() + 60
+    while len(probe.samples) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_calibration_under_load_times_the_answers_sent_inside_the_span(delay_service):
+    url = urls(delay_service(20))["slow"]
+    with LoadedCalibration(url, Step("slow", "GET", "/probe"), interval=0.005) as probe:
+        answered(probe, 3)
+        middle = time.perf_counter()
+        answered(probe, len(probe.samples) + 3)
+    end = time.perf_counter()
+
+    first, second = probe.p50_ms(0, middle), probe.p50_ms(middle, end)
+    assert first is not None and first >= 20
+    assert second is not None and second >= 20
+    assert probe.p50_ms(end, end + 60) is None  # nothing was sent after it left
+
+
+def test_answers_without_the_expected_status_are_not_timed(delay_service):
+    url = urls(delay_service(0))["slow"]
+    step = Step("slow", "POST", "/cases", json={"n": 1})  # the delay server answers 200
+    with LoadedCalibration(url, step, interval=0.005) as reached:
+        answered(reached, 1)
+    with LoadedCalibration(url, replace(step, expect=201), interval=0.005) as probe:
+        time.sleep(0.2)
+
+    assert reached.samples
+    assert probe.samples == [] and probe.p50_ms(0, time.perf_counter()) is None

@@ -144,7 +144,7 @@ def test_a_regression_on_a_busy_machine_within_its_stretch_is_inconclusive():
     current = runs_at(16.0)  # +45% over the slowest run, but the machine stretched it x3
     comparison = verdicts.judge_comparison(compare_runs(current, BASELINE), current, BASELINE, BUSY)
 
-    assert not comparison.regressed
+    assert not comparison.regressed and comparison.inconclusive
     assert "inconclusive: the machine was busy" in comparison.text
     assert comparison.text.endswith("(x3.0) the run is -52% against the baseline's slowest run")
 
@@ -154,6 +154,21 @@ def test_a_sleep_far_beyond_the_busy_machines_stretch_is_still_a_regression():
     comparison = verdicts.judge_comparison(compare_runs(current, BASELINE), current, BASELINE, BUSY)
 
     assert comparison.regressed and "inconclusive" not in comparison.text
+
+
+def test_a_busy_run_against_a_baseline_as_busy_keeps_its_regression():
+    # the baseline's own processes waited as long for a CPU: the machine explains nothing
+    baseline = replace(BASELINE, waits=[2.0, 1.9, 2.0])
+    current = runs_at(16.0)
+    comparison = verdicts.judge_comparison(compare_runs(current, baseline), current, baseline, BUSY)
+
+    assert comparison.regressed and not comparison.inconclusive
+    assert "this run: others used 60% of the CPUs and the run's processes waited 2.00 s" in (
+        comparison.text
+    )
+    assert comparison.text.endswith(
+        "the baseline's 3 runs: calibration 1.00-1.00 ms, waited 1.90-2.00)"
+    )
 
 
 def test_a_regression_on_a_quiet_machine_stands():
