@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,22 @@ def invoke(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
+    )
+
+
+def interruptible(module_args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """`python -m MODULE ARGS` with Ctrl-C (SIGINT) at its default, as in a terminal (a
+    background job of a non-interactive shell ignores it, and so would its children: a
+    test sending SIGINT would then wait for nothing), its output piped; outside the run
+    of the Nox session running these tests ($HARNESS_RUN)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", *module_args],
+        cwd=cwd,
+        env={name: value for name, value in os.environ.items() if name != "HARNESS_RUN"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from conftest import (
     assert_nothing_left,
     command_toml,
+    interruptible,
     invoke,
     leaky_history,
     patience,
@@ -213,21 +214,8 @@ def test_a_run_dir_outside_the_project_exits_1_with_one_line_and_writes_nothing(
 def test_logs_follow_masks_a_password_a_service_logs(project):
     assert invoke(project, "services.up", "--run", "follow", "--auto-ports").returncode == 0
     log = project / ".harness" / "runs" / "follow" / "logs" / "api.log"
-    follower = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "invoke",
-            "services.logs",
-            "--service",
-            "api",
-            "--run",
-            "follow",
-            "--follow",
-        ],
-        cwd=project,
-        stdout=subprocess.PIPE,
-        text=True,
+    follower = interruptible(
+        ["invoke", "services.logs", "--service", "api", "--run", "follow", "--follow"], project
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(

@@ -31,7 +31,7 @@ import psycopg
 import pytest
 
 import harness.stack._stack
-from conftest import APP, app_command, redis_server, take_down_leftover_runs
+from conftest import APP, app_command, interruptible, redis_server, take_down_leftover_runs
 from harness.config._project import HarnessConfig, parse_config
 from harness.db._clones import PostgresScratch
 from harness.db._databases import admin_conninfo, database_name
@@ -466,21 +466,6 @@ def test_a_postgres_run_with_an_unreadable_state_loses_its_cluster_and_its_data(
 
 
 # -- Ctrl-C ---------------------------------------------------------------------------
-
-
-def interruptible(module_args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    """`python -m MODULE ARGS` with Ctrl-C (SIGINT) at its default, as in a terminal (a
-    background job of a non-interactive shell would ignore it), its output piped; outside
-    the run of the Nox session running these tests ($HARNESS_RUN)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", *module_args],
-        cwd=cwd,
-        env={name: value for name, value in os.environ.items() if name != "HARNESS_RUN"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
 
 
 SLEEPING_TEST = """
