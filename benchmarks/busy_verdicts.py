@@ -9,15 +9,27 @@ prints every budget that did not simply hold, the calibration and the machine's 
 Right: the clean tree fails nothing, quiet or busy; the slow tree fails case creation's
 p95, quiet or busy. Every figure goes to JSON.
 
+Two more kinds of cell test the regression gate's yardstick (the calibration request
+under the scenario's load, `harness.perf._loaded_calibration`): "cpu", a tree whose case
+creation burns 2 ms more CPU (a regression too small for the budgets), and "quota", the
+stack and this generator held to 1.5 CPUs by a cgroup of their own (root; cgroup v1's
+cpu controller or v2), a machine slower under load only. For each request the cell
+prints its p50 against the baseline's slowest run: raw, relative to the lone
+calibration and relative to the calibration under load. Right: "cpu" raises case
+creation's last figure by well over 20% and no other request's; "quota" raises the raw
+figures and not the last one.
+
     python benchmarks/busy_verdicts.py [--db sqlite]
-        [--scenario drafting] [--cells clean/quiet,slow/busy] [--out FILE.json]
+        [--scenario drafting] [--cells clean/quiet,cpu/quota] [--out FILE.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,27 +38,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 from harness.config._project import HarnessConfig, load_config
 from harness.perf import _assessment as perf
 from harness.perf import _verdicts as verdicts
 from harness.perf._budgets import load_budgets
-from harness.perf._results import PerfResults
+from harness.perf._results import PerfResults, ScenarioResult
 from harness.perf._scenarios import load_plan
 from harness.stack._stack import Stack
 
 ROOT = Path(__file__).parents[1]
 CELLS = ["clean/quiet", "slow/quiet", "clean/busy", "slow/busy"]
-SLOWDOWN = (
-    "def create_case(body: schemas.CaseIn, session: DB) -> models.Case:\n",
-    "def create_case(body: schemas.CaseIn, session: DB) -> models.Case:\n"
-    "    import time\n\n    time.sleep(0.15)  # planted by benchmarks/busy_verdicts.py\n",
-)
+HANDLER = "def create_case(body: schemas.CaseIn, session: DB) -> models.Case:\n"
+SLOWDOWNS = {  # planted at the top of case creation's handler
+    "slow": "    import time\n\n    time.sleep(0.15)  # planted by benchmarks/busy_verdicts.py\n",
+    "cpu": "    import time\n\n    begun = time.perf_counter()\n"
+    "    while time.perf_counter() - begun < 0.002:  # planted by benchmarks/busy_verdicts.py\n"
+    "        pass\n",
+}
+QUOTA_CPUS = 1.5
 
 
 @contextmanager
-def tree(slow: bool) -> Iterator[HarnessConfig]:
-    """The project's config; for `slow`, of a copy whose case creation sleeps 150 ms."""
-    if not slow:
+def tree(kind: str) -> Iterator[HarnessConfig]:
+    """The project's config; for a kind of `SLOWDOWNS`, of a copy with it planted."""
+    if kind not in SLOWDOWNS:
         yield load_config(ROOT / "pyproject.toml")
         return
     with tempfile.TemporaryDirectory(prefix="busy-verdicts-") as scratch:
@@ -60,8 +77,8 @@ def tree(slow: bool) -> Iterator[HarnessConfig]:
         (copy / "harness").mkdir()  # named by the config's coverage gates; not imported
         app = copy / "services/records/app.py"
         text = app.read_text()
-        assert SLOWDOWN[0] in text, "case creation's handler moved: update SLOWDOWN"
-        app.write_text(text.replace(*SLOWDOWN))
+        assert HANDLER in text, "case creation's handler moved: update HANDLER"
+        app.write_text(text.replace(HANDLER, HANDLER + SLOWDOWNS[kind]))
         yield load_config(copy / "pyproject.toml")
 
 
@@ -77,9 +94,75 @@ def hogs(count: int) -> Iterator[None]:
             loop.wait(10)
 
 
+@contextmanager
+def quota(cpus: float) -> Iterator[None]:
+    """This process and its children (the stack) held to `cpus` CPUs by a cgroup of their
+    own, moved back to the root cgroup and the cgroup removed on the way out."""
+    v1 = Path("/sys/fs/cgroup/cpu")
+    root = v1 if (v1 / "cgroup.procs").exists() else Path("/sys/fs/cgroup")
+    group = root / f"busy-verdicts-{os.getpid()}"
+    group.mkdir()
+    try:
+        if root == v1:
+            (group / "cpu.cfs_period_us").write_text("100000")
+            (group / "cpu.cfs_quota_us").write_text(str(int(cpus * 100000)))
+        else:
+            (group / "cpu.max").write_text(f"{int(cpus * 100000)} 100000")
+        members = [psutil.Process(), *psutil.Process().children(recursive=True)]
+        _move([str(member.pid) for member in members], group)
+        try:
+            yield
+        finally:
+            _move((group / "cgroup.procs").read_text().split(), root)
+    finally:
+        group.rmdir()
+
+
+def _move(pids: list[str], group: Path) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # exited since it was listed
+            (group / "cgroup.procs").write_text(pid)
+
+
+def against_baseline(result: ScenarioResult, baseline: PerfResults | None) -> dict:
+    """Each request's p50 over the baseline's slowest run: raw, per lone calibration, per
+    calibration under load (the last only when both sides measured it)."""
+    before = baseline.scenarios.get(result.name) if baseline else None
+    if before is None:
+        return {}
+
+    def over(p50: float, anchor: float, stored: list[float], anchors: list[float]) -> float:
+        return p50 / anchor / max(s / a for s, a in zip(stored, anchors, strict=True)) - 1
+
+    rows = {}
+    loaded = bool(result.loaded_calibration_p50_ms) and len(
+        before.loaded_calibration_p50_ms
+    ) == len(before.run_calibration_p50_ms)
+    for name, request in result.requests.items():
+        if name not in before.requests:
+            continue
+        p50, stored = request.run_p50_ms[-1], before.requests[name].run_p50_ms
+        ones = [1.0] * len(stored)
+        rows[name] = {
+            "raw": over(p50, 1.0, stored, ones),
+            "per lone calibration": over(
+                p50, result.run_calibration_p50_ms[-1], stored, before.run_calibration_p50_ms
+            ),
+            "per calibration under load": over(
+                p50,
+                result.loaded_calibration_p50_ms[-1],
+                stored,
+                before.loaded_calibration_p50_ms,
+            )
+            if loaded
+            else None,
+        }
+    return rows
+
+
 def cell(name: str, db: str, scenario: str) -> dict:
     kind, load = name.split("/")
-    with tree(kind == "slow") as config:
+    with tree(kind) as config:
         config.make_importable()
         plan = load_plan(config)
         budgets = [
@@ -88,19 +171,17 @@ def cell(name: str, db: str, scenario: str) -> dict:
             if b.scenario == scenario
         ]
         path = config.perf.baseline(db)
-        baseline = (
-            PerfResults.load(path).scenarios[scenario].run_calibration_p50_ms
-            if path.exists()
-            else []
-        )
+        baseline = PerfResults.load(path) if path.exists() else None
+        quiet = baseline.scenarios[scenario].run_calibration_p50_ms if baseline else []
         stack = Stack(config, f"busy-verdicts-{kind}")
         state = stack.up(db, auto_ports=True)
         try:
-            with hogs(2 if load == "busy" else 0):
+            held = quota(QUOTA_CPUS) if load == "quota" else contextlib.nullcontext()
+            with hogs(2 if load == "busy" else 0), held:
                 judged = verdicts.judge(
                     functools.partial(perf.measure_scenario, plan, state, scenario, print),
                     budgets,
-                    baseline,
+                    quiet,
                     progress=print,
                 )
         finally:
@@ -120,6 +201,7 @@ def cell(name: str, db: str, scenario: str) -> dict:
         ],
         "others_share": result.others_share[-1],
         "wait_ratio": result.wait_ratio[-1],
+        "p50 over the baseline's slowest run": against_baseline(result, baseline),
     }
 
 
@@ -142,6 +224,11 @@ def main() -> None:
         )
         for line in row["failed"] + row["inconclusive"]:
             print(f"    {line}")
+        for request, over in row["p50 over the baseline's slowest run"].items():
+            figures = ", ".join(
+                f"{anchor} {change:+.0%}" for anchor, change in over.items() if change is not None
+            )
+            print(f"    {request}: {figures}")
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps(rows, indent=1) + "\n")
     print(f"saved {arguments.out}")
