@@ -172,7 +172,9 @@ def cell(name: str, db: str, scenario: str) -> dict:
         ]
         path = config.perf.baseline(db)
         baseline = PerfResults.load(path) if path.exists() else None
-        quiet = baseline.scenarios[scenario].run_calibration_p50_ms if baseline else []
+        before = baseline.scenarios[scenario] if baseline else None
+        quiet = before.run_calibration_p50_ms if before else []
+        quiet_wait = max(before.wait_ratio, default=0.0) if before else 0.0
         stack = Stack(config, f"busy-verdicts-{kind}")
         state = stack.up(db, auto_ports=True)
         try:
@@ -182,6 +184,7 @@ def cell(name: str, db: str, scenario: str) -> dict:
                     functools.partial(perf.measure_scenario, plan, state, scenario, print),
                     budgets,
                     quiet,
+                    quiet_wait,
                     progress=print,
                 )
         finally:

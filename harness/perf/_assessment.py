@@ -161,6 +161,7 @@ def measure_and_assess(
             functools.partial(measure_scenario, plan, run, name, progress),
             [budget for budget in budgets if budget.scenario == name],
             _quiet_calibrations(baseline, name),
+            _quiet_wait(baseline, name),
             progress,
         )
         results.scenarios[name] = outcome.result
@@ -191,6 +192,7 @@ def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | 
             result,
             [budget for budget in budgets if budget.scenario == name],
             min([*_quiet_calibrations(baseline, name), *result.run_calibration_p50_ms]),
+            _quiet_wait(baseline, name),
         )
     ]
     judged += [
@@ -204,6 +206,12 @@ def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | 
 def _quiet_calibrations(baseline: PerfResults | None, scenario: str) -> list[float]:
     before = baseline.scenarios.get(scenario) if baseline else None
     return [] if before is None else before.run_calibration_p50_ms
+
+
+def _quiet_wait(baseline: PerfResults | None, scenario: str) -> float:
+    """How long the scenario's own processes waited for a CPU in its baseline (highest)."""
+    before = baseline.scenarios.get(scenario) if baseline else None
+    return max(before.wait_ratio, default=0.0) if before else 0.0
 
 
 def compare_with(results: PerfResults, baseline: PerfResults | None) -> dict[str, Comparison]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 
-BUSY_WAIT_RATIO = 0.5  # run-queue wait per second on a CPU beyond which the machine is busy
+BUSY_WAIT_RATIO = 0.5  # run-queue wait per CPU second beyond the scenario's own: a busy machine
 BUSY_OTHERS_SHARE = 0.25  # share of the CPUs others used beyond which the machine is busy
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -42,9 +42,12 @@ class MachineUse:
     others_share: float
     wait_ratio: float
 
-    @property
-    def busy(self) -> bool:
-        return self.wait_ratio > BUSY_WAIT_RATIO or self.others_share > BUSY_OTHERS_SHARE
+    def busy(self, own_wait: float = 0.0) -> bool:
+        """Others used over `BUSY_OTHERS_SHARE` of the CPUs, or the run's processes waited
+        `BUSY_WAIT_RATIO` longer than `own_wait`, what the scenario's own load makes them
+        wait on a quiet machine (its baseline's; a scenario that keeps the CPUs busy by
+        itself waits about 0.5 s per CPU second here with nothing else running)."""
+        return self.wait_ratio > own_wait + BUSY_WAIT_RATIO or self.others_share > BUSY_OTHERS_SHARE
 
     @property
     def text(self) -> str:

@@ -49,29 +49,32 @@ def judge(
     measure: Callable[[], ScenarioResult],
     budgets: list[Budget],
     quiet_calibrations_ms: list[float],
+    quiet_wait: float = 0.0,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Judged:
     """`measure` a scenario and judge it, again while a breach may be the machine's doing.
     The quiet calibration is the fastest of `quiet_calibrations_ms` (the baseline's) and
     of those measured here on a quiet machine; 0 when none is known, which takes off a
-    quiet calibration's fraction of a millisecond too many."""
+    quiet calibration's fraction of a millisecond too many. `quiet_wait` is how long the
+    scenario's own processes waited for a CPU on a quiet machine (the baseline's highest)."""
     quiet = list(quiet_calibrations_ms)
     attempt = 0
     while True:
         attempt += 1
         result = measure()
-        if not _use(result).busy:
+        if not _use(result).busy(quiet_wait):
             quiet += [*result.run_calibration_p50_ms, *result.calibration_after_p50_ms]
-        verdicts = judge_result(result, budgets, min(quiet, default=0.0))
+        verdicts = judge_result(result, budgets, min(quiet, default=0.0), quiet_wait)
         if attempt == ATTEMPTS or not any(v.status == "inconclusive" for v in verdicts):
             return Judged(result, verdicts, attempt)
         progress(f"{result.name}: a breach while the machine was busy; measuring again")
 
 
 def judge_result(
-    result: ScenarioResult, budgets: list[Budget], quiet_ms: float
+    result: ScenarioResult, budgets: list[Budget], quiet_ms: float, quiet_wait: float = 0.0
 ) -> list[BudgetVerdict]:
-    """Each budget of `result`'s scenario judged, aware of the machine's load."""
+    """Each budget of `result`'s scenario judged, aware of the machine's load beyond the
+    scenario's own (`quiet_wait`)."""
     results = PerfResults(backend="", scenarios={result.name: result})
     use = _use(result)
     verdicts = []
@@ -79,7 +82,7 @@ def judge_result(
         verdict = budget.judge(results.figure(budget), results.note(budget))
         if (
             verdict.status == "broke"
-            and use.busy
+            and use.busy(quiet_wait)
             and budget.metric not in UNMOVED_BY_LOAD
             and not _breach_beyond(verdict, result, quiet_ms)
         ):
@@ -135,8 +138,9 @@ def judge_comparison(
     if not comparison.regressed:
         return comparison
     use = _use(result)
-    if use.busy:
-        stretch = max(1.0, (1 + use.wait_ratio) / (1 + max(baseline.waits, default=0.0)))
+    quiet_wait = max(baseline.waits, default=0.0)
+    if use.busy(quiet_wait):
+        stretch = max(1.0, (1 + use.wait_ratio) / (1 + quiet_wait))
         beyond = statistics.median(current.p50s) / stretch / max(baseline.p50s) - 1
         if beyond <= THRESHOLD:
             return replace(

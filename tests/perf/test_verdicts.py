@@ -87,6 +87,19 @@ def test_a_breach_beyond_what_the_busy_machine_took_fails():
     assert verdict.status == "broke"
 
 
+def test_a_scenario_waiting_on_its_own_load_as_in_its_baseline_is_judged_as_quiet():
+    # drafting keeps the CPUs busy by itself: its processes wait about 0.5 s per CPU
+    # second with nothing else running; a breach there fails, whatever the figure
+    throughput = Budget("scenarios", "drafting", "drafting", "min_throughput", 100.0, "req/s")
+    own_load = result(200.0, calibration=0.6, others=0.02, wait=0.55)
+
+    [unknown] = verdicts.judge_result(own_load, [throughput], quiet_ms=0.6)
+    [judged] = verdicts.judge_result(own_load, [throughput], quiet_ms=0.6, quiet_wait=0.5)
+
+    assert unknown.status == "inconclusive"  # no baseline: 0.55 could be a neighbour's
+    assert judged.status == "broke" and not judged.ok
+
+
 def test_memory_kept_per_request_breaks_its_budget_however_busy_the_machine():
     leak = Budget("services", "drafting", "records", "max_memory_per_request_kb", 8.0, "KiB")
     leaking = replace(BUSY, services={"records": ServiceUse(90.0, 40.0, 36.6, 2_000)})
@@ -100,7 +113,7 @@ def test_an_inconclusive_breach_is_measured_again_until_a_quiet_attempt_judges_i
     attempts = iter([BUSY, QUIET])
     said: list[str] = []
 
-    judged = verdicts.judge(lambda: next(attempts), [P95], [], said.append)
+    judged = verdicts.judge(lambda: next(attempts), [P95], [], progress=said.append)
 
     assert judged.attempts == 2 and judged.verdicts[0].status == "broke"
     assert said == ["drafting: a breach while the machine was busy; measuring again"]
@@ -127,7 +140,7 @@ def test_busy_loops_make_the_machine_busy():
             loop.terminate()
             loop.wait()
 
-    assert use.busy, use.text
+    assert use.busy(), use.text
     assert use.others_share > machine.BUSY_OTHERS_SHARE
 
 
