@@ -3,7 +3,8 @@
 cosmic-ray's operators make the mutants (one change each) of every service's modules
 (`services/<name>/*.py`, migrations aside); a seeded sample of `--per-service` of them is
 tried per service. A service's mutants form one batch over one stack: for each mutant its
-file is rewritten, only that service restarts (so it runs the mutant), and each package's
+file is rewritten, only the processes running that service's code restart (filings and
+filings-worker for services/filings), so they run the mutant, and each package's
 oracle runs against the stack: `contracts` (the service's contract tests and its generated
 tests) and `workflows` (the workflow files that name the service), each stopping at the
 first failure. The file is restored after every mutant and the service restarted clean at
@@ -35,7 +36,7 @@ from cosmic_ray.ast import ast_nodes, get_ast_from_path
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.plugins import get_operator, operator_names
 
-from harness.config import load_config
+from harness.config import HarnessConfig, load_config
 from harness.exceptions import HarnessError
 from harness.stack import Stack
 
@@ -121,10 +122,28 @@ def killed(run_id: str, arguments: list[str]) -> bool | None:
     return result.returncode != 0
 
 
+def code_folders(config: HarnessConfig) -> list[str]:
+    """The services with code of their own under services/ (a second process of one, like
+    filings-worker, runs its folder's code)."""
+    return sorted(name for name in config.services if (ROOT / "services" / name).is_dir())
+
+
+def runners_of(folder: str, config: HarnessConfig) -> list[str]:
+    """The stack's services whose process runs the folder's code: all restart per mutant."""
+    module = f"services.{folder}."
+    return sorted(
+        name
+        for name, service in config.services.items()
+        if name == folder or any(module in part for part in service.command)
+    )
+
+
 def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
-    """Every mutant of one service against one stack, the service restarted per mutant."""
+    """Every mutant of one service against one stack, the processes running its code
+    restarted per mutant."""
     config = load_config(ROOT / "pyproject.toml")
     config.make_importable()  # the migrations import services.*
+    runners = runners_of(service, config)
     stack = Stack(config, f"mutation-{service}-{os.getpid()}")
     stack.up(backend, auto_ports=True)
     outcomes = []
@@ -144,7 +163,8 @@ def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
             try:
                 path.write_text(mutated)
                 try:
-                    stack.restart(service)
+                    for runner in runners:
+                        stack.restart(runner)
                 except HarnessError:
                     outcome.killed_by = dict.fromkeys(PACKAGES, True)  # cannot even start
                 else:
@@ -156,7 +176,8 @@ def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
                 path.write_text(original)
             outcomes.append(outcome)
             print(f"  {mutant.path}:{mutant.line} {mutant.operator} -> {outcome.killed_by}")
-        stack.restart(service)
+        for runner in runners:
+            stack.restart(runner)
     finally:
         stack.down()
     return outcomes
@@ -180,7 +201,7 @@ def main() -> None:
     parser.add_argument("--services", nargs="*", help="default: every service")
     parser.add_argument("--out", type=Path, default=ROOT / "reports/benchmarks/mutation.json")
     args = parser.parse_args()
-    services = args.services or sorted(load_config(ROOT / "pyproject.toml").services)
+    services = args.services or code_folders(load_config(ROOT / "pyproject.toml"))
     started = time.perf_counter()
     results: dict[str, list[Outcome]] = {}
     population = {}
