@@ -16,7 +16,8 @@ the HTTP/1.1 framing both ways; a request it cannot read gets a 400 and is not f
 
 A WebSocket handshake (an `Upgrade` request) takes the next fault like any request
 (`respond` refuses it, `delay` holds it, `reset` breaks the `101` answer); once upgraded,
-the connection is relayed unchanged until `drop_websockets()` cuts it.
+the connection is relayed unchanged, each message held `delay_websockets(seconds)` when
+that is set, until `drop_websockets()` cuts it.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ class FaultProxy:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._tunnels: set[Tunnel] = set()
+        self._websocket_lag = 0.0  # seconds; set from the test's thread, read by the loop's
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -176,6 +178,14 @@ class FaultProxy:
     def accept(self) -> None:
         """Listen again on the same port after `refuse()`."""
         self._call(self._listen())
+
+    def delay_websockets(self, seconds: float) -> None:
+        """Pass on every message of the upgraded (WebSocket) connections, open now or later,
+        `seconds` after it arrived, both ways and in order, as a slow network would;
+        `delay_websockets(0)` ends it."""
+        if seconds < 0:
+            raise ValueError(f"seconds={seconds}: a delay cannot be negative")
+        self._websocket_lag = seconds
 
     def drop_websockets(self) -> int:
         """Cut every upgraded (WebSocket) connection open now, as a network failure would:
@@ -299,7 +309,7 @@ class FaultProxy:
             await _break_mid_answer(client_side[1], wire)
             return
         client_side[1].write(wire)
-        tunnel = Tunnel(client_side, switched.upstream)
+        tunnel = Tunnel(client_side, switched.upstream, lambda: self._websocket_lag)
         self._tunnels.add(tunnel)
         try:
             await tunnel.relay(client.trailing_data[0], switched.early)

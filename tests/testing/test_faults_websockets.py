@@ -1,10 +1,11 @@
 """The fault proxy in front of a real local WebSocket server (the `websockets` library's),
-over real sockets: handshakes take faults like requests, upgraded connections are relayed
-until `drop_websockets()` cuts them."""
+over real sockets: handshakes take faults like requests, upgraded connections are relayed,
+held by `delay_websockets()`, until `drop_websockets()` cuts them."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -105,3 +106,24 @@ def test_reset_breaks_the_switch_after_the_server_accepted_it(proxy, upstream):
     assert upstream.ended.acquire(timeout=HANG)  # it had accepted, then lost its client
     assert upstream.opened == 1
     assert [r.fault for r in proxy.requests] == ["reset"]
+
+
+def test_delay_websockets_holds_each_message_in_order_until_set_back_to_zero(proxy):
+    with _open(proxy) as client:
+        proxy.delay_websockets(0.2)
+        sent = time.perf_counter()
+        for number in range(3):
+            client.send(f"m{number}")
+        answers = [client.recv(HANG) for _ in range(3)]
+        held = time.perf_counter() - sent
+        proxy.delay_websockets(0)
+        client.send("after")
+        assert client.recv(HANG) == "after"
+
+    assert answers == ["m0", "m1", "m2"]
+    assert held >= 0.4  # held on the way there and on the way back: never sooner
+
+
+def test_a_negative_websocket_delay_is_refused(proxy):
+    with pytest.raises(ValueError, match="cannot be negative"):
+        proxy.delay_websockets(-1)
