@@ -37,6 +37,7 @@ def test_the_only_top_level_package_is_harness(wheel):
 
     assert packages == {"harness"}
     assert "harness/suites/contracts.py" in wheel.namelist()
+    assert "harness/contracts/asyncapi-3.0.0.schema.json" in wheel.namelist()  # package data
 
 
 def test_requirements_are_the_toolkits(wheel):

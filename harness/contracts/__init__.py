@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from harness.contracts._negations import refuse_without_alternatives
     from harness.contracts._streams import (
         StreamValidator,
+        asyncapi_problems,
         judge_stream,
         stream_breaking_changes,
         stream_verdict_since,

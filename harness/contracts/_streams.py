@@ -5,6 +5,10 @@ by the same gates: drift against the document the service serves (`asyncapi` in 
 service's table; `harness.contracts.drift`), breaking changes against the base revision
 (`judge_stream`), and conformance of every message a test receives (`StreamValidator`).
 
+A contract must first be a valid AsyncAPI document (`asyncapi_problems`), by the
+specification's own JSON Schema: `asyncapi-3.0.0.schema.json` here is
+`schemas/3.0.0-without-$id.json` of @asyncapi/specs 6.11.1 (Apache-2.0), minified.
+
 Breaking, for a client of the stream: a channel removed (by address), a message removed
 from a channel (by its `name`), and in a message's payload what breaks a response (a
 required property removed or made optional, a type changed, a property made nullable, an
@@ -15,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
@@ -28,6 +34,29 @@ from harness.exceptions import ContractError, ContractViolation
 
 STREAM_URI = "urn:harness:stream"
 MAX_SCHEMA_ERRORS = 5
+ASYNCAPI_SCHEMAS = {"3.0.0": "asyncapi-3.0.0.schema.json"}  # version -> bundled JSON Schema
+
+
+def asyncapi_problems(document: Document) -> list[str]:
+    """Why `document` is not a valid AsyncAPI document of the version it names, by that
+    version's JSON Schema (the most telling error first, at most `MAX_SCHEMA_ERRORS`);
+    [] when it is one."""
+    version = str(document.get("asyncapi", ""))
+    if version not in ASYNCAPI_SCHEMAS:
+        known = ", ".join(ASYNCAPI_SCHEMAS)
+        return [f"asyncapi {version!r}: harness checks AsyncAPI {known} documents"]
+    bundled = resources.files("harness.contracts").joinpath(ASYNCAPI_SCHEMAS[version])
+    validator = Draft7Validator(json.loads(bundled.read_text()))
+    errors = sorted(validator.iter_errors(document), key=relevance)
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(the document)'}: {_deepest(error).message}"
+        for error in errors[:MAX_SCHEMA_ERRORS]
+    ]
+
+
+def _deepest(error: ValidationError) -> ValidationError:
+    """Inside an anyOf/oneOf that failed, the branch error that says most."""
+    return best_match([error]) or error
 
 
 class StreamValidator:

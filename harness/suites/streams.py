@@ -1,5 +1,7 @@
 """The stream contract gates, once per service with `asyncapi` set (none without one).
 
+valid: the checked-in stream contract is an AsyncAPI document by the specification's own
+JSON Schema.
 drift: the live AsyncAPI document equals the checked-in stream contract.
 breaking change: the checked-in stream contract breaks nothing of the base revision's (a
 channel or message removed, a payload field removed, retyped, made optional or nullable),
@@ -11,12 +13,31 @@ from __future__ import annotations
 
 import pytest
 
-from harness.contracts import drift, fetch_document, load_contract, stream_verdict_since
+from harness.contracts import (
+    asyncapi_problems,
+    drift,
+    fetch_document,
+    load_contract,
+    stream_verdict_since,
+)
 from harness.pytest.plugin import collecting_config
 
 STREAM_SERVICES = [service.name for service in collecting_config().under_stream_contract()]
 
 if STREAM_SERVICES:  # no test at all (not a skipped one) in a project without streams
+
+    @pytest.mark.parametrize("stream_service", STREAM_SERVICES)
+    def test_stream_contract_is_valid_asyncapi(stream_service, harness_config):
+        path = harness_config.stream_contract_path(stream_service)
+
+        problems = asyncapi_problems(load_contract(path))
+
+        if problems:
+            pytest.fail(
+                f"{stream_service}: {path} is not a valid AsyncAPI document:\n"
+                + "\n".join(problems),
+                pytrace=False,
+            )
 
     @pytest.mark.parametrize("stream_service", STREAM_SERVICES)
     def test_stream_drift(stream_service, harness_config, service_urls):

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.contracts import StreamValidator, drift, judge_stream
+from harness.contracts import (
+    StreamValidator,
+    asyncapi_problems,
+    drift,
+    judge_stream,
+    load_contract,
+)
 from harness.exceptions import ContractError, ContractViolation
+
+ROOT = Path(__file__).parents[2]
 
 
 def _document(title_type: str = "string") -> dict[str, Any]:
@@ -107,3 +116,25 @@ def test_an_added_field_breaks_nothing_and_drift_shows_the_changed_model():
     assert judge_stream(_document(), added).findings == []
     assert '+          "kind": {' in drift(_document(), added, "api streams")
     assert drift(_document(), _document(), "api streams") == ""
+
+
+def test_the_reference_stream_contract_is_valid_asyncapi():
+    assert asyncapi_problems(load_contract(ROOT / "contracts/asyncapi/records.json")) == []
+
+
+def test_an_invalid_asyncapi_document_is_named_where_it_is_wrong():
+    document = load_contract(ROOT / "contracts/asyncapi/records.json")
+    broken = copy.deepcopy(document)
+    broken["channels"]["caseEvents"]["address"] = 5
+    del broken["info"]["title"]
+
+    problems = asyncapi_problems(broken)
+
+    assert any(p.startswith("info: 'title' is a required property") for p in problems), problems
+    assert any(p.startswith("channels/caseEvents") for p in problems), problems
+
+
+def test_an_asyncapi_version_without_a_bundled_schema_is_said_so():
+    assert asyncapi_problems({"asyncapi": "2.6.0", "info": {}}) == [
+        "asyncapi '2.6.0': harness checks AsyncAPI 3.0.0 documents"
+    ]
