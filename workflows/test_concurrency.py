@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from filing_events import status_event, wait_until_applied
 from steps import created
 
 from harness.testing import Call
@@ -124,3 +125,43 @@ def test_rows_created_at_once_all_succeed_with_distinct_ids(
     for row_id, body in ids.items():
         stored = created(service_clients[service].get(f"{path}/{row_id}"), 200)
         assert {key: stored[key] for key in body} == body
+
+
+def _webhook(event: dict[str, Any]) -> Call:
+    return Call("POST", "/webhooks/efiling", json=event)
+
+
+def _applied_through(service_clients, case, unique) -> list[dict[str, Any]]:
+    """The case's applied filing events, once a sentinel sent after everything else is:
+    one queue, one worker, so all that was queued before it was handled too."""
+    sentinel = unique("sentinel")
+    filings = service_clients["filings"]
+    last = status_event(case["id"], sentinel, "served")
+    created(filings.post("/webhooks/efiling", json=last), 202)
+    return wait_until_applied(filings, case["id"], sentinel)
+
+
+def test_one_status_event_delivered_at_once_is_applied_once(at_once, service_clients, case, unique):
+    # a provider retrying hard: N deliveries of one event overlap in the service and queue
+    event = status_event(case["id"], unique("evt"), "submitted")
+
+    responses = at_once("filings", [_webhook(event)] * N)
+
+    assert _statuses(responses) == {202: N}
+    events = _applied_through(service_clients, case, unique)
+    assert [e["event_id"] for e in events][:-1] == [event["event_id"]]
+    [envelope] = created(service_clients["filings"].get(f"/cases/{case['id']}/filings"), 200)
+    assert envelope["events"] == 2
+
+
+def test_status_events_of_one_case_sent_at_once_get_distinct_consecutive_positions(
+    at_once, service_clients, case, unique
+):
+    ids = [unique(f"evt{n}") for n in range(N)]
+
+    responses = at_once("filings", [_webhook(status_event(case["id"], i)) for i in ids])
+
+    assert _statuses(responses) == {202: N}
+    events = _applied_through(service_clients, case, unique)
+    assert [e["position"] for e in events] == list(range(1, N + 2))
+    assert sorted(e["event_id"] for e in events[:-1]) == sorted(ids)
