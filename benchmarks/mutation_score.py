@@ -9,8 +9,10 @@ oracle runs against the stack: `contracts` (the service's contract tests and its
 tests) and `workflows` (the workflow files that name the service), each stopping at the
 first failure. The file is restored after every mutant and the service restarted clean at
 the end of the batch. Sound because each test makes its own data (`unique`, fresh cases):
-rows a mutant wrote are never another test's input. A mutant whose service cannot start is
-killed at start. Prints the score per service and package and every survivor with
+rows a mutant wrote are never another test's input, and every Redis of the run is emptied
+before each mutant, so no answer cached by other code answers for it (caselaw caches each
+text's citations; a citation mutant once 'survived' that way). A mutant whose service
+cannot start is killed at start. Prints the score per service and package and every survivor with
 file:line and its diff; saves JSON.
 
     pip install cosmic-ray
@@ -32,6 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import redis
 from cosmic_ray.ast import ast_nodes, get_ast_from_path
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.plugins import get_operator, operator_names
@@ -138,6 +141,27 @@ def runners_of(folder: str, config: HarnessConfig) -> list[str]:
     )
 
 
+def rewrite(path: Path, text: str) -> None:
+    """Write `text` to `path` with a modification time a whole second after the last one
+    Python may have compiled: a bytecode cache is valid for the same size and the same
+    second, so a same-size mutant (`|` to `^`) restored within a second would otherwise
+    run on, stale, after its file was put back."""
+    before = path.stat().st_mtime
+    path.write_text(text)
+    later = max(time.time(), before) + 1
+    os.utime(path, (later, later))
+
+
+def forget_server_state(stack: Stack) -> None:
+    """Empty every Redis of the run before a mutant runs: an answer cached by the code
+    before it (caselaw caches each text's citations) would hide the mutant from a test
+    that sends the same text. (The filings worker makes its consumer group again.)"""
+    for name, record in stack.run.load().servers.items():
+        if stack.config.servers[name].is_redis:
+            with redis.Redis.from_url(record.url) as client:
+                client.flushall()
+
+
 def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
     """Every mutant of one service against one stack, the processes running its code
     restarted per mutant."""
@@ -161,7 +185,8 @@ def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
                 )
             )
             try:
-                path.write_text(mutated)
+                rewrite(path, mutated)
+                forget_server_state(stack)
                 try:
                     for runner in runners:
                         stack.restart(runner)
@@ -173,7 +198,7 @@ def batch(service: str, sample: list[Mutant], backend: str) -> list[Outcome]:
                         for package, arguments in oracles(service).items()
                     }
             finally:
-                path.write_text(original)
+                rewrite(path, original)
             outcomes.append(outcome)
             print(f"  {mutant.path}:{mutant.line} {mutant.operator} -> {outcome.killed_by}")
         for runner in runners:
