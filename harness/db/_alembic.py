@@ -325,7 +325,7 @@ def migrate_all(config: HarnessConfig, url: str) -> None:
     """Apply every service's history to the database at `url`, in config order (their
     imports' bytecode cached, `harness.infra.bytecode_cached`, unless the config says not)."""
     cached: AbstractContextManager[None] = (
-        bytecode_cached(config.run_dir) if config.bytecode_cache else nullcontext()
+        bytecode_cached(config.run_dir, config.root) if config.bytecode_cache else nullcontext()
     )
     with cached:
         for service in config.services.values():

@@ -368,7 +368,7 @@ class Stack:
             allowed = _outbound.database_hosts(os.environ.get(settings.POSTGRES_URL_VARIABLE))
             env = _outbound.guarded(env, self.run.logs / _outbound.RECORD_NAME, allowed)
         if self.config.bytecode_cache:
-            env = infra.with_bytecode_cache(env, self.config.run_dir)
+            env = infra.with_bytecode_cache(env, self.config.run_dir, self.config.root)
         if coverage:
             coverage_settings = ReportsLayout(self.config.reports.dir).coverage_settings
             env.setdefault(

@@ -4,6 +4,7 @@ their own cache under the run directory, nothing in the source tree, and an opt-
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import httpx
@@ -47,9 +48,9 @@ def test_an_environment_that_may_write_bytecode_or_names_its_cache_is_kept(tmp_p
     allowed = {"PATH": "/usr/bin"}
     own_cache = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "/cache"}
 
-    assert with_bytecode_cache(allowed, tmp_path) == allowed
-    assert with_bytecode_cache(own_cache, tmp_path) == {"PYTHONPYCACHEPREFIX": "/cache"}
-    assert with_bytecode_cache({"PYTHONDONTWRITEBYTECODE": ""}, tmp_path) == {
+    assert with_bytecode_cache(allowed, tmp_path, tmp_path) == allowed
+    assert with_bytecode_cache(own_cache, tmp_path, tmp_path) == {"PYTHONPYCACHEPREFIX": "/cache"}
+    assert with_bytecode_cache({"PYTHONDONTWRITEBYTECODE": ""}, tmp_path, tmp_path) == {
         "PYTHONDONTWRITEBYTECODE": ""  # empty: Python writes bytecode already
     }
 
@@ -61,7 +62,7 @@ def test_harness_own_imports_of_a_project_are_cached_while_the_block_runs(tmp_pa
     (tmp_path / "project" / "cached_models.py").write_text("TABLES = 3\n")
     monkeypatch.syspath_prepend(str(tmp_path / "project"))
 
-    with bytecode_cached(tmp_path / "run"):
+    with bytecode_cached(tmp_path / "run", tmp_path / "project"):
         importlib.import_module("cached_models")
 
     assert [p.name for p in (tmp_path / "run" / "pycache").rglob("*.pyc")] == [
@@ -69,3 +70,24 @@ def test_harness_own_imports_of_a_project_are_cached_while_the_block_runs(tmp_pa
     ]
     assert not (tmp_path / "project" / "__pycache__").exists()
     assert sys.dont_write_bytecode is True and sys.pycache_prefix is None  # as they were
+
+
+def test_a_same_size_rewrite_in_the_second_it_was_compiled_is_not_run_stale(tmp_path, monkeypatch):
+    # Python trusts cached bytecode while its source keeps its size and its whole second
+    # of modification time: the rewrite below keeps both, as a fast tool's would
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    project, run = tmp_path / "project", tmp_path / "run"
+    project.mkdir()
+    module = project / "racing_module.py"
+    module.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(project))
+    with bytecode_cached(run, project):
+        assert importlib.import_module("racing_module").VALUE == 1
+    modified = module.stat().st_mtime
+    module.write_text("VALUE = 2\n")
+    os.utime(module, (modified, modified))
+    del sys.modules["racing_module"]
+
+    with bytecode_cached(run, project):
+        assert importlib.import_module("racing_module").VALUE == 2
