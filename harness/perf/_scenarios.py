@@ -186,6 +186,12 @@ class Scenario:
         redis = [command_time(server) for server in self.redis]
         return [request.name for request in self.requests] + streams + lag + redis
 
+    @property
+    def compared_names(self) -> list[str]:
+        """The figures a baseline judges: all but those read in power-of-two buckets
+        (a watched Redis server's command time: one bucket's step is +100%)."""
+        return self.figure_names[: len(self.figure_names) - len(self.redis)]
+
 
 @dataclass(frozen=True)
 class Ramp:

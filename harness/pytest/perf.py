@@ -4,8 +4,9 @@ The scenarios run once, on the running stack (`harness_stack`), when the first t
 needs them runs. Then:
 
 - a test asking for `perf_verdict` runs once per budget (`drafting/case creation: p95`);
-- a test asking for `perf_comparison` once per request also in the stored baseline (or
-  once, skipped with the reason, when there is nothing to compare with);
+- a test asking for `perf_comparison` once per figure (a request's, a stream's, a lag's)
+  also in the stored baseline (or once, skipped with the reason, when there is nothing to
+  compare with);
 - a test asking for `perf_scenario_result` once per scenario (was the generator the limit?);
 - a test asking for `perf_ramp_result` once per stress ramp of a selected scenario.
 
@@ -115,10 +116,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "perf_compared" in names:
         stored = setup.baseline.scenarios if setup.baseline else {}
         keys = [
-            f"{name}/{request.name}"
+            f"{name}/{figure}"
             for name in setup.scenarios
-            for request in setup.plan.scenarios[name].requests
-            if name in stored and request.name in stored[name].requests
+            for figure in setup.plan.scenarios[name].compared_names
+            if name in stored and figure in stored[name].requests
         ]
         if keys:
             metafunc.parametrize("perf_compared", keys, ids=keys)

@@ -93,6 +93,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         "accepted to applied",
         "cache: command time",  # a watched Redis server's own time per command
     ]
+    assert mix.compared_names == mix.figure_names[:-1]  # a baseline judges all but buckets
     assert mix.lag is not None
     assert (mix.lag.path, mix.lag.start, mix.lag.end) == (
         "/cases/{case_id}/applied",
