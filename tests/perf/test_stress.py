@@ -83,6 +83,18 @@ def test_a_recovery_is_judged_against_the_first_level_by_errors_and_p50():
     assert not stress.has_recovered(first, failing)
 
 
+def test_a_p50_of_too_few_answers_is_not_judged_but_their_errors_are():
+    def level(p50: float, answers: int, errors: float = 0.0) -> stress.Level:
+        return stress.Level(10, {"rare": {"p50": p50}}, {"rare": errors}, answers={"rare": answers})
+
+    enough, few = stress.MIN_RECOVERY_ANSWERS, stress.MIN_RECOVERY_ANSWERS - 1
+
+    assert not stress.has_recovered(level(2.0, enough), level(6.5, enough))
+    assert stress.has_recovered(level(2.0, few), level(6.5, enough))
+    assert stress.has_recovered(level(2.0, enough), level(6.5, few))
+    assert not stress.has_recovered(level(2.0, few), level(2.0, few, errors=0.5))
+
+
 def test_a_busier_machine_stretches_the_recovery_allowance_by_its_run_queue_wait():
     # two busy loops sharing the cores: the run's threads wait about 2 s per second they run
     first = stress.Level(10, {"probe": {"p50": 10.0}}, {"probe": 0.0}, wait_ratio=0.2)
