@@ -54,22 +54,23 @@ def test_the_knee_is_below_the_capacity_of_four_users_at_20_ms(make_config):
 def test_a_service_that_stays_slow_after_the_ramp_did_not_recover_however_often_measured(
     make_config,
 ):
-    # an open model sends a fixed count: about 13 requests at the first level, 27 at the
-    # second; from the 20th on the server answers after 200 ms for good, 1 ms before
-    slow_for_good = delay_command(1, "--slow-after", "20", "--slow-ms", "200")
+    # an open model sends a fixed count: about 78 requests at the first level (enough to
+    # judge a p50 by, `MIN_RECOVERY_ANSWERS`), 156 at the second; from the 100th on the
+    # server answers after 200 ms for good, 1 ms before; 24 users keep 60 req/s in flight
+    slow_for_good = delay_command(1, "--slow-after", "100", "--slow-ms", "200")
     config = make_config({"slow": {"command": slow_for_good, "health": "/"}})
     stack = Stack(config, "stress")
     state = stack.up("sqlite", auto_ports=True, detach=True)
     try:
         urls = {"slow": state.services["slow"].url}
-        ramp = Ramp("ramp", "reads", (10, 20), step=1.0)
-        result = stress.run_ramp(ramp, replace(reads(), rate=10), urls, [P95])
+        ramp = Ramp("ramp", "reads", (60, 120), step=1.0)
+        result = stress.run_ramp(ramp, replace(reads(), rate=60, users=24), urls, [P95])
     finally:
         stack.down()
 
     assert result.recovery.percentiles_ms["probe"]["p50"] >= 200
     assert not result.recovered and result.recovery_attempts == stress.RECOVERY_ATTEMPTS
-    assert "did NOT recover (measured 3 times) at 10 req/s: probe p50 " in result.text
+    assert "did NOT recover (measured 3 times) at 60 req/s: probe p50 " in result.text
 
 
 def test_a_recovery_is_judged_against_the_first_level_by_errors_and_p50():
