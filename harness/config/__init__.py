@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         reject_unknown,
         string,
         table_at,
+        typed,
     )
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)

@@ -14,20 +14,22 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
 
 from harness.config._servers import ServerConfig, parse_servers
 from harness.config._stubs import StubConfig, parse_stubs
 from harness.config._tables import (
-    boolean,
+    Environment,
+    Names,
+    Port,
+    Seconds,
     did_you_mean,
     listening_command,
-    names,
-    port,
-    positive_number,
-    reject_unknown,
-    string,
-    table_at,
+    member_table,
+    typed,
 )
 from harness.exceptions import ConfigError
 
@@ -35,53 +37,154 @@ Backend = Literal["sqlite", "postgres"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgres")
 Outbound = Literal["loopback", "allow"]
 
-_TOP_KEYS = {
-    "run_dir",
-    "pythonpath",
-    "run_dir_outside_project",
-    "start_timeout",
-    "stop_timeout",
-    "backends",
-    "services",
-    "servers",
-    "stubs",
-    "outbound",
-    "bytecode_cache",
-    "postgres",
-    "contracts",
-    "perf",
-    "reports",
-}
-_SERVICE_KEYS = {
-    "command",
-    "port",
-    "health",
-    "depends_on",
-    "database",
-    "migrations",
-    "metadata",
-    "minimum_downgrade",
-    "heads",
-    "irreversible",
-    "baseline",
-    "start_revision",
-    "data_checks",
-    "unchecked_tables",
-    "start_timeout",
-    "stop_timeout",
-    "env",
-    "openapi",
-    "asyncapi",
-    "framework_statuses",
-    "contract_gaps",
-    "generated_examples",
-    "prestart",
-}
-_POSTGRES_KEYS = {"bin_dir", "driver"}
 PACKAGE_RESOURCE = re.compile(r"[A-Za-z_][\w.]*:[\w.\-/]+")  # "package:path", as Alembic takes
-_CONTRACTS_KEYS = {"dir", "asyncapi_dir", "base_branch", "seed", "examples", "invalid_statuses"}
-_PERF_KEYS = {"dir"}
-_REPORTS_KEYS = {"dir", "fail_under"}
+ServiceCommand = Annotated[
+    list[str],
+    Meta(
+        min_length=1,
+        description="must be a command: a non-empty list of strings, e.g. "
+        '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]',
+    ),
+]
+RevisionIds = Annotated[
+    list[str], Meta(min_length=1, description="must be a non-empty list of revision ids")
+]
+Count = Annotated[int, Meta(ge=1, description="must be a whole number of at least 1")]
+UrlPath = Annotated[str, Meta(pattern="^/", description="must be a path starting with '/'")]
+ScriptLocation = Annotated[
+    str, Meta(description="must be the path of an Alembic script directory or alembic.ini")
+]
+OpenApiPath = Annotated[
+    str,
+    Meta(
+        pattern="^/", description="must be the path of the OpenAPI document, e.g. '/openapi.json'"
+    ),
+]
+AsyncApiPath = Annotated[
+    str,
+    Meta(
+        pattern="^/", description="must be the path of the AsyncAPI document, e.g. '/asyncapi.json'"
+    ),
+]
+Statuses = Annotated[
+    list[Annotated[int, Meta(ge=100, le=599)]],
+    Meta(
+        description="must be a list of HTTP statuses the framework answers on any operation, "
+        "e.g. [405, 422]"
+    ),
+]
+Reasons = Annotated[
+    dict[str, Annotated[str, Meta(pattern=r"\S")]],
+    Meta(
+        description="must give each check the reason the contract cannot satisfy it, "
+        'e.g. { positive_data_acceptance = "an upload must be a .docx" }'
+    ),
+]
+Commands = Annotated[
+    list[str | list[str]],
+    Meta(
+        description="must be a command or a list of commands, each a list of strings, "
+        'e.g. ["{python}", "-m", "app.seed"]'
+    ),
+]
+_NEEDS_MIGRATIONS = (
+    *("metadata", "minimum_downgrade", "baseline", "start_revision"),
+    *("heads", "irreversible", "unchecked_tables"),
+)
+_NEEDS_OPENAPI = ("framework_statuses", "contract_gaps", "generated_examples")
+
+
+class _ServiceTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[tool.harness.services.<name>]` as written."""
+
+    command: ServiceCommand
+    port: Port | None = None
+    health: UrlPath = "/health"
+    depends_on: Names = []
+    database: bool = False
+    migrations: ScriptLocation | None = None
+    metadata: str | None = None
+    minimum_downgrade: str | None = None
+    heads: RevisionIds | None = None
+    irreversible: RevisionIds | None = None
+    baseline: str | None = None
+    start_revision: str | None = None
+    data_checks: bool = True
+    unchecked_tables: Annotated[list[str], Meta(description="must be a list of table names")] = []
+    start_timeout: Seconds | None = None
+    stop_timeout: Seconds | None = None
+    env: Environment = {}
+    openapi: OpenApiPath | None = None
+    asyncapi: AsyncApiPath | None = None
+    framework_statuses: Statuses | None = None
+    contract_gaps: Reasons | None = None
+    generated_examples: Count | None = None
+    prestart: Commands = []
+
+
+Directories = Annotated[
+    list[str], Meta(description="must be a list of directories relative to the project")
+]
+Backends = Annotated[
+    list[Backend], Meta(min_length=1, description=f"must be a non-empty list of {list(BACKENDS)}")
+]
+OutboundChoice = Annotated[
+    Outbound,
+    Meta(description="must be 'loopback' (the run's processes reach only 127.0.0.1) or 'allow'"),
+]
+
+
+class _PostgresTable(msgspec.Struct, forbid_unknown_fields=True):
+    bin_dir: str | None = None
+    driver: str = "postgresql+psycopg"
+
+
+class _ContractsTable(msgspec.Struct, forbid_unknown_fields=True):
+    dir: str = "contracts"
+    asyncapi_dir: str = "contracts/asyncapi"
+    base_branch: str = "main"
+    seed: int = 20261121
+    examples: Count = 10
+    invalid_statuses: (
+        Annotated[
+            list[Annotated[int, Meta(ge=400, le=499)]],
+            Meta(min_length=1, description="must be a list of 4xx statuses, e.g. [400, 422]"),
+        ]
+        | None
+    ) = None
+
+
+class _PerfTable(msgspec.Struct, forbid_unknown_fields=True):
+    dir: str = "perf"
+
+
+class _ReportsTable(msgspec.Struct, forbid_unknown_fields=True):
+    dir: str = "reports"
+    fail_under: Annotated[
+        dict[str, float], Meta(description="must be a table of percentages by directory")
+    ] = {}
+
+
+class _HarnessTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[tool.harness]` as written; members (services, servers, stubs) are read one by one."""
+
+    services: Annotated[
+        dict[str, Any], Meta(min_length=1, description="must hold at least one service")
+    ]
+    run_dir: str = ".harness"
+    pythonpath: Directories | None = None
+    run_dir_outside_project: bool = False
+    start_timeout: Seconds = 30.0
+    stop_timeout: Seconds = 5.0
+    backends: Backends = msgspec.field(default_factory=lambda: list(BACKENDS))
+    servers: dict[str, Any] = {}
+    stubs: dict[str, Any] = {}
+    outbound: OutboundChoice = "loopback"
+    bytecode_cache: bool = True
+    postgres: _PostgresTable = msgspec.field(default_factory=_PostgresTable)
+    contracts: _ContractsTable = msgspec.field(default_factory=_ContractsTable)
+    perf: _PerfTable = msgspec.field(default_factory=_PerfTable)
+    reports: _ReportsTable = msgspec.field(default_factory=_ReportsTable)
 
 
 @dataclass(frozen=True)
@@ -254,48 +357,50 @@ def load_config(pyproject: Path | str = "pyproject.toml") -> HarnessConfig:
 
 def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
     """Validate a `[tool.harness]` table already read from TOML."""
-    reject_unknown(table, _TOP_KEYS, "tool.harness")
-    start_timeout = positive_number(table, "start_timeout", "tool.harness", 30.0)
-    stop_timeout = positive_number(table, "stop_timeout", "tool.harness", 5.0)
-    backends = _backends(table.get("backends", list(BACKENDS)))
-    services_table = table.get("services")
-    if not isinstance(services_table, dict) or not services_table:
-        raise ConfigError("tool.harness.services: at least one service is required")
-    services = {
-        name: _service(name, raw, root, start_timeout, stop_timeout)
-        for name, raw in services_table.items()
-    }
-    servers = parse_servers(table.get("servers", {}), set(services), start_timeout, stop_timeout)
+    harness = typed(table, _HarnessTable, "tool.harness")
+    services = {name: _service(name, raw, root, harness) for name, raw in harness.services.items()}
+    servers = parse_servers(
+        harness.servers, set(services), harness.start_timeout, harness.stop_timeout
+    )
     taken = {**dict.fromkeys(services, "service"), **dict.fromkeys(servers, "server")}
-    stubs = parse_stubs(table.get("stubs", {}), taken, root, start_timeout, stop_timeout)
+    stubs = parse_stubs(harness.stubs, taken, root, harness.start_timeout, harness.stop_timeout)
     servers.update({name: stub.server for name, stub in stubs.items()})
     _check_dependencies(services, servers)
     _check_ports([*services.values(), *servers.values()])
+    contracts = harness.contracts
     return HarnessConfig(
         root=root,
-        run_dir=_run_dir(table, root),
-        backends=backends,
+        run_dir=_run_dir(harness.run_dir, harness.run_dir_outside_project, root),
+        backends=tuple(harness.backends),
         services=services,
-        postgres=_postgres(table.get("postgres", {}), root),
-        contracts=_contracts(table.get("contracts", {}), root),
-        perf=_perf(table.get("perf", {}), root),
-        reports=_reports(table.get("reports", {}), root),
-        pythonpath=_pythonpath(table["pythonpath"], root) if "pythonpath" in table else (root,),
+        postgres=PostgresConfig(
+            bin_dir=root / harness.postgres.bin_dir if harness.postgres.bin_dir else None,
+            driver=harness.postgres.driver,
+        ),
+        contracts=ContractsConfig(
+            dir=root / contracts.dir,
+            asyncapi_dir=root / contracts.asyncapi_dir,
+            base_branch=contracts.base_branch,
+            seed=contracts.seed,
+            examples=contracts.examples,
+            invalid_statuses=_tuple_or_none(contracts.invalid_statuses),
+        ),
+        perf=PerfConfig(dir=root / harness.perf.dir),
+        reports=_reports(harness.reports, root),
+        pythonpath=_pythonpath(harness.pythonpath, root) if harness.pythonpath else (root,),
         servers=servers,
         stubs=stubs,
-        outbound=_outbound(table),
-        bytecode_cache=boolean(table, "bytecode_cache", "tool.harness", True),
+        outbound=harness.outbound,
+        bytecode_cache=harness.bytecode_cache,
     )
 
 
-def _run_dir(table: dict[str, Any], root: Path) -> Path:
+def _run_dir(value: str, forced: bool, root: Path) -> Path:
     """Where harness writes runs/, ports/ and logs/: a directory of its own in the project.
 
     One outside the project needs `run_dir_outside_project = true`; one that holds the
     project, the home directory, `/` or a top-level directory (`/tmp`) is never taken.
     """
-    value = string(table, "run_dir", "tool.harness", ".harness")
-    forced = boolean(table, "run_dir_outside_project", "tool.harness", False)
     run_dir = root / value
     where, project = Path(os.path.realpath(run_dir)), Path(os.path.realpath(root))
     refused = _not_a_run_dir(where, project)
@@ -324,153 +429,72 @@ def _not_a_run_dir(where: Path, project: Path) -> str:
     return ""
 
 
-def _service(
-    name: str, raw: Any, root: Path, start_timeout: float, stop_timeout: float
-) -> ServiceConfig:
+def _service(name: str, raw: Any, root: Path, harness: _HarnessTable) -> ServiceConfig:
     key = f"tool.harness.services.{name}"
-    if not name.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"{key}: a service name may only hold letters, digits, '-' and '_'")
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _SERVICE_KEYS, key)
-    command = listening_command(
-        raw.get("command"),
-        f"{key}.command",
-        '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]',
-    )
-    fixed_port = port(raw, key)
-    health = string(raw, "health", key, "/health")
-    if not health.startswith("/"):
-        raise ConfigError(f"{key}.health: must be a path starting with '/', got {health!r}")
-    depends_on = names(raw, "depends_on", key, "service names")
-    database = boolean(raw, "database", key, False)
-    migrations = raw.get("migrations")
+    raw = member_table(raw, name, "service", {}, key)
+    service = typed(raw, _ServiceTable, key)
+    command = listening_command(service.command, f"{key}.command")
     location = None
-    if migrations is not None:
-        if not isinstance(migrations, str):
-            raise ConfigError(
-                f"{key}.migrations: must be the path of an Alembic script directory or alembic.ini"
-            )
-        if not database:
+    if service.migrations is not None:
+        if not service.database:
             raise ConfigError(f"{key}.migrations: set database = true to apply migrations")
-        location = _migrations_location(root, migrations, f"{key}.migrations")
+        location = _migrations_location(root, service.migrations, f"{key}.migrations")
         if not (script_location(location, f"{key}.migrations") / "env.py").is_file():
             raise ConfigError(f"{key}.migrations: no env.py in {location}")
-    for option in ("metadata", "minimum_downgrade", "baseline", "start_revision"):
-        if raw.get(option) is not None and (not isinstance(raw[option], str) or migrations is None):
-            raise ConfigError(f"{key}.{option}: must be a string, and needs migrations set")
-    heads = _revision_list(raw, "heads", key, migrations)
-    irreversible = _revision_list(raw, "irreversible", key, migrations)
-    data_checks = raw.get("data_checks", True)
-    if not isinstance(data_checks, bool) or (not data_checks and migrations is None):
-        raise ConfigError(f"{key}.data_checks: must be true or false, and needs migrations set")
-    unchecked = raw.get("unchecked_tables", [])
-    if (
-        not isinstance(unchecked, list)
-        or not all(isinstance(t, str) for t in unchecked)
-        or (unchecked and migrations is None)
-    ):
-        raise ConfigError(
-            f"{key}.unchecked_tables: must be a list of table names, and needs migrations set"
-        )
-    openapi = raw.get("openapi")
-    if openapi is not None and (not isinstance(openapi, str) or not openapi.startswith("/")):
-        raise ConfigError(
-            f"{key}.openapi: must be the path of the service's OpenAPI document, "
-            f"e.g. '/openapi.json', got {openapi!r}"
-        )
-    asyncapi = raw.get("asyncapi")
-    if asyncapi is not None and (not isinstance(asyncapi, str) or not asyncapi.startswith("/")):
-        raise ConfigError(
-            f"{key}.asyncapi: must be the path of the service's AsyncAPI document, "
-            f"e.g. '/asyncapi.json', got {asyncapi!r}"
-        )
-    env = raw.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise ConfigError(f"{key}.env: must be a table of strings")
-    for option in ("framework_statuses", "contract_gaps", "generated_examples"):
-        if option in raw and openapi is None:
-            raise ConfigError(f"{key}.{option}: needs openapi set (the service has no contract)")
-    framework_statuses = raw.get("framework_statuses", [])
-    if not isinstance(framework_statuses, list) or not all(
-        _is_int(code) and 100 <= code <= 599 for code in framework_statuses
-    ):
-        raise ConfigError(
-            f"{key}.framework_statuses: must be a list of HTTP statuses the framework answers "
-            f"on any operation, e.g. [405, 422], got {framework_statuses!r}"
-        )
-    gaps = table_at(raw, "contract_gaps", key)
-    if not all(isinstance(reason, str) and reason.strip() for reason in gaps.values()):
-        raise ConfigError(
-            f"{key}.contract_gaps: give each check the reason the contract cannot satisfy it, "
-            'e.g. { positive_data_acceptance = "an upload must be a .docx" }'
-        )
+    needs = [*_needs("migrations", _NEEDS_MIGRATIONS, raw), *_needs("openapi", _NEEDS_OPENAPI, raw)]
+    if not service.data_checks:
+        needs += _needs("migrations", ("data_checks",), raw)
+    for option, needed in needs:
+        raise ConfigError(f"{key}.{option}: needs {needed} set")
     return ServiceConfig(
         name=name,
-        command=tuple(command),
-        port=fixed_port,
-        health=health,
-        depends_on=tuple(depends_on),
-        database=database,
+        command=command,
+        port=service.port,
+        health=service.health,
+        depends_on=tuple(service.depends_on),
+        database=service.database,
         migrations=location,
-        start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
-        stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
-        env=dict(env),
-        openapi=openapi,
-        asyncapi=asyncapi,
-        metadata=raw.get("metadata"),
-        minimum_downgrade=raw.get("minimum_downgrade"),
-        heads=tuple(heads) if heads else None,
-        irreversible=tuple(irreversible or ()),
-        baseline=raw.get("baseline"),
-        start_revision=raw.get("start_revision"),
-        data_checks=data_checks,
-        unchecked_tables=tuple(unchecked),
-        framework_statuses=tuple(framework_statuses),
-        contract_gaps=dict(gaps),
-        generated_examples=_count(raw, "generated_examples", key),
-        prestart=_prestart(raw.get("prestart", []), key),
+        start_timeout=service.start_timeout or harness.start_timeout,
+        stop_timeout=service.stop_timeout or harness.stop_timeout,
+        env=service.env,
+        openapi=service.openapi,
+        asyncapi=service.asyncapi,
+        metadata=service.metadata,
+        minimum_downgrade=service.minimum_downgrade,
+        heads=_tuple_or_none(service.heads),
+        irreversible=tuple(service.irreversible or ()),
+        baseline=service.baseline,
+        start_revision=service.start_revision,
+        data_checks=service.data_checks,
+        unchecked_tables=tuple(service.unchecked_tables),
+        framework_statuses=tuple(service.framework_statuses or ()),
+        contract_gaps=service.contract_gaps or {},
+        generated_examples=service.generated_examples,
+        prestart=_prestart(service.prestart, key),
     )
 
 
-def _revision_list(raw: dict[str, Any], option: str, key: str, migrations: Any) -> list[str] | None:
-    """A non-empty list of revision ids under `option`, or None when it is not set."""
-    value = raw.get(option)
-    if value is not None and (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(item, str) for item in value)
-        or migrations is None
-    ):
-        raise ConfigError(
-            f"{key}.{option}: must be a list of revision ids, and needs migrations set"
-        )
-    return value
+def _needs(option: str, dependants: tuple[str, ...], raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """(dependant, option) for each of `dependants` set in `raw` while `option` is not."""
+    return [] if option in raw else [(name, option) for name in dependants if name in raw]
 
 
-def _prestart(raw: Any, key: str) -> tuple[tuple[str, ...], ...]:
+def _prestart(steps: list[str | list[str]], key: str) -> tuple[tuple[str, ...], ...]:
     """One command (a list of strings) or several (a list of them), run in order."""
-    steps = [raw] if raw and all(isinstance(a, str) for a in raw) else raw
-    if not isinstance(steps, list) or not all(
-        isinstance(step, list) and step and all(isinstance(a, str) for a in step) for step in steps
-    ):
+    arguments = [step for step in steps if isinstance(step, str)]
+    if len(arguments) == len(steps):
+        return (tuple(arguments),) if arguments else ()
+    commands = [step for step in steps if isinstance(step, list) and step]
+    if len(commands) != len(steps):
         raise ConfigError(
             f"{key}.prestart: must be a command or a list of commands, each a list of strings, "
-            'e.g. ["{python}", "-m", "app.seed"]'
+            f'e.g. ["{{python}}", "-m", "app.seed"], got {steps!r}'
         )
-    return tuple(tuple(step) for step in steps)
+    return tuple(tuple(step) for step in commands)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _count(raw: dict[str, Any], option: str, key: str) -> int | None:
-    """A positive whole number at `option`, or None when it is not set."""
-    value = raw.get(option)
-    if value is not None and (not _is_int(value) or value < 1):
-        raise ConfigError(f"{key}.{option}: must be a whole number of at least 1, got {value!r}")
-    return value
+def _tuple_or_none(items: list[Any] | None) -> tuple[Any, ...] | None:
+    return tuple(items) if items is not None else None
 
 
 def script_location(location: Path, key: str = "script location") -> Path:
@@ -562,105 +586,23 @@ def _check_ports(members: list[ServiceConfig | ServerConfig]) -> None:
         owners[member.port] = member.name
 
 
-def _postgres(raw: Any, root: Path) -> PostgresConfig:
-    if not isinstance(raw, dict):
-        raise ConfigError("tool.harness.postgres: must be a table")
-    reject_unknown(raw, _POSTGRES_KEYS, "tool.harness.postgres")
-    bin_dir = raw.get("bin_dir")
-    return PostgresConfig(
-        bin_dir=root / string(raw, "bin_dir", "tool.harness.postgres", "") if bin_dir else None,
-        driver=string(raw, "driver", "tool.harness.postgres", PostgresConfig.driver),
-    )
-
-
-def _contracts(raw: Any, root: Path) -> ContractsConfig:
-    key = "tool.harness.contracts"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _CONTRACTS_KEYS, key)
-    seed = raw.get("seed", ContractsConfig.seed)
-    if not _is_int(seed):
-        raise ConfigError(f"{key}.seed: must be a whole number, got {seed!r}")
-    return ContractsConfig(
-        dir=root / string(raw, "dir", key, "contracts"),
-        asyncapi_dir=root / string(raw, "asyncapi_dir", key, "contracts/asyncapi"),
-        base_branch=string(raw, "base_branch", key, ContractsConfig.base_branch),
-        seed=seed,
-        examples=_count(raw, "examples", key) or ContractsConfig.examples,
-        invalid_statuses=_invalid_statuses(raw.get("invalid_statuses"), f"{key}.invalid_statuses"),
-    )
-
-
-def _invalid_statuses(value: Any, key: str) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(_is_int(status) and 400 <= status <= 499 for status in value)
-    ):
-        raise ConfigError(f"{key}: must be a list of 4xx statuses, e.g. [400, 422], got {value!r}")
-    return tuple(value)
-
-
-def _perf(raw: Any, root: Path) -> PerfConfig:
-    key = "tool.harness.perf"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _PERF_KEYS, key)
-    return PerfConfig(dir=root / string(raw, "dir", key, "perf"))
-
-
-def _reports(raw: Any, root: Path) -> ReportsConfig:
-    key = "tool.harness.reports"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _REPORTS_KEYS, key)
-    gates = table_at(raw, "fail_under", key)
-    for directory, percent in gates.items():
-        if (
-            isinstance(percent, bool)
-            or not isinstance(percent, int | float)
-            or not 0 <= percent <= 100
-        ):
+def _reports(reports: _ReportsTable, root: Path) -> ReportsConfig:
+    for directory, percent in reports.fail_under.items():
+        if not 0 <= percent <= 100:
             raise ConfigError(
-                f"{key}.fail_under.{directory}: must be a percentage from 0 to 100, got {percent!r}"
+                f"tool.harness.reports.fail_under.{directory}: must be a percentage from 0 to 100, "
+                f"got {percent!r}"
             )
         if not (root / directory).is_dir():
-            raise ConfigError(f"{key}.fail_under.{directory}: no such directory under {root}")
-    return ReportsConfig(
-        dir=root / string(raw, "dir", key, "reports"),
-        fail_under={directory: float(percent) for directory, percent in gates.items()},
-    )
+            raise ConfigError(
+                f"tool.harness.reports.fail_under.{directory}: no such directory under {root}"
+            )
+    return ReportsConfig(dir=root / reports.dir, fail_under=reports.fail_under)
 
 
-def _pythonpath(raw: Any, root: Path) -> tuple[Path, ...]:
-    key = "tool.harness.pythonpath"
-    if not isinstance(raw, list) or not all(isinstance(entry, str) for entry in raw):
-        raise ConfigError(f"{key}: must be a list of directories relative to {root}")
-    directories = tuple((root / entry).resolve() for entry in raw)
+def _pythonpath(entries: list[str], root: Path) -> tuple[Path, ...]:
+    directories = tuple((root / entry).resolve() for entry in entries)
     for directory in directories:
         if not directory.is_dir():
-            raise ConfigError(f"{key}: no such directory {directory}")
+            raise ConfigError(f"tool.harness.pythonpath: no such directory {directory}")
     return directories
-
-
-def _outbound(table: dict[str, Any]) -> Outbound:
-    value = table.get("outbound", "loopback")
-    if value not in ("loopback", "allow"):
-        raise ConfigError(
-            f"tool.harness.outbound: must be 'loopback' (the run's processes reach only "
-            f"127.0.0.1) or 'allow', got {value!r}"
-        )
-    return "loopback" if value == "loopback" else "allow"
-
-
-def _backends(raw: Any) -> tuple[Backend, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(f"tool.harness.backends: must be a non-empty list of {list(BACKENDS)}")
-    for name in raw:
-        if name not in BACKENDS:
-            raise ConfigError(
-                f"tool.harness.backends: unknown back end {name!r}; choose from {list(BACKENDS)}"
-            )
-    return tuple(raw)

@@ -7,40 +7,70 @@ Every mistake is one `ConfigError` line naming the key, as for services.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
 
 from harness.config._tables import (
-    command,
+    Command,
+    Environment,
+    Names,
+    Port,
+    Seconds,
     did_you_mean,
     listening_command,
     member_table,
-    names,
-    port,
-    positive_number,
-    reject_unknown,
-    string,
+    typed,
 )
 from harness.exceptions import ConfigError
 
-_SERVER_KEYS = {
-    "command",
-    "port",
-    "ready",
-    "url",
-    "depends_on",
-    "install_hint",
-    "env",
-    "start_timeout",
-    "stop_timeout",
-}
 READY_KINDS = ("tcp", "command", "log")
-_EXAMPLE = '["redis-server", "--port", "{port}"]'
 PLACEHOLDERS = ("{port}", "{dir}", "{python}")
 
 
 def is_redis_url(url: str) -> bool:
     """Whether `url` is a Redis server's (redis:// or rediss://)."""
     return url.startswith(("redis://", "rediss://"))
+
+
+_READY_SHAPES = '{tcp = true}, {command = ["redis-cli", "-p", "{port}", "ping"]} or {log = "Ready"}'
+
+
+ReadyLine = Annotated[
+    str, Meta(min_length=1, description="must be the line (or part of it) that says it is ready")
+]
+InstallHint = Annotated[
+    str,
+    Meta(
+        pattern=r"\S",
+        description='must be what installs the binary, e.g. "apt-get install redis-server"',
+    ),
+]
+
+
+class _ReadyTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`ready`: exactly one of its keys."""
+
+    tcp: Annotated[bool, Meta(description="must be true")] | None = None
+    command: Command | None = None
+    log: ReadyLine | None = None
+
+
+class _ServerTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[tool.harness.servers.<name>]` as written."""
+
+    command: Command
+    port: Port | None = None
+    ready: Annotated[_ReadyTable, Meta(description=f"must be one of {_READY_SHAPES}")] = (
+        msgspec.field(default_factory=lambda: _ReadyTable(tcp=True))
+    )
+    url: str = "tcp://127.0.0.1:{port}"
+    depends_on: Names = []
+    install_hint: InstallHint | None = None
+    env: Environment = {}
+    start_timeout: Seconds | None = None
+    stop_timeout: Seconds | None = None
 
 
 @dataclass(frozen=True)
@@ -89,11 +119,9 @@ class ServerConfig:
 
 
 def parse_servers(
-    raw: Any, service_names: set[str], start_timeout: float, stop_timeout: float
+    raw: dict[str, Any], service_names: set[str], start_timeout: float, stop_timeout: float
 ) -> dict[str, ServerConfig]:
-    """The `servers` table (absent: none); a server may depend only on other servers."""
-    if not isinstance(raw, dict):
-        raise ConfigError("tool.harness.servers: must be a table of servers")
+    """The `servers` table; a server may depend only on other servers."""
     servers = {
         name: _server(name, table, service_names, start_timeout, stop_timeout)
         for name, table in raw.items()
@@ -114,47 +142,30 @@ def _server(
 ) -> ServerConfig:
     key = f"tool.harness.servers.{name}"
     raw = member_table(raw, name, "server", dict.fromkeys(service_names, "service"), key)
-    reject_unknown(raw, _SERVER_KEYS, key)
-    command = listening_command(raw.get("command"), f"{key}.command", _EXAMPLE)
-    url = string(raw, "url", key, "tcp://127.0.0.1:{port}")
-    depends_on = names(raw, "depends_on", key, "server names")
-    hint = raw.get("install_hint")
-    if hint is not None and (not isinstance(hint, str) or not hint.strip()):
-        raise ConfigError(
-            f'{key}.install_hint: must be what installs the binary, e.g. "apt-get install '
-            f'redis-server", got {hint!r}'
-        )
-    env = raw.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        raise ConfigError(f"{key}.env: must be a table of strings")
+    server = typed(raw, _ServerTable, key)
     return ServerConfig(
         name=name,
-        command=tuple(command),
-        port=port(raw, key),
-        ready=_readiness(raw.get("ready", {"tcp": True}), f"{key}.ready"),
-        url=url,
-        depends_on=tuple(depends_on),
-        install_hint=hint,
-        start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
-        stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
-        env=dict(env),
+        command=listening_command(server.command, f"{key}.command"),
+        port=server.port,
+        ready=_readiness(server.ready, f"{key}.ready"),
+        url=server.url,
+        depends_on=tuple(server.depends_on),
+        install_hint=server.install_hint,
+        start_timeout=server.start_timeout or start_timeout,
+        stop_timeout=server.stop_timeout or stop_timeout,
+        env=server.env,
     )
 
 
-def _readiness(value: Any, key: str) -> Readiness:
+def _readiness(ready: _ReadyTable, key: str) -> Readiness:
     """One of `{tcp = true}`, `{command = [...]}`, `{log = "..."}`."""
-    shapes = '{tcp = true}, {command = ["redis-cli", "-p", "{port}", "ping"]} or {log = "Ready"}'
-    if not isinstance(value, dict) or len(value) != 1:
-        raise ConfigError(f"{key}: must be one of {shapes}, got {value!r}")
-    [(kind, setting)] = value.items()
-    if kind not in READY_KINDS:
-        raise ConfigError(f"{key}.{kind}: unknown readiness{did_you_mean(kind, READY_KINDS)}")
-    if kind == "tcp":
-        if setting is not True:
-            raise ConfigError(f"{key}.tcp: must be true, got {setting!r}")
+    given = {kind: getattr(ready, kind) for kind in READY_KINDS if getattr(ready, kind) is not None}
+    if len(given) != 1:
+        raise ConfigError(f"{key}: must be one of {_READY_SHAPES}, got {given!r}")
+    if ready.tcp is not None:
+        if not ready.tcp:
+            raise ConfigError(f"{key}.tcp: must be true, got false")
         return Readiness("tcp")
-    if kind == "command":
-        return Readiness("command", command=tuple(command(setting, f"{key}.command", _EXAMPLE)))
-    if not isinstance(setting, str) or not setting:
-        raise ConfigError(f"{key}.log: must be the line (or part of it) that says it is ready")
-    return Readiness("log", log_line=setting)
+    if ready.command is not None:
+        return Readiness("command", command=tuple(ready.command))
+    return Readiness("log", log_line=ready.log or "")

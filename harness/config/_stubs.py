@@ -11,16 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import Meta
 
 from harness.config._recordings import Recording, load_recordings
 from harness.config._servers import Readiness, ServerConfig
-from harness.config._tables import member_table, port, positive_number, reject_unknown, string
+from harness.config._tables import Port, Seconds, member_table, typed
 from harness.exceptions import ConfigError
 
-_STUB_KEYS = {"port", "recordings", "scope_header", "start_timeout", "stop_timeout"}
 DEFAULT_SCOPE_HEADER = "X-Correlation-ID"
 STUB_PROGRAM = "harness.testing.stub_server"
+
+
+class _StubTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[tool.harness.stubs.<name>]` as written."""
+
+    port: Port | None = None
+    recordings: str | None = None
+    scope_header: Annotated[
+        str, Meta(pattern=r"^[A-Za-z0-9-]+$", description="must be an HTTP header name")
+    ] = DEFAULT_SCOPE_HEADER
+    start_timeout: Seconds | None = None
+    stop_timeout: Seconds | None = None
 
 
 @dataclass(frozen=True)
@@ -36,11 +50,13 @@ class StubConfig:
 
 
 def parse_stubs(
-    raw: Any, taken: dict[str, str], root: Path, start_timeout: float, stop_timeout: float
+    raw: dict[str, Any],
+    taken: dict[str, str],
+    root: Path,
+    start_timeout: float,
+    stop_timeout: float,
 ) -> dict[str, StubConfig]:
-    """The `stubs` table (absent: none); `taken` maps names already used to their table."""
-    if not isinstance(raw, dict):
-        raise ConfigError("tool.harness.stubs: must be a table of stubs")
+    """The `stubs` table; `taken` maps names already used to their table."""
     return {
         name: _stub(name, table, taken, root, start_timeout, stop_timeout)
         for name, table in raw.items()
@@ -56,32 +72,27 @@ def _stub(
     stop_timeout: float,
 ) -> StubConfig:
     key = f"tool.harness.stubs.{name}"
-    raw = member_table(raw, name, "stub", taken, key)
-    reject_unknown(raw, _STUB_KEYS, key)
-    header = string(raw, "scope_header", key, DEFAULT_SCOPE_HEADER)
-    if not header or not all(c.isalnum() or c == "-" for c in header):
-        raise ConfigError(f"{key}.scope_header: must be an HTTP header name, got {header!r}")
-    recordings_path = None
+    stub = typed(member_table(raw, name, "stub", taken, key), _StubTable, key)
+    recordings_path = root / stub.recordings if stub.recordings is not None else None
     recordings: list[Recording] = []
-    if "recordings" in raw:
-        recordings_path = root / string(raw, "recordings", key, "")
+    if recordings_path:
         try:
             recordings = load_recordings(recordings_path)
         except ConfigError as exc:
             raise ConfigError(f"{key}.recordings: {exc}") from None
     command = ["{python}", "-m", STUB_PROGRAM, "--port", "{port}", "--name", name]
-    command += ["--scope-header", header]
+    command += ["--scope-header", stub.scope_header]
     command += ["--recordings", str(recordings_path)] if recordings_path else []
     server = ServerConfig(
         name=name,
         command=tuple(command),
-        port=port(raw, key),
+        port=stub.port,
         ready=Readiness("tcp"),
         url="http://127.0.0.1:{port}",
         depends_on=(),
         install_hint=None,
-        start_timeout=positive_number(raw, "start_timeout", key, start_timeout),
-        stop_timeout=positive_number(raw, "stop_timeout", key, stop_timeout),
+        start_timeout=stub.start_timeout or start_timeout,
+        stop_timeout=stub.stop_timeout or stop_timeout,
         table="stubs",
     )
-    return StubConfig(name, server, header, recordings_path, tuple(recordings))
+    return StubConfig(name, server, stub.scope_header, recordings_path, tuple(recordings))

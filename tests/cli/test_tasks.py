@@ -79,7 +79,8 @@ def test_bad_config_exits_1_with_one_line_and_no_traceback(tmp_path):
 
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "harness: tool.harness.services.api.command: missing; give the command as a list, e.g. "
+        "harness: tool.harness.services.api.command: missing; it must be a command: a non-empty "
+        "list of strings, e.g. "
         '["{python}", "-m", "uvicorn", "app:app", "--port", "{port}"]'
     )
 
