@@ -25,12 +25,7 @@ if TYPE_CHECKING:
     from harness.config._stubs import DEFAULT_SCOPE_HEADER, StubConfig
     from harness.config._tables import (
         did_you_mean,
-        names,
-        positive_number,
         read_toml,
-        reject_unknown,
-        string,
-        table_at,
         typed,
     )
 else:  # type checkers see the imports above; the package imports them on first use

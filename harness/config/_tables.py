@@ -126,23 +126,9 @@ def _plain(what: str) -> str:
     return what[:1].lower() + what[1:]
 
 
-def reject_unknown(table: dict[str, Any], allowed: set[str], key: str) -> None:
-    for name in table:
-        if name not in allowed:
-            raise ConfigError(f"{key}.{name}: unknown key{did_you_mean(name, allowed)}")
-
-
 def did_you_mean(name: str, choices: Any) -> str:
     close = difflib.get_close_matches(name, sorted(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def table_at(table: dict[str, Any], name: str, key: str) -> dict[str, Any]:
-    """The sub-table `name` ({} when absent); a ConfigError when it is not a table."""
-    value = table.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{key}.{name}: must be a table")
-    return value
 
 
 def member_table(
@@ -161,39 +147,8 @@ def member_table(
     return raw
 
 
-def string(table: dict[str, Any], name: str, key: str, default: str) -> str:
-    value = table.get(name, default)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key}.{name}: must be a string, got {value!r}")
-    return value
-
-
-def boolean(table: dict[str, Any], name: str, key: str, default: bool) -> bool:
-    value = table.get(name, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{key}.{name}: must be true or false, got {value!r}")
-    return value
-
-
-def positive_number(
-    table: dict[str, Any], name: str, key: str, default: float, unit: str = "seconds"
-) -> float:
-    value = table.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(f"{key}.{name}: must be a positive number of {unit}, got {value!r}")
-    return float(value)
-
-
 def listening_command(command: list[str], key: str) -> tuple[str, ...]:
     """A command that listens on the port harness chooses: it holds `{port}`."""
     if not any("{port}" in argument for argument in command):
         raise ConfigError(f"{key}: no '{{port}}' placeholder; harness chooses the port")
     return tuple(command)
-
-
-def names(table: dict[str, Any], option: str, key: str, what: str) -> list[str]:
-    """An optional list of names (`what`: "service names")."""
-    value = table.get(option, [])
-    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        raise ConfigError(f"{key}.{option}: must be a list of {what}")
-    return value

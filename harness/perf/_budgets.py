@@ -29,35 +29,86 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from harness.config import did_you_mean, read_toml, reject_unknown, table_at
+import msgspec
+
+from harness.config import did_you_mean, read_toml, typed
 from harness.exceptions import ConfigError
 from harness.perf._latency import PERCENTILES
 from harness.perf._scenarios import PerfPlan
 
 DEFAULT = "default"
-_REQUEST_LIMITS = {
+_UNITS = {  # every limit of the file, in the order budgets are listed
     **{name: "ms" for name in PERCENTILES},
     "min_throughput": "req/s",
     "max_error_rate": "share",
-}
-_SCENARIO_LIMITS = {"min_throughput": "req/s"}
-_SERVICE_LIMITS = {
     "max_rss_mb": "MB",
     "max_cpu_percent": "% of a core",
     "max_memory_per_request_kb": "KiB/request",
+    "max_connections": "connections",
 }
 _PER_REQUEST = {"max_memory_per_request_kb"}  # no figure of a member only watched
-_REPLACED = {
-    "max_memory_growth_mb": "max_memory_per_request_kb (memory is judged by its trend per "
-    "request served, not by a total; 8 is the built-in budget)",
-}
-_DATABASE_LIMITS = {"max_connections": "connections"}
 BUILT_IN = {
     "requests": {DEFAULT: {"max_error_rate": 0.01}},
     "services": {DEFAULT: {"max_memory_per_request_kb": 8.0}},
 }
+_Limit = Annotated[float, msgspec.Meta(ge=0, description="must be a number, 0 or more")]
+_Share = Annotated[
+    float, msgspec.Meta(ge=0, le=1, description="must be a share from 0 to 1 (0.01 is 1%)")
+]
+
+
+class _BudgetsFile(msgspec.Struct, forbid_unknown_fields=True):
+    """The budgets file; its tables are read one by one, to name each in an error."""
+
+    requests: dict[str, Any] = {}
+    scenarios: dict[str, Any] = {}
+    services: dict[str, Any] = {}
+    database: dict[str, Any] = {}
+
+
+class _Limits(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A table of optional limits: `msgspec.to_builtins` gives those it sets."""
+
+
+class _RequestLimits(_Limits):
+    """`[requests.<name>]`: ms at each of `PERCENTILES`, successful req/s, share of errors."""
+
+    p50: _Limit | None = None
+    p95: _Limit | None = None
+    p99: _Limit | None = None
+    p99_9: _Limit | None = msgspec.field(default=None, name="p99.9")
+    min_throughput: _Limit | None = None
+    max_error_rate: _Share | None = None
+
+
+class _ScenarioLimits(_Limits):
+    """`[scenarios.<name>]`: successful req/s."""
+
+    min_throughput: _Limit | None = None
+
+
+class _ServiceLimits(_Limits):
+    """`[services.<name>]`: MB of RSS, % of a core, KiB of RSS kept per request."""
+
+    max_rss_mb: _Limit | None = None
+    max_cpu_percent: _Limit | None = None
+    max_memory_per_request_kb: _Limit | None = None
+    max_memory_growth_mb: Annotated[  # retired: any value is an error naming its successor
+        None,
+        msgspec.Meta(
+            description="replaced by max_memory_per_request_kb (memory is judged by its trend "
+            "per request served, not by a total; 8 is the built-in budget)"
+        ),
+    ] = None
+
+
+class _DatabaseLimits(_Limits):
+    """`[database]`: peak PostgreSQL connections."""
+
+    max_connections: _Limit | None = None
+
 
 Level = Literal["requests", "scenarios", "services", "database"]
 Status = Literal["held", "broke", "not measured", "inconclusive"]
@@ -156,9 +207,8 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
     ones only on PostgreSQL, where there are connections to count. No file at `path`
     gives the built-in budgets.
     """
-    raw = read_toml(path) if path.exists() else {}
     where = str(path)
-    reject_unknown(raw, {"requests", "scenarios", "services", "database"}, where)
+    file = typed(read_toml(path) if path.exists() else {}, _BudgetsFile, where)
     scenarios = plan.scenarios.values()
     requests = [(s.name, name) for s in scenarios for name in s.figure_names]
     uses = [
@@ -167,22 +217,22 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
         for member in sorted((s.measured_services | s.watched) & services)
     ]
     budgets: list[Budget] = []
-    budgets += _expand(raw, "requests", requests, _REQUEST_LIMITS, where)
-    budgets += _expand(raw, "scenarios", [(s.name, "") for s in scenarios], _SCENARIO_LIMITS, where)
+    budgets += _expand(file.requests, "requests", _RequestLimits, requests, where)
+    scenario_subjects = [(s.name, "") for s in scenarios]
+    budgets += _expand(file.scenarios, "scenarios", _ScenarioLimits, scenario_subjects, where)
     watched = {(s.name, member) for s in scenarios for member in s.watched}
+    for_services = _expand(file.services, "services", _ServiceLimits, uses, where, sorted(services))
     budgets += [
         budget
-        for budget in _expand(raw, "services", uses, _SERVICE_LIMITS, where, sorted(services))
+        for budget in for_services
         if budget.metric not in _PER_REQUEST or (budget.scenario, budget.name) not in watched
     ]
-    database = table_at(raw, "database", where)
-    reject_unknown(database, set(_DATABASE_LIMITS), f"{where}: database")
+    database = msgspec.to_builtins(typed(file.database, _DatabaseLimits, f"{where}: database"))
     if backend == "postgres":
         budgets += [
-            Budget("database", s.name, "", metric, _limit(database, metric, where), unit)
+            Budget("database", s.name, "", metric, limit, _UNITS[metric])
             for s in scenarios
-            for metric, unit in _DATABASE_LIMITS.items()
-            if metric in database
+            for metric, limit in database.items()
         ]
     return budgets
 
@@ -190,8 +240,8 @@ def load_budgets(path: Path, plan: PerfPlan, services: set[str], backend: str) -
 def _expand(
     raw: dict[str, Any],
     level: Level,
+    model: type[_Limits],
     subjects: list[tuple[str, str]],
-    limits: dict[str, str],
     where: str,
     known: list[str] | None = None,
 ) -> list[Budget]:
@@ -201,33 +251,20 @@ def _expand(
     keyed = [(scenario, name, name or scenario) for scenario, name in subjects]
     known = known or sorted({file_name for _, _, file_name in keyed})
     tables = {**BUILT_IN.get(level, {})}
-    for key_name, table in table_at(raw, level, where).items():
+    for key_name, table in raw.items():
         key = f"{where}: {level}.{key_name}"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{key}: must be a table")
         if key_name != DEFAULT and key_name not in known:
             raise ConfigError(
                 f"{key}: no such {level[:-1]}{did_you_mean(key_name, known)}; known: {known}"
             )
-        for old in _REPLACED.keys() & table.keys():
-            raise ConfigError(f"{key}.{old}: replaced by {_REPLACED[old]}")
-        reject_unknown(table, set(limits), key)
-        tables[key_name] = {**tables.get(key_name, {}), **{m: _limit(table, m, key) for m in table}}
+        limits = msgspec.to_builtins(typed(table, model, key))
+        tables[key_name] = {**tables.get(key_name, {}), **limits}
     budgets = []
     for scenario, name, file_name in keyed:
         merged = {**tables.get(DEFAULT, {}), **tables.get(file_name, {})}
         budgets += [
-            Budget(level, scenario, name, metric, merged[metric], limits[metric])
-            for metric in limits
+            Budget(level, scenario, name, metric, merged[metric], unit)
+            for metric, unit in _UNITS.items()
             if metric in merged
         ]
     return budgets
-
-
-def _limit(table: dict[str, Any], metric: str, key: str) -> float:
-    value = table[metric]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{key}.{metric}: must be a number, 0 or more, got {value!r}")
-    if metric == "max_error_rate" and value > 1:
-        raise ConfigError(f"{key}.{metric}: a share from 0 to 1 (0.01 is 1%), got {value!r}")
-    return float(value)

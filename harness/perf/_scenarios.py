@@ -22,48 +22,16 @@ import string as string_module
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from harness.config import (
-    HarnessConfig,
-    did_you_mean,
-    names,
-    positive_number,
-    read_toml,
-    reject_unknown,
-    string,
-)
+import msgspec
+
+from harness.config import HarnessConfig, did_you_mean, read_toml, typed
 from harness.exceptions import ConfigError
 
 Model = Literal["closed", "open"]
 BUILTIN_VARIABLES = frozenset({"n", "user", "run"})
 CALIBRATION = "calibration"
-
-_SCENARIO_KEYS = {
-    "model",
-    "users",
-    "think_time",
-    "rate",
-    "ramp_up",
-    "warmup",
-    "sustain",
-    "ramp_down",
-    "max_requests",
-    "windows",
-    "timeout",
-    "setup",
-    "requests",
-    "subscribe",
-    "lag",
-    "watch",
-}
-_STEP_KEYS = {"service", "method", "path", "json", "expect", "capture"}
-_REQUEST_KEYS = _STEP_KEYS | {"name", "weight"}
-_CALIBRATION_KEYS = {"service", "path", "sustain", "windows"}
-_RAMP_KEYS = {"scenario", "levels", "step"}
-_SUBSCRIBE_KEYS = {"service", "path", "subscribers", "name"}
-_LAG_KEYS = {"service", "path", "from", "to", "name"}
-_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
 
 
 @dataclass(frozen=True)
@@ -220,258 +188,270 @@ class PerfPlan:
         return list(names or self.scenarios)
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+_LEVELS = "must be at least two rising positive numbers, e.g. [60, 120, 240]"
+_Count = Annotated[int, msgspec.Meta(ge=1, description="must be a whole number of at least 1")]
+_Seconds = Annotated[
+    float, msgspec.Meta(ge=0, description="must be a number of seconds, 0 or more")
+]
+_Duration = Annotated[float, msgspec.Meta(gt=0, description="must be a positive number of seconds")]
+_Rate = Annotated[
+    float, msgspec.Meta(gt=0, description="must be a positive number of requests per second")
+]
+_Service = Annotated[str, msgspec.Meta(description="must be the name of a service")]
+_Path = Annotated[str, msgspec.Meta(pattern="^/", description="must start with '/'")]
+_Named = Annotated[str, msgspec.Meta(pattern=r"\S")]  # not blank
+_Tables = Annotated[list[Any], msgspec.Meta(description="must be an array of tables ([[…]])")]
+
+
+class _PlanFile(msgspec.Struct, forbid_unknown_fields=True):
+    """The scenarios file; its tables are read one by one, to name each in an error."""
+
+    calibration: dict[str, Any] = {}
+    scenarios: dict[str, Any] = {}
+    stress: dict[str, Any] = {}
+
+
+class _CalibrationTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[calibration]`: by default the first service's health endpoint."""
+
+    service: str | None = None
+    path: _Path | None = None
+    sustain: _Duration = 1.5
+    windows: _Count = 5
+
+
+class _StepTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A `[[scenarios.<name>.setup]]` table."""
+
+    service: _Service
+    path: _Path
+    method: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=f"(?i)^({'|'.join(_METHODS)})$", description=f"must be one of {list(_METHODS)}"
+        ),
+    ] = "GET"
+    json: Any = None
+    expect: Annotated[int, msgspec.Meta(ge=100, le=599, description="must be an HTTP status")] = 200
+    capture: Annotated[
+        dict[str, str],
+        msgspec.Meta(description="must be a table of variable = 'response field'"),
+    ] = {}
+
+    def step(self, services: set[str], key: str) -> Step:
+        """The request, its service one of `services`."""
+        if BUILTIN_VARIABLES & self.capture.keys():
+            raise ConfigError(f"{key}.capture: {sorted(BUILTIN_VARIABLES)} are set by harness")
+        service = _service_name(self.service, services, f"{key}.service")
+        return Step(service, self.method.upper(), self.path, self.json, self.expect, self.capture)
+
+
+class _RequestTable(_StepTable, kw_only=True):
+    """A `[[scenarios.<name>.requests]]` table: a step with a name and a weight."""
+
+    name: Annotated[_Named, msgspec.Meta(description="must name the request, e.g. 'case creation'")]
+    weight: Annotated[
+        float, msgspec.Meta(gt=0, description="must be a positive number of shares")
+    ] = 1.0
+
+
+class _SubscribeTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[scenarios.<name>.subscribe]`; `name` is the scenario's when unset."""
+
+    service: _Service
+    path: Annotated[
+        str,
+        msgspec.Meta(pattern="^/", description="must be the stream's path, starting with '/'"),
+    ]
+    subscribers: _Count = 1
+    name: str = ""
+
+
+class _LagTable(msgspec.Struct, forbid_unknown_fields=True):
+    """`[scenarios.<name>.lag]`."""
+
+    service: _Service
+    path: Annotated[
+        str,
+        msgspec.Meta(pattern="^/", description="must be the listing's path, starting with '/'"),
+    ]
+    start: Annotated[
+        _Named, msgspec.Meta(description="must name the items' start time, e.g. 'received_at'")
+    ] = msgspec.field(name="from")
+    end: Annotated[
+        _Named, msgspec.Meta(description="must name the items' end time, e.g. 'applied_at'")
+    ] = msgspec.field(name="to")
+    name: Annotated[
+        _Named, msgspec.Meta(description="must name the figure, e.g. 'accepted to applied'")
+    ]
+
+
+class _ScenarioTable(msgspec.Struct, forbid_unknown_fields=True):
+    """A `[scenarios.<name>]` table."""
+
+    model: Annotated[Model, msgspec.Meta(description="must be 'closed' or 'open'")] = "closed"
+    users: _Count = 10
+    think_time: _Seconds | None = None
+    rate: _Rate | None = None
+    ramp_up: _Seconds = Phases.ramp_up
+    warmup: _Seconds = Phases.warmup
+    sustain: _Duration = Phases.sustain
+    ramp_down: _Seconds = Phases.ramp_down
+    max_requests: _Count | None = None
+    windows: _Count = 10
+    timeout: _Duration = 10.0
+    setup: _Tables = []
+    requests: _Tables = []
+    subscribe: _SubscribeTable | None = None
+    lag: _LagTable | None = None
+    watch: Annotated[
+        list[str], msgspec.Meta(description="must be a list of service or server names")
+    ] = []
+
+
+class _RampTable(msgspec.Struct, forbid_unknown_fields=True):
+    """A `[stress.<name>]` table."""
+
+    scenario: Annotated[str, msgspec.Meta(description="must name a scenario of the file")]
+    levels: Annotated[
+        list[Annotated[float, msgspec.Meta(gt=0)]],
+        msgspec.Meta(min_length=2, description=_LEVELS),
+    ]
+    step: _Duration = 3.0
+
+
 def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
     """Read and validate the scenarios file (default `<perf dir>/scenarios.toml`)."""
     path = path or config.perf.scenarios
-    data = read_toml(path)
-    reject_unknown(data, {"calibration", "scenarios", "stress"}, str(path))
-    services = set(config.services)
-    scenarios = data.get("scenarios")
-    if not isinstance(scenarios, dict) or not scenarios:
+    plan = typed(read_toml(path), _PlanFile, str(path))
+    if not plan.scenarios:
         raise ConfigError(f"{path}: no [scenarios.<name>] table; declare at least one scenario")
-    redis_servers = {name for name, server in config.servers.items() if server.is_redis}
-    parsed = {
-        name: _scenario(
-            name, raw, services, f"{path}: scenarios.{name}", config.members, redis_servers
-        )
-        for name, raw in scenarios.items()
+    scenarios = {
+        name: _scenario(name, raw, config, f"{path}: scenarios.{name}")
+        for name, raw in plan.scenarios.items()
     }
     return PerfPlan(
-        calibration=_calibration(data.get("calibration", {}), services, config, str(path)),
-        scenarios=parsed,
-        ramps=load_ramps(data.get("stress"), parsed, str(path)),
+        calibration=_calibration(plan.calibration, config, f"{path}: calibration"),
+        scenarios=scenarios,
+        ramps=load_ramps(plan.stress, scenarios, str(path)),
     )
 
 
-def load_ramps(raw: Any, scenarios: dict[str, Scenario], where: str) -> dict[str, Ramp]:
+def load_ramps(raw: dict[str, Any], scenarios: dict[str, Scenario], where: str) -> dict[str, Ramp]:
     """The `[stress.<name>]` tables of the scenarios file."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: stress must be a table of [stress.<name>] tables")
     ramps = {}
     for name, table in raw.items():
         key = f"{where}: stress.{name}"
-        if not isinstance(table, dict):
-            raise ConfigError(f"{key}: must be a table")
-        reject_unknown(table, _RAMP_KEYS, key)
-        scenario = table.get("scenario")
-        if scenario not in scenarios:
+        ramp = typed(table, _RampTable, key)
+        if ramp.scenario not in scenarios:
             raise ConfigError(
-                f"{key}.scenario: no scenario {scenario!r}{did_you_mean(str(scenario), scenarios)}"
-                f"; scenarios: {sorted(scenarios)}"
+                f"{key}.scenario: no scenario {ramp.scenario!r}"
+                f"{did_you_mean(ramp.scenario, scenarios)}; scenarios: {sorted(scenarios)}"
             )
-        levels = table.get("levels")
-        if (
-            not isinstance(levels, list)
-            or len(levels) < 2
-            or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in levels
-            )
-            or levels != sorted(levels)
+        if ramp.levels != sorted(ramp.levels):
+            raise ConfigError(f"{key}.levels: {_LEVELS}, got {ramp.levels}")
+        if scenarios[ramp.scenario].model == "closed" and not all(
+            level.is_integer() for level in ramp.levels
         ):
-            raise ConfigError(
-                f"{key}.levels: at least two rising positive numbers, e.g. [60, 120, 240]"
-            )
-        if scenarios[scenario].model == "closed" and not all(float(v).is_integer() for v in levels):
             raise ConfigError(f"{key}.levels: a closed scenario's levels are numbers of users")
-        ramps[name] = Ramp(
-            name,
-            scenario,
-            tuple(float(v) for v in levels),
-            positive_number(table, "step", key, 3.0),
-        )
+        ramps[name] = Ramp(name, ramp.scenario, tuple(ramp.levels), ramp.step)
     return ramps
 
 
-def _calibration(raw: Any, services: set[str], config: HarnessConfig, where: str) -> Scenario:
+def _calibration(raw: dict[str, Any], config: HarnessConfig, key: str) -> Scenario:
     """A closed single-user loop on a trivial endpoint (default: the first service's health)."""
-    key = f"{where}: calibration"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _CALIBRATION_KEYS, key)
-    first = next(iter(config.services.values()))
-    service = _service_name(raw.get("service", first.name), services, f"{key}.service")
-    path = string(raw, "path", key, config.services[service].health)
+    table = typed(raw, _CalibrationTable, key)
+    first = next(iter(config.services))
+    service = _service_name(
+        first if table.service is None else table.service, set(config.services), f"{key}.service"
+    )
+    path = table.path or config.services[service].health
     return Scenario(
         name=CALIBRATION,
         model="closed",
         users=1,
         requests=(WeightedRequest(CALIBRATION, 1.0, Step(service, "GET", path)),),
-        phases=Phases(warmup=0.3, sustain=positive_number(raw, "sustain", key, 1.5)),
-        windows=_count(raw, "windows", key, 5),
+        phases=Phases(warmup=0.3, sustain=table.sustain),
+        windows=table.windows,
     )
 
 
-def _scenario(
-    name: str, raw: Any, services: set[str], key: str, members: set[str], redis_servers: set[str]
-) -> Scenario:
-    """One [scenarios.<name>] table; `members`: what it may watch, `redis_servers`: which of
-    those give a command-time figure."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, _SCENARIO_KEYS, key)
-    model = raw.get("model", "closed")
-    if model not in ("closed", "open"):
-        raise ConfigError(f"{key}.model: must be 'closed' or 'open', got {model!r}")
-    rate = raw.get("rate")
-    if model == "open" and rate is None:
+def _scenario(name: str, raw: Any, config: HarnessConfig, key: str) -> Scenario:
+    """One [scenarios.<name>] table, its services and watched members those of `config`."""
+    table = typed(raw, _ScenarioTable, key)
+    if table.model == "open" and table.rate is None:
         raise ConfigError(f"{key}.rate: an open-model scenario needs a rate (requests per second)")
-    if model == "open":
-        rate = positive_number(raw, "rate", key, 0, unit="requests per second")
-    elif rate is not None:
+    if table.model == "closed" and table.rate is not None:
         raise ConfigError(f"{key}.rate: only an open-model scenario has a rate; set model = 'open'")
-    if model == "open" and "think_time" in raw:
+    if table.model == "open" and table.think_time is not None:
         raise ConfigError(f"{key}.think_time: an open-model scenario's arrivals follow its rate")
-    setup = tuple(
-        _step(item, services, f"{key}.setup[{i}]", _STEP_KEYS)
-        for i, item in enumerate(_list(raw, "setup", key))
-    )
-    requests = tuple(
-        _request(item, services, f"{key}.requests[{i}]")
-        for i, item in enumerate(_list(raw, "requests", key))
-    )
+    services = set(config.services)
+    setup = []
+    for i, item in enumerate(table.setup):
+        where = f"{key}.setup[{i}]"
+        setup.append(typed(item, _StepTable, where).step(services, where))
+    requests = []
+    for i, item in enumerate(table.requests):
+        where = f"{key}.requests[{i}]"
+        request = typed(item, _RequestTable, where)
+        requests.append(
+            WeightedRequest(request.name, request.weight, request.step(services, where))
+        )
     if not requests:
         raise ConfigError(f"{key}.requests: declare at least one [[…requests]] entry")
     names = [request.name for request in requests]
     if len(set(names)) != len(names):
         raise ConfigError(f"{key}.requests: two requests share a name; names key the budgets")
     _check_placeholders(setup, requests, key)
-    subscribe = None
-    if "subscribe" in raw:
-        subscribe = _subscribe(raw["subscribe"], name, services, setup, f"{key}.subscribe")
+    subscribe = lag = None
+    if table.subscribe is not None:
+        stream = table.subscribe
+        _per_user(stream.service, stream.path, services, setup, f"{key}.subscribe")
+        subscribe = Subscribe(stream.service, stream.path, stream.subscribers, stream.name or name)
         if set(subscribe.figure_names) & set(names):
             raise ConfigError(f"{key}.subscribe.name: {subscribe.name!r} names a request too")
-    lag = None
-    if "lag" in raw:
-        lag = _lag(raw["lag"], services, setup, f"{key}.lag")
+    if table.lag is not None:
+        listing = table.lag
+        _per_user(listing.service, listing.path, services, setup, f"{key}.lag")
+        lag = Lag(listing.service, listing.path, listing.start, listing.end, listing.name)
         if lag.name in names or (subscribe and lag.name in subscribe.figure_names):
             raise ConfigError(f"{key}.lag.name: {lag.name!r} names another figure too")
-    max_requests = raw.get("max_requests")
-    watch = _watch(raw, members, key)
-    return Scenario(
-        name=name,
-        model=model,
-        users=_count(raw, "users", key, 10),
-        rate=rate,
-        think_time=_seconds(raw, "think_time", key, 0.0),
-        requests=requests,
-        setup=setup,
-        phases=Phases(
-            ramp_up=_seconds(raw, "ramp_up", key, Phases.ramp_up),
-            warmup=_seconds(raw, "warmup", key, Phases.warmup),
-            sustain=positive_number(raw, "sustain", key, Phases.sustain),
-            ramp_down=_seconds(raw, "ramp_down", key, Phases.ramp_down),
-        ),
-        max_requests=None if max_requests is None else _count(raw, "max_requests", key, 1),
-        windows=_count(raw, "windows", key, 10),
-        timeout=positive_number(raw, "timeout", key, 10.0),
-        subscribe=subscribe,
-        lag=lag,
-        watch=watch,
-        redis=tuple(member for member in watch if member in redis_servers),
-    )
-
-
-def _watch(raw: dict[str, Any], members: set[str], key: str) -> tuple[str, ...]:
-    """`watch = ["filings-worker", "redis"]`: services or servers of the stack."""
-    watched = names(raw, "watch", key, "service or server names")
-    for name in watched:
-        if name not in members:
+    members = config.members
+    for member in table.watch:
+        if member not in members:
             raise ConfigError(
-                f"{key}.watch: no service or server {name!r}{did_you_mean(name, members)}; "
+                f"{key}.watch: no service or server {member!r}{did_you_mean(member, members)}; "
                 f"the stack's: {sorted(members)}"
             )
-    return tuple(watched)
-
-
-def _subscribe(
-    raw: Any, scenario: str, services: set[str], setup: tuple[Step, ...], key: str
-) -> Subscribe:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table (service, path, subscribers)")
-    reject_unknown(raw, _SUBSCRIBE_KEYS, key)
-    return Subscribe(
-        service=_service_name(raw.get("service"), services, f"{key}.service"),
-        path=_user_path(raw, setup, key, "the stream's path"),
-        subscribers=_count(raw, "subscribers", key, 1),
-        name=string(raw, "name", key, scenario),
+    redis = {server for server, found in config.servers.items() if found.is_redis}
+    return Scenario(
+        name=name,
+        model=table.model,
+        users=table.users,
+        rate=table.rate,
+        think_time=table.think_time or 0.0,
+        requests=tuple(requests),
+        setup=tuple(setup),
+        phases=Phases(table.ramp_up, table.warmup, table.sustain, table.ramp_down),
+        max_requests=table.max_requests,
+        windows=table.windows,
+        timeout=table.timeout,
+        subscribe=subscribe,
+        lag=lag,
+        watch=tuple(table.watch),
+        redis=tuple(member for member in table.watch if member in redis),
     )
 
 
-def _lag(raw: Any, services: set[str], setup: tuple[Step, ...], key: str) -> Lag:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table (service, path, from, to, name)")
-    reject_unknown(raw, _LAG_KEYS, key)
-    fields = {}
-    for field_name in ("from", "to", "name"):
-        fields[field_name] = string(raw, field_name, key, "")
-        if not fields[field_name].strip():
-            raise ConfigError(
-                f"{key}.{field_name}: required, e.g. from = 'received_at', to = 'applied_at', "
-                "name = 'accepted to applied'"
-            )
-    return Lag(
-        service=_service_name(raw.get("service"), services, f"{key}.service"),
-        path=_user_path(raw, setup, key, "the listing's path"),
-        start=fields["from"],
-        end=fields["to"],
-        name=fields["name"],
-    )
+def _per_user(service: str, path: str, services: set[str], setup: list[Step], key: str) -> None:
+    """A `path` of `service` read per user: its placeholders filled by the user's setup."""
+    _service_name(service, services, f"{key}.service")
+    captured = {name for step in setup for name in step.capture}
+    _check_known(path, BUILTIN_VARIABLES | captured, f"{key}.path")
 
 
-def _user_path(raw: dict[str, Any], setup: tuple[Step, ...], key: str, what: str) -> str:
-    """A path read per user: starting with '/', its placeholders filled by the setup."""
-    path = string(raw, "path", key, "")
-    if not path.startswith("/"):
-        raise ConfigError(f"{key}.path: {what}, starting with '/', got {path!r}")
-    _check_known(
-        path, BUILTIN_VARIABLES | {n for step in setup for n in step.capture}, f"{key}.path"
-    )
-    return path
-
-
-def _request(raw: Any, services: set[str], key: str) -> WeightedRequest:
-    step = _step(raw, services, key, _REQUEST_KEYS)
-    name = raw.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{key}.name: give the request a name, e.g. 'case creation'")
-    return WeightedRequest(
-        name=name, weight=positive_number(raw, "weight", key, 1.0, unit="shares"), step=step
-    )
-
-
-def _step(raw: Any, services: set[str], key: str, allowed: set[str]) -> Step:
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{key}: must be a table")
-    reject_unknown(raw, allowed, key)
-    method = string(raw, "method", key, "GET").upper()
-    if method not in _METHODS:
-        raise ConfigError(f"{key}.method: must be one of {sorted(_METHODS)}, got {method!r}")
-    path = string(raw, "path", key, "")
-    if not path.startswith("/"):
-        raise ConfigError(f"{key}.path: must start with '/', got {path!r}")
-    expect = raw.get("expect", 200)
-    if isinstance(expect, bool) or not isinstance(expect, int) or not 100 <= expect <= 599:
-        raise ConfigError(f"{key}.expect: must be an HTTP status, got {expect!r}")
-    capture = raw.get("capture", {})
-    if not isinstance(capture, dict) or not all(isinstance(v, str) for v in capture.values()):
-        raise ConfigError(f"{key}.capture: must be a table of variable = 'response field'")
-    if BUILTIN_VARIABLES & capture.keys():
-        raise ConfigError(f"{key}.capture: {sorted(BUILTIN_VARIABLES)} are set by harness")
-    return Step(
-        service=_service_name(raw.get("service"), services, f"{key}.service"),
-        method=method,
-        path=path,
-        json=raw.get("json"),
-        expect=expect,
-        capture=dict(capture),
-    )
-
-
-def _check_placeholders(
-    setup: tuple[Step, ...], requests: tuple[WeightedRequest, ...], key: str
-) -> None:
+def _check_placeholders(setup: list[Step], requests: list[WeightedRequest], key: str) -> None:
     """Every `{name}` is built in or captured by an earlier setup step; requests only update."""
     known = set(BUILTIN_VARIABLES)
     for i, step in enumerate(setup):
@@ -512,31 +492,10 @@ def placeholders(value: Any) -> set[str]:
     return set()
 
 
-def _service_name(name: Any, services: set[str], key: str) -> str:
+def _service_name(name: str, services: set[str], key: str) -> str:
     if name not in services:
         raise ConfigError(
-            f"{key}: unknown service {name!r}{did_you_mean(str(name), services)}; "
+            f"{key}: unknown service {name!r}{did_you_mean(name, services)}; "
             f"services: {sorted(services)}"
         )
-    return str(name)
-
-
-def _list(raw: dict[str, Any], name: str, key: str) -> list[Any]:
-    value = raw.get(name, [])
-    if not isinstance(value, list):
-        raise ConfigError(f"{key}.{name}: must be an array of tables ([[{key}.{name}]])")
-    return value
-
-
-def _count(raw: dict[str, Any], name: str, key: str, default: int) -> int:
-    value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{key}.{name}: must be a whole number of at least 1, got {value!r}")
-    return value
-
-
-def _seconds(raw: dict[str, Any], name: str, key: str, default: float) -> float:
-    value = raw.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{key}.{name}: must be a number of seconds, 0 or more, got {value!r}")
-    return float(value)
+    return name

@@ -151,7 +151,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
         ),
         (
             ("/cases/{case_id}/events", "cases/events"),
-            "subscribe.path: the stream's path, starting with '/'",
+            "subscribe.path: must be the stream's path, starting with '/'",
         ),
         (
             (
@@ -173,7 +173,7 @@ def test_a_declared_mix_is_read_with_its_phases_weights_and_setup(plan_from):
             ("/cases/{case_id}/applied", "/cases/{case}/applied"),
             "lag.path: unknown placeholder {case}; did you mean 'case_id'?",
         ),
-        (('from = "received_at"\n', ""), "scenarios.mix.lag.from: required"),
+        (('from = "received_at"\n', ""), "scenarios.mix.lag.from: missing"),
         (
             ('name = "accepted to applied"', 'name = "read"'),
             "scenarios.mix.lag.name: 'read' names another figure too",

@@ -157,8 +157,14 @@ def test_a_level_that_broke_nothing_has_no_breaches_and_the_first_breach_ends_th
             'scenario = "reeds"\nlevels = [1, 2]',
             "stress.r.scenario: no scenario 'reeds'; did you mean",
         ),
-        ('scenario = "reads"\nlevels = [2, 1]', "stress.r.levels: at least two rising positive"),
-        ('scenario = "reads"\nlevels = [5]', "stress.r.levels: at least two rising positive"),
+        (
+            'scenario = "reads"\nlevels = [2, 1]',
+            "stress.r.levels: must be at least two rising positive",
+        ),
+        (
+            'scenario = "reads"\nlevels = [5]',
+            "stress.r.levels: must be at least two rising positive",
+        ),
         ('scenario = "reads"\nlevels = [1, 2]\nsteps = 3', "stress.r.steps: unknown key; did you"),
         (
             'scenario = "drafting"\nlevels = [1.5, 2]',
