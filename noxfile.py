@@ -8,15 +8,11 @@ and the suite harness ships for it, the stack down in a `finally`, whatever happ
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nox
 
-ROOT = Path(__file__).parent
-sys.path.insert(0, str(ROOT))  # this repository is the toolkit: its own harness.nox
-
-from harness import nox as harness  # noqa: E402
+from harness import nox as harness  # installed beside Nox, as an adopter installs it
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"

@@ -15,8 +15,9 @@ the suite harness ships for it, with JUnit and coverage (every process, services
 included) under the reports directory, and takes the stack down in a `finally`,
 whatever happened. `-- --splits N --group K` runs shard K of N as a run of its own.
 
-Only the standard library, nox and harness's import-light modules are used here: a
-noxfile runs in Nox's own interpreter.
+harness is installed beside Nox (the noxfile imports it). Only the standard library, nox
+and harness's import-light modules (config, run ids, report paths) are used here: every
+nox call, `nox -l` too, loads the noxfile.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""harness.nox, the Nox helpers: light enough for Nox's own interpreter; shards from posargs."""
+"""harness.nox, the Nox helpers: light to import (every nox call loads the noxfile); shards."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from harness.nox import names_tests, shard_of
 HEAVY = ("httpx", "psutil", "sqlalchemy", "psycopg", "alembic", "pytest", "coverage")
 
 
-def test_importing_the_helpers_imports_none_of_the_toolkits_dependencies():
-    """A noxfile runs in Nox's interpreter, where harness's dependencies may be missing."""
+def test_importing_the_helpers_imports_none_of_the_heavy_dependencies():
+    """Every nox call loads the noxfile, `nox -l` too: the helpers stay quick to import."""
     probe = "import sys, harness.nox; print(sorted({m.split('.')[0] for m in sys.modules}))"
     # not measured: coverage's .pth hook would import coverage itself
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}

@@ -1,7 +1,7 @@
 """Run ids: the name of a run (a directory and part of a database name), and the id a test
 run of one package, back end and shard gets (`contracts-postgres-1of2`).
 
-Standard library only: the Nox helpers import it in Nox's own interpreter.
+Standard library only: the Nox helpers import it, and every nox call loads them.
 """
 
 from __future__ import annotations
