@@ -47,7 +47,7 @@ ServiceCommand = Annotated[
     ),
 ]
 RevisionIds = Annotated[
-    list[str], Meta(min_length=1, description="must be a non-empty list of revision ids")
+    list[str], Meta(min_length=1, description="must be a list of revision ids, not empty")
 ]
 Count = Annotated[int, Meta(ge=1, description="must be a whole number of at least 1")]
 UrlPath = Annotated[str, Meta(pattern="^/", description="must be a path starting with '/'")]
