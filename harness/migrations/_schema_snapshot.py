@@ -4,17 +4,23 @@ Every table, column (type, nullability, server default), primary key, foreign ke
 unique and check constraint becomes one entry `kind name -> description`; on PostgreSQL so
 do enum types and sequences. Two snapshots differ exactly where their entries do, which is
 what a reader needs to be told: `column cases.status: only after (VARCHAR(20) NOT NULL)`.
+
+On SQLite a table's entries follow from its `CREATE TABLE` text and its indexes' (all of
+its schema SQLite keeps), so they are read once per distinct text: a history's snapshots
+read again only the tables a revision changed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import Inspector
 from sqlalchemy.engine.interfaces import ReflectedColumn
 
 Schema = dict[str, str]
+_SQLITE_TABLES: dict[tuple[str | None, ...], Schema] = {}  # a table's schema texts -> entries
+_SQLITE_TABLES_KEPT = 4096
 
 
 def snapshot(
@@ -23,10 +29,19 @@ def snapshot(
     """The schema `connection` sees (through `inspector`, if given, and its cache), leaving out
     the tables named in `ignore`."""
     inspector = inspector or inspect(connection)
+    texts = _sqlite_texts(connection) if connection.dialect.name == "sqlite" else {}
     schema: Schema = {}
     for table in inspector.get_table_names():
-        if table not in ignore:
+        if table in ignore:
+            continue
+        if table not in texts:
             schema.update(_table(inspector, table, connection))
+            continue
+        if texts[table] not in _SQLITE_TABLES:
+            if len(_SQLITE_TABLES) >= _SQLITE_TABLES_KEPT:
+                _SQLITE_TABLES.clear()
+            _SQLITE_TABLES[texts[table]] = _table(inspector, table, connection)
+        schema.update(_SQLITE_TABLES[texts[table]])
     if connection.dialect.name == "postgresql":
         for enum in inspector.get_enums():  # type: ignore[attr-defined]
             schema[f"enum type {enum['name']}"] = ", ".join(enum["labels"])
@@ -49,6 +64,17 @@ def differences(
         elif before[key] != after[key]:
             lines.append(f"{key}: {before[key]!r} {first}, {after[key]!r} {second}")
     return lines
+
+
+def _sqlite_texts(connection: Connection) -> dict[str, tuple[str | None, ...]]:
+    """Each table's name with the SQL that makes it and its indexes, as SQLite keeps it."""
+    rows = connection.execute(
+        text("SELECT tbl_name, type, name, sql FROM sqlite_master ORDER BY tbl_name, type, name")
+    )
+    texts: dict[str, tuple[str | None, ...]] = {}
+    for table, kind, name, sql in rows:
+        texts[table] = (*texts.get(table, (table,)), kind, name, sql)
+    return texts
 
 
 def _table(inspector: Inspector, table: str, connection: Connection) -> Schema:
