@@ -15,9 +15,8 @@ import itertools
 import re
 import shutil
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
 from sqlalchemy.engine import make_url
 
 from harness import infra
@@ -25,6 +24,9 @@ from harness.config import HarnessConfig
 from harness.db import _databases as databases
 from harness.db._alembic import migrate_all
 from harness.infra import DatabaseRecord
+
+if TYPE_CHECKING:
+    import psycopg
 
 TMPFS_ROOM = infra.SQLITE_ROOM  # bytes tmpfs must have free to take the checks' SQLite files
 

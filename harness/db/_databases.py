@@ -18,9 +18,8 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psycopg
-from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
 from harness import infra
@@ -28,6 +27,9 @@ from harness.config import HarnessConfig
 from harness.db import _pgcluster as pgcluster
 from harness.exceptions import BackendUnavailableError, RunStateError
 from harness.infra import CreatedDatabases, DatabaseRecord, RunDirectory
+
+if TYPE_CHECKING:  # the driver is imported where it connects: a SQLite run never loads it
+    import psycopg
 from harness.infra import mask_secrets as mask_url
 from harness.settings import POSTGRES_URL_VARIABLE
 
@@ -290,6 +292,8 @@ def _conninfo(url: URL) -> str:
 def admin_connection(conninfo: str, where: str) -> psycopg.Connection:
     """An autocommit connection for CREATE and DROP DATABASE; one-line error when the
     server cannot be reached."""
+    import psycopg
+
     try:
         return psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
@@ -326,6 +330,9 @@ def create_on(
     Only once it succeeded is `name` written to `ledger`: a name already taken stays its
     owner's.
     """
+    import psycopg
+    from psycopg import sql
+
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if template is not None:
         statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
@@ -374,6 +381,8 @@ def drop_database(conninfo: str, name: str) -> None:
 
 def drop_on(connection: psycopg.Connection, name: str) -> None:
     """Disallow connections, end the ones left, drop; on an open admin `connection`."""
+    from psycopg import sql
+
     exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     if not exists:
         return

@@ -32,8 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-
 from harness import infra
 from harness.exceptions import BackendUnavailableError
 from harness.infra import ProcessRecord, log_tail, spawn, stop_group
@@ -324,6 +322,8 @@ def start_cluster(
     process = spawn(command, env=env, log_path=log_path, cwd=data_root, user=user)
     cluster = Cluster(ProcessRecord.of(process.pid), data_root, port, secret)
     on_spawned(cluster)
+    import psycopg  # here, not at the top: a SQLite run never loads the driver
+
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:

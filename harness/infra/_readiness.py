@@ -8,17 +8,17 @@ mends. Probes: an HTTP health path (services), a TCP connect, a command that exi
 
 from __future__ import annotations
 
+import http.client
 import os
 import shlex
 import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
-
-import httpx
 
 from harness.exceptions import ServiceStartError
 from harness.infra._ports import HOST
@@ -46,35 +46,52 @@ class Probe(Protocol):
 
 class HttpProbe:
     """Ready when `url` answers 200; the same client error several times in a row (a wrong
-    health path) fails at once."""
+    health path) fails at once. One kept-alive connection of the standard library's: the
+    probe runs in harness's process while services import, so it stays light."""
 
     def __init__(self, name: str, url: str, log_path: Path) -> None:
         self.name, self.url, self.log_path = name, url, log_path
         self.where = f"at {url}"
-        self._client = httpx.Client(trust_env=False)
+        parts = urllib.parse.urlsplit(url)
+        self._address = (parts.hostname or HOST, parts.port or 80)
+        self._path = parts.path + (f"?{parts.query}" if parts.query else "")
+        self._connection: http.client.HTTPConnection | None = None
         self._client_errors: list[int] = []
 
     def check(self, timeout: float) -> str | None:
         try:
-            response = self._client.get(self.url, timeout=min(PROBE_TIMEOUT, timeout))
-        except httpx.TransportError as exc:
+            status = self._get(min(PROBE_TIMEOUT, timeout))
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()  # the next attempt connects afresh
             return f"last error: {exc.__class__.__name__}"
-        if response.status_code == 200:
+        if status == 200:
             return None
-        self._client_errors = _steady_client_errors(self._client_errors, response.status_code)
+        self._client_errors = _steady_client_errors(self._client_errors, status)
         if len(self._client_errors) == STEADY_CLIENT_ERRORS:
             raise ServiceStartError(
                 self.name,
-                f"its health path answers HTTP {response.status_code} "
+                f"its health path answers HTTP {status} "
                 f"({STEADY_CLIENT_ERRORS} times in a row) at {self.url}; set "
                 f"tool.harness.services.{self.name}.health to a path that answers 200 "
                 "when the service is ready",
                 log_tail=log_tail(self.log_path),
             )
-        return f"last answer: HTTP {response.status_code}"
+        return f"last answer: HTTP {status}"
+
+    def _get(self, timeout: float) -> int:
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(*self._address, timeout=timeout)
+        elif self._connection.sock is not None:
+            self._connection.sock.settimeout(timeout)
+        self._connection.request("GET", self._path)
+        response = self._connection.getresponse()
+        response.read()
+        return response.status
 
     def close(self) -> None:
-        self._client.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 def _steady_client_errors(seen: list[int], status: int) -> list[int]:

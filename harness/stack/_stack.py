@@ -8,7 +8,6 @@ before the error reaches the caller. `Stack.down()` stops only what that file re
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -24,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from harness import db, infra, settings
@@ -633,17 +631,13 @@ class Stack:
         server (healthy: ready by one look of its probe)."""
         state = self.run.load()
         rows = []
-        with httpx.Client(timeout=1.0, trust_env=False) as client:
-            for name, record in state.services.items():
-                running = record.process.matches()
-                health = (
-                    self.config.services[name].health if name in self.config.services else "/health"
-                )
-                healthy = False
-                if running:
-                    with contextlib.suppress(httpx.HTTPError):
-                        healthy = client.get(record.url + health).status_code == 200
-                rows.append(_status_row(record, running, healthy))
+        for name, record in state.services.items():
+            running = record.process.matches()
+            health = (
+                self.config.services[name].health if name in self.config.services else "/health"
+            )
+            healthy = running and _answers_200(record.url + health)
+            rows.append(_status_row(record, running, healthy))
         base_env, _ = self._wiring(state)
         for name, record in state.servers.items():
             running = record.process.matches()
@@ -675,6 +669,15 @@ class Stack:
         self._wait_healthy(state, name, process, threading.Event())
         self._save(state)
         return state.services[name]
+
+
+def _answers_200(url: str) -> bool:
+    """Whether `url` answers 200 at one look."""
+    probe = infra.HttpProbe("", url, Path())
+    try:
+        return probe.check(1.0) is None
+    finally:
+        probe.close()
 
 
 def _status_row(
