@@ -181,6 +181,7 @@ class _HarnessTable(msgspec.Struct, forbid_unknown_fields=True):
     stubs: dict[str, Any] = {}
     outbound: OutboundChoice = "loopback"
     bytecode_cache: bool = True
+    migration_cache: bool = True
     postgres: _PostgresTable = msgspec.field(default_factory=_PostgresTable)
     contracts: _ContractsTable = msgspec.field(default_factory=_ContractsTable)
     perf: _PerfTable = msgspec.field(default_factory=_PerfTable)
@@ -291,6 +292,9 @@ class HarnessConfig:
     stubs: dict[str, StubConfig] = field(default_factory=dict)
     outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
     bytecode_cache: bool = True  # spawned processes cache bytecode (harness.infra._bytecode)
+    migration_cache: bool = (
+        True  # SQLite runs copy unchanged migrations' result (harness.db._migrated)
+    )
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)
@@ -392,6 +396,7 @@ def parse_config(table: dict[str, Any], root: Path) -> HarnessConfig:
         stubs=stubs,
         outbound=harness.outbound,
         bytecode_cache=harness.bytecode_cache,
+        migration_cache=harness.migration_cache,
     )
 
 

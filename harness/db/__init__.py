@@ -1,5 +1,6 @@
 """The databases of a run: provisioned on SQLite or a throwaway PostgreSQL cluster,
-migrated to head with Alembic, cloned per test."""
+migrated to head with Alembic (a SQLite run copies what unchanged migrations made last
+time), cloned per test."""
 
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,6 @@ if TYPE_CHECKING:
         EnvSettings,
         History,
         connected,
-        migrate_all,
         one_line,
         writes_recorded,
     )
@@ -25,5 +25,6 @@ if TYPE_CHECKING:
         remove_data_dir,
         service_url,
     )
+    from harness.db._migrated import migrate_all
 else:  # type checkers see the imports above; the package imports them on first use
     __all__, __getattr__ = public_names(__name__, __file__)

@@ -321,9 +321,10 @@ def upgrade_to_head(location: Path, url: str, label: str) -> None:
         ) from exc
 
 
-def migrate_all(config: HarnessConfig, url: str) -> None:
+def apply_histories(config: HarnessConfig, url: str) -> None:
     """Apply every service's history to the database at `url`, in config order (their
-    imports' bytecode cached, `harness.infra.bytecode_cached`, unless the config says not)."""
+    imports' bytecode cached, `harness.infra.bytecode_cached`, unless the config says not);
+    `harness.db.migrate_all` first looks for a copy of what they made last time."""
     cached: AbstractContextManager[None] = (
         bytecode_cached(config.run_dir, config.root) if config.bytecode_cache else nullcontext()
     )

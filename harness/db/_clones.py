@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from harness import infra
 from harness.config import HarnessConfig
 from harness.db import _databases as databases
-from harness.db._alembic import migrate_all
+from harness.db._migrated import migrate_all
 from harness.infra import DatabaseRecord
 
 if TYPE_CHECKING:

@@ -1,0 +1,127 @@
+"""Migrated SQLite databases kept from run to run: a copy while nothing the migrations read
+has changed, a real migration as soon as something has."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import app_command
+from harness.config import parse_config
+from harness.db import migrate_all
+from harness.db._migrated import CACHE_DIR
+from harness.exceptions import MigrationError
+
+ENV_PY = """
+from alembic import context
+
+import helper  # a module of the project, as models are
+
+context.configure(connection=context.config.attributes["connection"])
+with context.begin_transaction():
+    context.run_migrations()
+"""
+FIRST_REVISION = """
+import uuid
+
+import sqlalchemy as sa
+from alembic import op
+
+import helper
+
+revision, down_revision = "0001", None
+
+
+def upgrade():
+    op.create_table("runs", sa.Column("token", sa.String(64)))
+    token = f"{helper.PREFIX}-{uuid.uuid4()}"  # a new one each time the migration runs
+    op.execute(sa.text("INSERT INTO runs VALUES (:token)").bindparams(token=token))
+
+
+def downgrade():
+    op.drop_table("runs")
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one history whose migration stores a token of its own."""
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "migrations" / "env.py").write_text(ENV_PY)
+    (tmp_path / "migrations" / "versions" / "0001_runs.py").write_text(FIRST_REVISION)
+    (tmp_path / "helper.py").write_text('PREFIX = "a"\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "helper", raising=False)  # another test's project's
+    return tmp_path
+
+
+def _migrated_token(project: Path, number: int, **table: object) -> str:
+    """Migrate a new database in `project` (its [tool.harness] extended by `table`); the
+    token its migration stored."""
+    service = {"command": app_command(), "database": True, "migrations": "migrations"}
+    config = parse_config({"services": {"api": service}, **table}, root=project)
+    path = project / f"run{number}.sqlite3"
+    migrate_all(config, f"sqlite:///{path}")
+    with sqlite3.connect(path) as connection:
+        [(token,)] = connection.execute("SELECT token FROM runs").fetchall()
+    return token
+
+
+def test_unchanged_migrations_give_a_copy_of_what_they_made_last_time(project):
+    first = _migrated_token(project, 1)
+
+    assert _migrated_token(project, 2) == first
+    assert _migrated_token(project, 3) == first
+
+
+def test_a_changed_module_of_the_project_runs_the_migrations_again(project):
+    first = _migrated_token(project, 1)
+    (project / "helper.py").write_text('PREFIX = "b"\n')  # same size, same second
+
+    assert _migrated_token(project, 2) != first
+
+
+def test_a_changed_revision_runs_the_migrations_again(project):
+    first = _migrated_token(project, 1)
+    revision = project / "migrations" / "versions" / "0001_runs.py"
+    revision.write_text(revision.read_text().replace("String(64)", "String(99)"))
+
+    assert _migrated_token(project, 2) != first
+
+
+def test_a_revision_added_to_the_history_runs_the_migrations_again(project):
+    first = _migrated_token(project, 1)
+    (project / "migrations" / "versions" / "0002_more.py").write_text(
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        'revision, down_revision = "0002", "0001"\n\n\n'
+        'def upgrade():\n    op.create_table("more", sa.Column("id", sa.Integer))\n\n\n'
+        'def downgrade():\n    op.drop_table("more")\n'
+    )
+
+    assert _migrated_token(project, 2) != first
+    with sqlite3.connect(project / "run2.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM more").fetchone() == (0,)
+
+
+def test_migration_cache_false_runs_them_every_time(project):
+    first = _migrated_token(project, 1, migration_cache=False)
+
+    assert _migrated_token(project, 2, migration_cache=False) != first
+    assert not (project / ".harness" / CACHE_DIR).exists()
+
+
+def test_a_failed_migration_keeps_nothing_and_fails_again_next_time(project):
+    revision = project / "migrations" / "versions" / "0001_runs.py"
+    working = revision.read_text()
+    revision.write_text(working.replace("def upgrade():\n", "def upgrade():\n    1 / 0\n"))
+
+    for number in (1, 2):
+        with pytest.raises(MigrationError, match="ZeroDivisionError"):
+            _migrated_token(project, number)
+    assert list((project / ".harness" / CACHE_DIR).glob("*.sqlite3")) == []
+
+    revision.write_text(working)
+    assert _migrated_token(project, 3) == _migrated_token(project, 4)
