@@ -55,10 +55,15 @@ def _restored(cache: Path, histories: list[ServiceConfig], path: Path) -> bool:
             continue  # half written by a run beside this one, or by an older harness
         key = _key(histories, files)
         copy = cache / f"{key}.sqlite3"
-        if key is not None and manifest.stem == key and copy.is_file():
+        if key is None or manifest.stem != key:
+            continue
+        try:
             _copy(copy, path)
             os.utime(manifest)  # the newest, kept longest
-            return True
+        except (OSError, sqlite3.Error):  # pruned meanwhile by a run beside this one
+            path.unlink(missing_ok=True)
+            continue
+        return True
     return False
 
 

@@ -125,3 +125,11 @@ def test_a_failed_migration_keeps_nothing_and_fails_again_next_time(project):
 
     revision.write_text(working)
     assert _migrated_token(project, 3) == _migrated_token(project, 4)
+
+
+def test_a_copy_gone_since_its_manifest_was_read_is_migrated_anew(project):
+    first = _migrated_token(project, 1)
+    for copy in (project / ".harness" / CACHE_DIR).glob("*.sqlite3"):
+        copy.unlink()  # as a run beside this one pruning it would
+
+    assert _migrated_token(project, 2) != first
