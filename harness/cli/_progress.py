@@ -38,7 +38,8 @@ class UpProgress:
                 self._spinner.start()
         elif isinstance(event, MigrationsDone) and event.histories:
             self._stop_spinner()
-            self._line(f"migrated  {event.histories} histories in {event.seconds:.2f} s")
+            copy = " (copied: unchanged since a run migrated them)" if event.copied else ""
+            self._line(f"migrated  {event.histories} histories in {event.seconds:.2f} s{copy}")
         elif isinstance(event, ServiceHealthy):
             self._line(f"healthy   {event.name:<12} {event.url}  in {event.seconds:.2f} s")
         elif isinstance(event, ServerReady):

@@ -31,19 +31,23 @@ CACHE_DIR = "migrated"
 KEPT = 4  # copies kept, the newest: a few branches' worth
 
 
-def migrate_all(config: HarnessConfig, url: str) -> None:
+def migrate_all(config: HarnessConfig, url: str) -> bool:
     """Apply every service's history to the database at `url`, in config order; on SQLite,
-    copy the database they made last time when nothing they read has changed."""
+    copy the database they made last time when nothing they read has changed. Whether it
+    was such a copy."""
     histories = [service for service in config.services.values() if service.migrations]
     path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
     cache = config.run_dir / CACHE_DIR if path and config.migration_cache else None
-    if not histories or (cache and path and _restored(cache, histories, path)):
-        return
+    if not histories:
+        return False
+    if cache and path and _restored(cache, histories, path):
+        return True
     from harness.db._alembic import apply_histories  # here: a copy needs no Alembic
 
     apply_histories(config, url)
     if cache and path:
         _keep(cache, histories, path, config.root)
+    return False
 
 
 def _restored(cache: Path, histories: list[ServiceConfig], path: Path) -> bool:

@@ -31,6 +31,7 @@ class MigrationsStarted:
 class MigrationsDone:
     histories: int
     seconds: float
+    copied: bool = False  # a copy of what they made last time (`harness.db.migrate_all`)
 
 
 @dataclass(frozen=True)

@@ -297,8 +297,8 @@ class Stack:
         histories = sum(1 for s in self.config.services.values() if s.migrations is not None)
         self.events.tell(MigrationsStarted(histories))
         began = time.monotonic()
-        migrate_all(self.config, database_url)
-        self.events.tell(MigrationsDone(histories, time.monotonic() - began))
+        copied = migrate_all(self.config, database_url)
+        self.events.tell(MigrationsDone(histories, time.monotonic() - began, copied))
         users = [name for name, service in self.config.services.items() if service.database]
         if users:
             started = db.activity(database)

@@ -61,6 +61,16 @@ def test_on_a_terminal_a_spinner_turns_while_migrations_run_and_stops_after():
     assert "migrated  3 histories in 1.25 s" in out.getvalue()
 
 
+def test_migrations_copied_from_an_earlier_run_say_so():
+    shown, out = console(terminal=False)
+
+    UpProgress(shown)(MigrationsDone(4, 0.003, copied=True))
+
+    assert out.getvalue().splitlines() == [
+        "migrated  4 histories in 0.00 s (copied: unchanged since a run migrated them)"
+    ]
+
+
 def test_a_start_that_ends_while_migrating_leaves_no_spinner_turning():
     shown, _ = console(terminal=True)
     progress = UpProgress(shown)

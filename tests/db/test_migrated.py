@@ -46,6 +46,9 @@ def downgrade():
 """
 
 
+_TOKENS: set[str] = set()  # every token a migration stored in this module's tests
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with one history whose migration stores a token of its own."""
@@ -60,13 +63,15 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _migrated_token(project: Path, number: int, **table: object) -> str:
     """Migrate a new database in `project` (its [tool.harness] extended by `table`); the
-    token its migration stored."""
+    token its migration stored (checked to be new when the migrations ran)."""
     service = {"command": app_command(), "database": True, "migrations": "migrations"}
     config = parse_config({"services": {"api": service}, **table}, root=project)
     path = project / f"run{number}.sqlite3"
-    migrate_all(config, f"sqlite:///{path}")
+    copied = migrate_all(config, f"sqlite:///{path}")
     with sqlite3.connect(path) as connection:
         [(token,)] = connection.execute("SELECT token FROM runs").fetchall()
+    assert copied == (token in _TOKENS), "a copy, and only a copy, repeats an earlier token"
+    _TOKENS.add(token)
     return token
 
 
