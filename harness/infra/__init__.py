@@ -10,6 +10,7 @@ from harness._lazy import public_names
 
 if TYPE_CHECKING:
     from harness.infra._bytecode import bytecode_cached, with_bytecode_cache
+    from harness.infra._cpus import cgroup_quotas, usable_cpus
     from harness.infra._masking import mask_secrets
     from harness.infra._ports import (
         HOST,

@@ -60,6 +60,8 @@ from harness.stack._events import (
 )
 from harness.stack._junit import write_lifecycle
 from harness.stack._reaper import start_reaper
+from harness.stack._start_slots import TICK as START_TICK
+from harness.stack._start_slots import StartSlots
 from harness.stack._teardown import Teardown, salvage, stop_service, take_down
 
 COVERAGE_VARIABLE = "COVERAGE_PROCESS_START"
@@ -231,8 +233,13 @@ class Stack:
             running: dict[Future[Any], str] = {
                 pool.submit(self._prepare_database, state, base_env, cancelled): _DATABASE
             }
+            slots = StartSlots(self.config, max(1, int(infra.usable_cpus())))
             while pending or running:
-                for name in [name for name in pending if needs[name] <= ready]:
+                queued = False
+                for name in slots.first(name for name in pending if needs[name] <= ready):
+                    if name in self.config.services and not slots.free():
+                        queued = True
+                        continue
                     pending.remove(name)
                     if name in self.config.servers:
                         server = self.config.servers[name]
@@ -247,11 +254,14 @@ class Stack:
                         service, base_env, ports[name], database_url, _urls(state.servers)
                     )
                     process = self._start_service(state, service, ports[name], env)
+                    slots.take(name, process.pid)
                     running[pool.submit(self._wait_healthy, state, name, process, cancelled)] = name
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                tick = START_TICK if queued else None  # a slot may free up without an event
+                done, _ = wait(running, timeout=tick, return_when=FIRST_COMPLETED)
                 for future in done:
                     result = future.result()
                     name = running.pop(future)
+                    slots.give_back(name)
                     if name == _DATABASE:
                         database_url = result
                     ready.add(name)

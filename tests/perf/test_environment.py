@@ -1,11 +1,10 @@
-"""The setup a run's timings depend on: read from this machine, a container's CPU quota
-from its cgroup files, the database's storage from the mount table; and a regression
-against a baseline of another setup is a notice naming what differs, never a failure."""
+"""The setup a run's timings depend on: read from this machine, the database's storage from
+the mount table; and a regression against a baseline of another setup is a notice naming
+what differs, never a failure."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from harness.infra import DatabaseRecord
 from harness.perf import _environment as environment
@@ -30,31 +29,6 @@ def test_only_a_judged_trait_both_sides_recorded_is_a_difference():
     assert environment.differences(HERE, moved) == ["cpus 2 then, 1.5 now"]
     assert environment.differences(older, moved) == []  # a baseline from before the trait
     assert environment.differences(HERE, dict(HERE)) == []
-
-
-def write(path: Path, text: str) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "cpu.max").write_text(text)
-
-
-def test_a_v2_quota_on_an_ancestor_caps_the_cpus(tmp_path):
-    write(tmp_path, "max 100000\n")
-    write(tmp_path / "ci", "150000 100000\n")
-    write(tmp_path / "ci" / "job", "max 100000\n")
-
-    assert environment.cgroup_quotas("0::/ci/job\n", tmp_path) == [1.5]
-
-
-def test_a_v1_quota_is_read_from_the_cpu_controllers_hierarchy(tmp_path):
-    job = tmp_path / "cpu,cpuacct" / "ci" / "job"
-    job.mkdir(parents=True)
-    (job / "cpu.cfs_quota_us").write_text("50000\n")
-    (job / "cpu.cfs_period_us").write_text("100000\n")
-    (job.parent / "cpu.cfs_quota_us").write_text("-1\n")  # no quota
-    (job.parent / "cpu.cfs_period_us").write_text("100000\n")
-    membership = "9:name=systemd:/ci/job\n4:cpu,cpuacct:/ci/job\n3:memory:/ci/job\n"
-
-    assert environment.cgroup_quotas(membership, tmp_path) == [0.5]
 
 
 def test_where_the_database_lives(tmp_path):
