@@ -6,8 +6,9 @@ them evenly, so the head of a chain of dependants (records, then exhibits, then 
 the reference stack) is healthy only about when most of the others are; its dependants
 then start late and the stack ends on one busy core. Started at most one per CPU, the
 services with the longest chain of others waiting on them first, the chain gets its cores
-when it needs them: the reference stack's `up` went from 1.34 to 1.16 times its floor on
-SQLite and from 1.34 to 1.24 on PostgreSQL (`benchmarks/lifecycle.py`, medians of 5).
+when it needs them: the reference stack's `up` went from 1.34 times its floor to 1.15-1.19
+on SQLite, and from 1.34-1.40 to 1.22-1.32 on PostgreSQL (`benchmarks/lifecycle.py`,
+medians of 5 rounds, three runs each, on 2 cores).
 
 Only CPU work is queued: a starting service that has used no CPU for `IDLE` seconds (it
 waits on a socket, a lock, a sleep) gives its slot back to the next one. Auxiliary
