@@ -6,7 +6,7 @@ Spinners turn on a terminal only (rich); elsewhere the lines are plain text."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from rich.console import Console
 from rich.status import Status
@@ -28,6 +28,11 @@ class UpProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._spinner: Status | None = None
+        self._width = 12
+
+    def align(self, names: Iterable[str]) -> None:
+        """Give the name column the width of the longest of `names`."""
+        self._width = max([12, *map(len, names)])
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, DatabaseProvisioned):
@@ -41,9 +46,13 @@ class UpProgress:
             copy = " (copied: unchanged since a run migrated them)" if event.copied else ""
             self._line(f"migrated  {event.histories} histories in {event.seconds:.2f} s{copy}")
         elif isinstance(event, ServiceHealthy):
-            self._line(f"healthy   {event.name:<12} {event.url}  in {event.seconds:.2f} s")
+            self._line(
+                f"healthy   {event.name:<{self._width}} {event.url}  in {event.seconds:.2f} s"
+            )
         elif isinstance(event, ServerReady):
-            self._line(f"ready     {event.name:<12} {event.url}  in {event.seconds:.2f} s")
+            self._line(
+                f"ready     {event.name:<{self._width}} {event.url}  in {event.seconds:.2f} s"
+            )
 
     def close(self) -> None:
         """Stop the spinner, if the start ended while it turned."""

@@ -49,6 +49,7 @@ def up(
     the process that ran this command and goes down when it ends (unless --keep)."""
     progress = UpProgress(Console())
     stack = run_stack(run, config, [progress])
+    progress.align(stack.config.members)
     db = db or stack.config.backends[0]
     started = time.perf_counter()
     try:
@@ -65,8 +66,9 @@ def up(
     print(f"run {stack.run_id!r} up on {db} in {time.perf_counter() - started:.2f} s")
     if state.database is not None:
         print(f"  database  {state.database.display_url}")
+    width = max([12, *(len(record.name) for record in state.processes())])
     for record in state.processes():
-        print(f"  {record.name:<12} {record.url}  pid {record.process.pid}")
+        print(f"  {record.name:<{width}} {record.url}  pid {record.process.pid}")
 
 
 @task(help=COMMON_HELP)
@@ -93,9 +95,12 @@ def status(c: Context, run: str | None = None, config: str = "pyproject.toml") -
         (row.name, str(row.pid), str(row.port), row.url, _health(row), f"{row.uptime:.1f}s")
         for row in rows
     ]
-    header = f"{'service':<12} {'pid':>7} {'port':>6}  {'url':<24} {'healthy':<8} {'uptime':>8}"
+    width = max([12, *(len(cell[0]) for cell in cells)])
+    header = (
+        f"{'service':<{width}} {'pid':>7} {'port':>6}  {'url':<24} {'healthy':<8} {'uptime':>8}"
+    )
     plain = [header] + [
-        f"{name:<12} {pid:>7} {port:>6}  {url:<24} {healthy:<8} {uptime:>8}"
+        f"{name:<{width}} {pid:>7} {port:>6}  {url:<24} {healthy:<8} {uptime:>8}"
         for name, pid, port, url, healthy, uptime in cells
     ]
     columns = ("service", "pid", "port", "url", "healthy", "uptime")

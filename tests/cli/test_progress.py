@@ -92,3 +92,17 @@ def test_migration_checks_name_each_history_on_a_terminal_and_print_nothing_off_
             assert "checking facts's history (2 of 2)" in out.getvalue()
         else:
             assert out.getvalue() == ""
+
+
+def test_names_longer_than_the_column_widen_it_for_every_line():
+    shown, out = console(terminal=False)
+    progress = UpProgress(shown)
+    progress.align(["records", "filings-worker"])
+
+    progress(ServiceHealthy("records", "http://127.0.0.1:8001", 0.5))
+    progress(ServiceHealthy("filings-worker", "http://127.0.0.1:8002", 0.5))
+
+    assert out.getvalue().splitlines() == [
+        "healthy   records        http://127.0.0.1:8001  in 0.50 s",
+        "healthy   filings-worker http://127.0.0.1:8002  in 0.50 s",
+    ]
