@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from harness.config._servers import Readiness, ServerConfig, is_redis_url
     from harness.config._stubs import DEFAULT_SCOPE_HEADER, StubConfig
     from harness.config._tables import (
+        Count,
+        Seconds,
         did_you_mean,
         read_toml,
         typed,

@@ -22,6 +22,7 @@ from msgspec import Meta
 from harness.config._servers import ServerConfig, parse_servers
 from harness.config._stubs import StubConfig, parse_stubs
 from harness.config._tables import (
+    Count,
     Environment,
     Names,
     Port,
@@ -49,7 +50,6 @@ ServiceCommand = Annotated[
 RevisionIds = Annotated[
     list[str], Meta(min_length=1, description="must be a list of revision ids, not empty")
 ]
-Count = Annotated[int, Meta(ge=1, description="must be a whole number of at least 1")]
 UrlPath = Annotated[str, Meta(pattern="^/", description="must be a path starting with '/'")]
 ScriptLocation = Annotated[
     str, Meta(description="must be the path of an Alembic script directory or alembic.ini")

@@ -19,6 +19,7 @@ Table = TypeVar("Table", bound=msgspec.Struct)
 _ERROR = re.compile(r"(?P<what>.*?)(?: - at `\$(?P<path>.*)`)?", re.S)
 _NAMED = re.compile(r"Object (?P<kind>contains unknown|missing required) field `(?P<name>[^`]*)`")
 Seconds = Annotated[float, Meta(gt=0, description="must be a positive number of seconds")]
+Count = Annotated[int, Meta(ge=1, description="must be a whole number of at least 1")]
 Port = Annotated[int, Meta(ge=1024, le=65535, description="must be an integer from 1024 to 65535")]
 Names = Annotated[list[str], Meta(description="must be a list of names")]
 Environment = Annotated[dict[str, str], Meta(description="must be a table of strings")]

@@ -36,16 +36,16 @@ def migrate_all(config: HarnessConfig, url: str) -> bool:
     copy the database they made last time when nothing they read has changed. Whether it
     was such a copy."""
     histories = [service for service in config.services.values() if service.migrations]
-    path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
-    cache = config.run_dir / CACHE_DIR if path and config.migration_cache else None
     if not histories:
         return False
-    if cache and path and _restored(cache, histories, path):
+    cached = url.startswith("sqlite:///") and config.migration_cache
+    path, cache = Path(url.removeprefix("sqlite:///")), config.run_dir / CACHE_DIR
+    if cached and _restored(cache, histories, path):
         return True
     from harness.db._alembic import apply_histories  # here: a copy needs no Alembic
 
     apply_histories(config, url)
-    if cache and path:
+    if cached:
         _keep(cache, histories, path, config.root)
     return False
 

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from harness.config import HarnessConfig, did_you_mean, read_toml, typed
+from harness.config import Count, HarnessConfig, Seconds, did_you_mean, read_toml, typed
 from harness.exceptions import ConfigError
 
 Model = Literal["closed", "open"]
@@ -190,11 +190,9 @@ class PerfPlan:
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 _LEVELS = "must be at least two rising positive numbers, e.g. [60, 120, 240]"
-_Count = Annotated[int, msgspec.Meta(ge=1, description="must be a whole number of at least 1")]
-_Seconds = Annotated[
+_ZeroOrMoreSeconds = Annotated[
     float, msgspec.Meta(ge=0, description="must be a number of seconds, 0 or more")
 ]
-_Duration = Annotated[float, msgspec.Meta(gt=0, description="must be a positive number of seconds")]
 _Rate = Annotated[
     float, msgspec.Meta(gt=0, description="must be a positive number of requests per second")
 ]
@@ -217,8 +215,8 @@ class _CalibrationTable(msgspec.Struct, forbid_unknown_fields=True):
 
     service: str | None = None
     path: _Path | None = None
-    sustain: _Duration = 1.5
-    windows: _Count = 5
+    sustain: Seconds = 1.5
+    windows: Count = 5
 
 
 class _StepTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -264,7 +262,7 @@ class _SubscribeTable(msgspec.Struct, forbid_unknown_fields=True):
         str,
         msgspec.Meta(pattern="^/", description="must be the stream's path, starting with '/'"),
     ]
-    subscribers: _Count = 1
+    subscribers: Count = 1
     name: str = ""
 
 
@@ -291,16 +289,16 @@ class _ScenarioTable(msgspec.Struct, forbid_unknown_fields=True):
     """A `[scenarios.<name>]` table."""
 
     model: Annotated[Model, msgspec.Meta(description="must be 'closed' or 'open'")] = "closed"
-    users: _Count = 10
-    think_time: _Seconds | None = None
+    users: Count = 10
+    think_time: _ZeroOrMoreSeconds | None = None
     rate: _Rate | None = None
-    ramp_up: _Seconds = Phases.ramp_up
-    warmup: _Seconds = Phases.warmup
-    sustain: _Duration = Phases.sustain
-    ramp_down: _Seconds = Phases.ramp_down
-    max_requests: _Count | None = None
-    windows: _Count = 10
-    timeout: _Duration = 10.0
+    ramp_up: _ZeroOrMoreSeconds = Phases.ramp_up
+    warmup: _ZeroOrMoreSeconds = Phases.warmup
+    sustain: Seconds = Phases.sustain
+    ramp_down: _ZeroOrMoreSeconds = Phases.ramp_down
+    max_requests: Count | None = None
+    windows: Count = 10
+    timeout: Seconds = 10.0
     setup: _Tables = []
     requests: _Tables = []
     subscribe: _SubscribeTable | None = None
@@ -318,7 +316,7 @@ class _RampTable(msgspec.Struct, forbid_unknown_fields=True):
         list[Annotated[float, msgspec.Meta(gt=0)]],
         msgspec.Meta(min_length=2, description=_LEVELS),
     ]
-    step: _Duration = 3.0
+    step: Seconds = 3.0
 
 
 def load_plan(config: HarnessConfig, path: Path | None = None) -> PerfPlan:
