@@ -15,7 +15,10 @@ by the stretch its wait ratio allows beyond the baseline's (1 + wait over 1 + th
 baseline's: all of its time a CPU's work, waited for); a 150 ms sleep stays a regression,
 a machine three times as busy does not, and a scenario whose own processes keep the CPUs
 busy (the baseline waited as long) is judged in full. One against a baseline of another
-setup (`harness.perf._environment`) is a notice.
+setup (`harness.perf._environment`) is a notice. A regression stands only if a second
+measurement of the scenario regresses too (`confirm`): these machines drift between runs
+by more than any margin a single run can be held to, and a run just over the threshold
+once (seen: +23% against a 20% threshold, then within it) is not a slower service.
 """
 
 from __future__ import annotations
@@ -178,3 +181,20 @@ def judge_setup(comparison: Comparison, differences: list[str], backend: str) ->
         f"({'; '.join(differences)}); record it where this gate runs: "
         f"invoke perf.baseline --db {backend}",
     )
+
+
+def confirm(first: dict[str, Comparison], again: dict[str, Comparison]) -> dict[str, Comparison]:
+    """The regressions of `first` judged by a second measurement (`again`, same keys): one
+    that regresses again stands, with both texts; one that doesn't is a notice."""
+    confirmed = {}
+    for key, comparison in first.items():
+        second = again.get(key)
+        if not comparison.regressed or second is None:
+            continue
+        if second.regressed:
+            text = f"{comparison.text}; measured again: {second.text}"
+            confirmed[key] = replace(comparison, text=text)
+        else:
+            text = f"{comparison.text}; not confirmed, measured again: {second.text}"
+            confirmed[key] = replace(comparison, regressed=False, inconclusive=True, text=text)
+    return confirmed

@@ -193,6 +193,23 @@ def test_a_regression_on_a_quiet_machine_stands():
     assert comparison.regressed
 
 
+def test_a_regression_measured_again_stands_only_if_it_regresses_again():
+    regressed = compare_runs(runs_at(16.0), BASELINE)
+    chance = compare_runs(runs_at(13.6), BASELINE)  # +24%, once
+    within = compare_runs(runs_at(12.0), BASELINE)
+    first = {"a/x": regressed, "b/y": chance, "b/z": within}
+    again = {"a/x": compare_runs(runs_at(15.0), BASELINE), "b/y": within, "b/z": within}
+    assert regressed.regressed and chance.regressed and not within.regressed
+
+    confirmed = verdicts.confirm(first, again)
+
+    assert set(confirmed) == {"a/x", "b/y"}  # only regressions are judged again
+    assert confirmed["a/x"].regressed and not confirmed["a/x"].inconclusive
+    assert confirmed["a/x"].text == f"{regressed.text}; measured again: {again['a/x'].text}"
+    assert not confirmed["b/y"].regressed and confirmed["b/y"].inconclusive
+    assert confirmed["b/y"].text == f"{chance.text}; not confirmed, measured again: {within.text}"
+
+
 def test_processes_that_come_and_go_count_from_when_they_were_there():
     # a backend that exited since the first snapshot is not a negative figure; one that
     # started since counts from 0
