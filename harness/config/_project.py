@@ -292,9 +292,7 @@ class HarnessConfig:
     stubs: dict[str, StubConfig] = field(default_factory=dict)
     outbound: Outbound = "loopback"  # what the run's processes may reach (harness.stack._outbound)
     bytecode_cache: bool = True  # spawned processes cache bytecode (harness.infra._bytecode)
-    migration_cache: bool = (
-        True  # SQLite runs copy unchanged migrations' result (harness.db._migrated)
-    )
+    migration_cache: bool = True  # runs copy unchanged migrations' result (harness.db._migrated)
 
     def make_importable(self) -> None:
         """Put `pythonpath` first on sys.path, so the project's own code (env.py, models)

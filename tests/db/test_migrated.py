@@ -1,5 +1,5 @@
-"""Migrated SQLite databases kept from run to run: a copy while nothing the migrations read
-has changed, a real migration as soon as something has."""
+"""Migrated databases kept from run to run, on SQLite and PostgreSQL: a copy while nothing
+the migrations read has changed, a real migration as soon as something has."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from conftest import app_command
 from harness.config import parse_config
 from harness.db import migrate_all
 from harness.db._migrated import CACHE_DIR
+from harness.db._pgcluster import find_binaries
 from harness.exceptions import MigrationError
 
 ENV_PY = """
@@ -61,18 +63,32 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _migrated_token(project: Path, number: int, **table: object) -> str:
-    """Migrate a new database in `project` (its [tool.harness] extended by `table`); the
-    token its migration stored (checked to be new when the migrations ran)."""
+def _migrated_token(project: Path, number: int, server: str | None = None, **table: object) -> str:
+    """Migrate a new database in `project` (its [tool.harness] extended by `table`), on
+    SQLite or, given a `server`, on PostgreSQL; the token its migration stored (checked
+    to be new when the migrations ran)."""
     service = {"command": app_command(), "database": True, "migrations": "migrations"}
     config = parse_config({"services": {"api": service}, **table}, root=project)
-    path = project / f"run{number}.sqlite3"
-    copied = migrate_all(config, f"sqlite:///{path}")
-    with sqlite3.connect(path) as connection:
-        [(token,)] = connection.execute("SELECT token FROM runs").fetchall()
+    if server is None:
+        path = project / f"run{number}.sqlite3"
+        copied = migrate_all(config, f"sqlite:///{path}")
+        with sqlite3.connect(path) as connection:
+            [(token,)] = connection.execute("SELECT token FROM runs").fetchall()
+    else:
+        url = _new_database(server, f"migrated_{number}")
+        copied = migrate_all(config, url.replace("postgresql://", "postgresql+psycopg://"))
+        with psycopg.connect(url) as connection:
+            [(token,)] = connection.execute("SELECT token FROM runs").fetchall()
     assert copied == (token in _TOKENS), "a copy, and only a copy, repeats an earlier token"
     _TOKENS.add(token)
     return token
+
+
+def _new_database(server: str, name: str) -> str:
+    """The URL of a new, empty database `name` on `server`."""
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"{server.rsplit('/', 1)[0]}/{name}"
 
 
 def test_unchanged_migrations_give_a_copy_of_what_they_made_last_time(project):
@@ -126,7 +142,7 @@ def test_a_failed_migration_keeps_nothing_and_fails_again_next_time(project):
     for number in (1, 2):
         with pytest.raises(MigrationError, match="ZeroDivisionError"):
             _migrated_token(project, number)
-    assert list((project / ".harness" / CACHE_DIR).glob("*.sqlite3")) == []
+    assert list((project / ".harness" / CACHE_DIR / "sqlite").glob("*.sqlite3")) == []
 
     revision.write_text(working)
     assert _migrated_token(project, 3) == _migrated_token(project, 4)
@@ -134,7 +150,42 @@ def test_a_failed_migration_keeps_nothing_and_fails_again_next_time(project):
 
 def test_a_copy_gone_since_its_manifest_was_read_is_migrated_anew(project):
     first = _migrated_token(project, 1)
-    for copy in (project / ".harness" / CACHE_DIR).glob("*.sqlite3"):
+    copies = list((project / ".harness" / CACHE_DIR / "sqlite").glob("*.sqlite3"))
+    assert copies
+    for copy in copies:
         copy.unlink()  # as a run beside this one pruning it would
 
     assert _migrated_token(project, 2) != first
+
+
+def test_unchanged_migrations_on_postgres_give_a_restore_of_last_times_dump(project, server):
+    first = _migrated_token(project, 1, server)
+
+    assert _migrated_token(project, 2, server) == first
+    [dump] = (project / ".harness" / CACHE_DIR).glob("postgres-*/*.sql")
+    assert "INSERT INTO public.runs" in dump.read_text()
+
+
+def test_a_dump_the_server_refuses_restores_nothing_and_the_migrations_run(project, server):
+    first = _migrated_token(project, 1, server)
+    [dump] = (project / ".harness" / CACHE_DIR).glob("postgres-*/*.sql")
+    dump.write_text(dump.read_text() + "\nSELECT no_such_function();\n")
+
+    second = _migrated_token(project, 2, server)  # one row: nothing half restored
+
+    assert second != first
+    assert _migrated_token(project, 3, server) == second  # kept anew by the real migration
+
+
+def test_without_pg_dump_postgres_migrations_run_every_time(project, server, tmp_path):
+    binaries = find_binaries()
+    elsewhere = tmp_path / "bin"
+    elsewhere.mkdir()
+    for program in ("initdb", "postgres"):  # an installation without pg_dump
+        (elsewhere / program).symlink_to(binaries.bin_dir / program)
+    table = {"postgres": {"bin_dir": str(elsewhere)}}
+
+    first = _migrated_token(project, 1, server, **table)
+
+    assert _migrated_token(project, 2, server, **table) != first
+    assert not (project / ".harness" / CACHE_DIR).exists()
