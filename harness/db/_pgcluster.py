@@ -2,9 +2,10 @@
 
 initdb runs once per PostgreSQL version and its result is cached under the harness
 directory; each run copies the cache (to tmpfs when there is room), starts `postgres`
-directly on 127.0.0.1 with durability off, and stops it with SIGINT (fast shutdown),
-then SIGQUIT, then SIGKILL. initdb and postgres refuse to run as root, so as root they
-run as the `postgres` user.
+directly on 127.0.0.1 with durability off, and stops it with SIGQUIT (immediate
+shutdown: no checkpoint, whose writes nobody reads, since the data directory is deleted
+next; 20 ms against 30 ms for a fast one), then SIGKILL. initdb and postgres refuse to
+run as root, so as root they run as the `postgres` user.
 
 No connection is trusted: each cluster gets a random superuser password, set (as a SCRAM
 verifier, in single-user mode) before the server first listens, and kept in a 0600 file
@@ -344,5 +345,6 @@ def start_cluster(
 
 
 def stop_cluster(process: ProcessRecord) -> None:
-    """Fast shutdown (SIGINT), then SIGQUIT, then SIGKILL."""
-    stop_group(process, grace=10.0, signals=(signal.SIGINT, signal.SIGQUIT))
+    """Immediate shutdown (SIGQUIT: no checkpoint, as the data directory goes next), then
+    SIGKILL."""
+    stop_group(process, grace=10.0, signals=(signal.SIGQUIT,))
