@@ -495,7 +495,7 @@ class MigrationChecker:
         self._report(*stairway)
         if stairway[1]:
             return "again"
-        self._add_rows(connection, revision, final)
+        self._add_rows(connection, revision, final, row_data.wanting_rows(before.rows, final.rows))
         return "kept"
 
     def _down_and_up(
@@ -563,16 +563,29 @@ class MigrationChecker:
             return None
         return work
 
-    def _add_rows(self, connection: Connection, revision: str, state: _State | None) -> None:
-        """Rows into the database kept at `revision`; with its `state` known (read by an
-        inspector whose cache still holds the schema), the state its children start from."""
+    def _add_rows(
+        self,
+        connection: Connection,
+        revision: str,
+        state: _State | None,
+        tables: set[str] | None = None,
+    ) -> None:
+        """Rows into the database kept at `revision` (into `tables`, if given, else into
+        every table); with its `state` known (read by an inspector whose cache still holds
+        the schema), the state its children start from."""
         inspector = state.inspector if state else None
-        if self.history.data_checks:
-            for notice in row_data.generate(connection, self.numbers, self.row_ignore, inspector):
+        filling = self.history.data_checks and tables != set()
+        if filling:
+            generated = row_data.generate(
+                connection, self.numbers, self.row_ignore, inspector, tables
+            )
+            for notice in generated:
                 self.notices.setdefault(f"data[{revision}]", []).append(f"at {revision}: {notice}")
             connection.commit()
         if state is not None:  # adding rows changes no schema: only the rows are read again
-            rows = row_data.dump(connection, self.row_ignore, inspector) if state.rows else {}
+            rows = state.rows
+            if filling and rows:
+                rows = row_data.dump(connection, self.row_ignore, inspector)
             self.kept_states[revision] = _State(state.schema, state.versions, rows)
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:

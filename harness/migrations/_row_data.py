@@ -1,10 +1,11 @@
 """Rows to prove data survives migrations: generated to fit a schema, dumped, compared.
 
-`generate` inserts a few rows into every table, parents before children, with values that
-fit each column's type (UUID text in UUID-sized strings, a listed value where a CHECK says
-`column IN (...)`), are unique (a running number is in each; a clash is tried again with the
-next one) and point at existing rows through foreign keys (NULL in a nullable one whose table
-has no rows yet, as in a cycle). A table it still cannot fill is left empty, with a notice.
+`generate` inserts a few rows into every table (or those named), parents before children,
+with values that fit each column's type (UUID text in UUID-sized strings, a listed value
+where a CHECK says `column IN (...)`), are unique (a running number is in each; a clash is
+tried again with the next one) and point at existing rows through foreign keys (NULL in a
+nullable one whose table has no rows yet, as in a cycle). A table it still cannot fill is
+left empty, with a notice; `wanting_rows` names the tables new rows tell something about.
 `dump` reads every row back keyed by primary key; `compare` says which rows were lost or
 appeared and which values changed, except in the columns a data migration declared it
 changes (or any, for a table declared `ANY_ROWS`), and keys rows by the earlier primary key
@@ -53,16 +54,22 @@ Dump = dict[str, TableRows]
 
 
 def reflect(
-    connection: Connection, ignore: frozenset[str], inspector: Inspector | None = None
+    connection: Connection,
+    ignore: frozenset[str],
+    inspector: Inspector | None = None,
+    only: set[str] | None = None,
 ) -> list[Table]:
     """The tables `connection` sees (through `inspector`, if given, and its cache), parents
-    before children (cycles broken anywhere)."""
+    before children (cycles broken anywhere); with `only`, those of them (the tables they
+    refer to reflected too, for their keys)."""
     metadata = MetaData()
-    metadata.reflect(inspector or connection)  # type: ignore[arg-type]
+    names = None if only is None else sorted(only)
+    metadata.reflect(inspector or connection, only=names)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # "unresolvable cycles": rows fill them
         tables = metadata.sorted_tables
-    return [table for table in tables if table.name not in ignore]
+    wanted = [table for table in tables if table.name not in ignore]
+    return wanted if only is None else [table for table in wanted if table.name in only]
 
 
 def dump(
@@ -86,10 +93,12 @@ def generate(
     numbers: Iterator[int],
     ignore: frozenset[str] = frozenset(),
     inspector: Inspector | None = None,
+    only: set[str] | None = None,
 ) -> list[str]:
-    """Insert ROWS_PER_TABLE rows into each table; a notice per table it could not fill."""
+    """Insert ROWS_PER_TABLE rows into each table (or each of `only`); a notice per table it
+    could not fill."""
     notices = []
-    for table in reflect(connection, ignore, inspector):
+    for table in reflect(connection, ignore, inspector, only):
         for _ in range(ROWS_PER_TABLE):
             problem = _insert(connection, table, numbers)
             if problem:
@@ -141,6 +150,23 @@ def untouched(before: Dump, after: Dump, declared: dict[str, set[str]]) -> list[
             if values and all(a == b for a, b in values):
                 lines.append(f"{table}.{column}: declared as changed, but no row's value changed")
     return lines
+
+
+def wanting_rows(before: Dump, after: Dump) -> set[str]:
+    """The tables of `after` that new rows would tell more about: those without rows, and
+    those whose columns are not those of their rows in `before` (new, or changed since). A
+    table as it was keeps its rows, and more of the same show nothing new."""
+    return {
+        name
+        for name, table in after.items()
+        if not table.rows or name not in before or _columns(table) != _columns(before[name])
+    }
+
+
+def _columns(table: TableRows) -> set[str] | None:
+    """The columns of a table's rows (None when it has none to tell)."""
+    first = next(iter(table.rows.values()), None)
+    return None if first is None else set(first)
 
 
 def count(dumped: Dump) -> int:

@@ -49,3 +49,32 @@ def test_a_table_declared_any_rows_is_not_compared():
 
     assert row_data.compare(before, after, {"sessions": {row_data.ANY_ROWS}}) == []
     assert row_data.compare(before, after, {}) == ["sessions: 1 row(s) lost, e.g. 1"]
+
+
+def test_rows_are_generated_only_where_they_tell_something_new(tmp_path):
+    metadata = sa.MetaData()
+    sa.Table("parents", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    sa.Table(
+        "children",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("parent_id", sa.ForeignKey("parents.id"), nullable=False),
+    )
+    sa.Table("notes", metadata, sa.Column("id", sa.Integer, primary_key=True))
+    with connected(f"sqlite:///{tmp_path / 'db.sqlite3'}") as connection:
+        metadata.create_all(connection)
+        numbers = itertools.count(1)
+        row_data.generate(connection, numbers, only={"parents", "notes"})
+        before = row_data.dump(connection)
+        connection.execute(sa.text("ALTER TABLE notes ADD COLUMN body TEXT"))
+        wanted = row_data.wanting_rows(before, row_data.dump(connection))
+
+        assert wanted == {"children", "notes"}  # empty; columns changed. parents: as it was
+        assert row_data.generate(connection, numbers, only={"children"}) == []
+        after = row_data.dump(connection)
+
+    assert len(after["children"].rows) == row_data.ROWS_PER_TABLE  # its parents' keys reflected
+    assert len(after["parents"].rows) == len(before["parents"].rows) == row_data.ROWS_PER_TABLE
+    assert len(after["notes"].rows) == row_data.ROWS_PER_TABLE  # only= left it as it was
+    assert row_data.wanting_rows(before, {"parents": before["parents"]}) == set()
+    assert row_data.wanting_rows({}, {"parents": before["parents"]}) == {"parents"}  # new
