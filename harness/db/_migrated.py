@@ -18,6 +18,7 @@ Alembic is imported only when the migrations run: a copy needs none of it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -27,6 +28,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -80,12 +82,13 @@ def _copies(config: HarnessConfig, url: str) -> _Copies | None:
 
 def _restored(copies: _Copies, histories: list[ServiceConfig]) -> bool:
     """Whether a kept copy whose inputs are all unchanged was copied into the database."""
+    read = functools.cache(_content)  # each file once, however many manifests name it
     for manifest in sorted(copies.folder.glob("*.json"), key=_age):
         try:
             files = [Path(name) for name in json.loads(manifest.read_text())["files"]]
         except (OSError, ValueError, KeyError, TypeError):
             continue  # half written by a run beside this one, or by an older harness
-        key = _key(histories, files)
+        key = _key(histories, files, read)
         if key is None or manifest.stem != key:
             continue
         if not copies.load(copies.folder / f"{key}{copies.suffix}"):
@@ -209,16 +212,27 @@ def _without_psql_commands(dump: bytes) -> bytes:
     return b"".join(line for line in dump.splitlines(keepends=True) if line.rstrip() not in lines)
 
 
-def _key(histories: list[ServiceConfig], modules: list[Path]) -> str | None:
-    """The digest of the migrations' inputs; None when one of `modules` is gone."""
+def _content(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None
+
+
+def _key(
+    histories: list[ServiceConfig],
+    modules: list[Path],
+    read: Callable[[Path], bytes | None] = _content,
+) -> str | None:
+    """The digest of the migrations' inputs (each file's content as `read` gives it); None
+    when one of `modules` is gone."""
     digest = hashlib.sha256()
     versions = [sys.version, *(_version(name) for name in ("alembic", "sqlalchemy"))]
     digest.update(repr((versions, [(s.name, str(s.migrations)) for s in histories])).encode())
     scripts = [file for service in histories for file in _script_files(service)]
     for file in sorted({*scripts, *modules}):
-        try:
-            content = file.read_bytes()
-        except OSError:
+        content = read(file)
+        if content is None:
             return None
         digest.update(f"\0{file}\0{len(content)}\0".encode() + content)
     return digest.hexdigest()[:32]
