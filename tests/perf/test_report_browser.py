@@ -13,7 +13,7 @@ from harness.perf import _assessment as perf
 from harness.perf import _report as perf_report
 from harness.perf._report import PALETTE
 from harness.perf._results import pooled
-from tests.perf.test_assessment import BUDGETS, budgets, measure_at  # noqa: F401  (measure_at: a fixture)
+from tests.perf.test_assessment import BUDGETS, budgets, measure_at, run_at  # noqa: F401  (fixtures)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
