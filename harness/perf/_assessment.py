@@ -167,6 +167,8 @@ def measure_and_assess(
         )
         results.scenarios[name] = outcome.result
         judged += outcome.verdicts
+    # confirmed before the stress ramps strain the services
+    comparisons = _confirmed_comparisons(plan, run, results, baseline, progress)
     urls = {service: record.url for service, record in run.services.items()}
     for name, ramp in plan.ramps.items():
         if ramp.scenario not in results.scenarios:
@@ -181,8 +183,21 @@ def measure_and_assess(
                 count,
                 ours=_run_pids(run),
             )
+    return results, Assessment(judged, comparisons, baseline)
+
+
+def _confirmed_comparisons(
+    plan: PerfPlan,
+    run: RunState,
+    results: PerfResults,
+    baseline: PerfResults | None,
+    progress: Callable[[str], None],
+) -> dict[str, Comparison]:
+    """`results` compared with the baseline; each scenario with a regression measured again
+    at once, and its regressions kept only where that measurement regresses too."""
     comparisons = compare_with(results, baseline)
-    for name in _regressed_scenarios(comparisons):
+    regressed = (key.partition("/")[0] for key, c in comparisons.items() if c.regressed)
+    for name in dict.fromkeys(regressed):
         progress(f"{name}: slower than the baseline; measuring again to confirm")
         again = PerfResults(
             results.backend,
@@ -190,13 +205,7 @@ def measure_and_assess(
             machine=results.machine,
         )
         comparisons |= verdicts.confirm(comparisons, compare_with(again, baseline))
-    return results, Assessment(judged, comparisons, baseline)
-
-
-def _regressed_scenarios(comparisons: dict[str, Comparison]) -> list[str]:
-    """The scenarios with a request regressed, by their 'scenario/request' keys."""
-    regressed = (key.partition("/")[0] for key, c in comparisons.items() if c.regressed)
-    return list(dict.fromkeys(regressed))
+    return comparisons
 
 
 def assess(results: PerfResults, budgets: list[Budget], baseline: PerfResults | None) -> Assessment:
