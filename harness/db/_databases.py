@@ -99,7 +99,7 @@ def _provision_on_server(
     database.display_url = mask_url(service_url(database, config))
     record(database)
     create_database(
-        _conninfo(admin), database.name, mask_url(server_url), ledger=run_ledger(database)
+        libpq_conninfo(admin), database.name, mask_url(server_url), ledger=run_ledger(database)
     )
 
 
@@ -157,7 +157,7 @@ def service_url(record: DatabaseRecord, config: HarnessConfig, name: str | None 
 
 def admin_conninfo(record: DatabaseRecord) -> str:
     """libpq connection string to the `postgres` database of the run's server."""
-    return _conninfo(_server_url(record).set(database="postgres"))
+    return libpq_conninfo(_server_url(record).set(database="postgres"))
 
 
 def _server_url(record: DatabaseRecord) -> URL:
@@ -255,7 +255,7 @@ def release(record: DatabaseRecord) -> None:
             "shell; the run keeps them recorded: set it to the server the run used and run "
             "services.down again"
         )
-    conninfo = _conninfo(_parse_server_url(server_url))
+    conninfo = libpq_conninfo(_parse_server_url(server_url))
     for name in owed:
         if not name.startswith("harness_"):
             raise RunStateError(f"refusing to drop {name!r}: not a name harness gives")
@@ -284,7 +284,7 @@ def _parse_server_url(url: str) -> URL:
     return parsed.set(database=parsed.database or "postgres")
 
 
-def _conninfo(url: URL) -> str:
+def libpq_conninfo(url: URL) -> str:
     """libpq connection string for psycopg from an SQLAlchemy URL."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 

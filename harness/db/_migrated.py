@@ -149,9 +149,11 @@ class _PostgresCopies:
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
         from sqlalchemy.engine import make_url
 
+        from harness.db._databases import libpq_conninfo
+
         self.folder = folder
         self.pg_dump = pg_dump
-        self.conninfo = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.conninfo = libpq_conninfo(make_url(url))
         settings = conninfo_to_dict(self.conninfo)
         self.password = str(settings.pop("password", ""))  # for pg_dump's environment
         self.without_password = make_conninfo("", **settings)  # pg_dump's command line
