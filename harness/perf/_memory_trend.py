@@ -1,10 +1,11 @@
 """Leaks found by trend, not total: RSS fitted against the requests a service served.
 
 A service's RSS is read at each measurement window's boundary (after warm-up) beside how
-many requests it had served by then. Each window gives its growth per request served;
-the median over the windows is the memory the service keeps per request. One allocator
-step (an arena grown, a cache filled) lands in one window and moves the median by
-nothing, so it does not read as a leak; a steady leak shows in every window and does.
+many requests it had served by the moment it was read (a sampler a busy machine held back
+reads late). Each window gives its growth per request served; the median over the
+windows is the memory the service keeps per request. One allocator step (an arena grown,
+a cache filled) lands in one window and moves the median by nothing, so it does not read
+as a leak; a steady leak shows in every window and does.
 
 Too few requests or windows give no figure, with the reason: a notice, not a failure.
 """
@@ -16,7 +17,7 @@ import itertools
 import statistics
 from dataclasses import dataclass
 
-from harness.perf._periodic import at_or_after
+from harness.perf._periodic import reading_at_or_after
 
 MIN_REQUESTS = 300  # served while measured: below this, a few MB of noise is ~10 KB/request
 MIN_POINTS = 4
@@ -38,9 +39,10 @@ def fit(
     """The trend from RSS samples (moment, bytes), the moments requests were answered, and
     the window boundaries of the measured span (its start first, its end last)."""
     ordered = sorted(served_at)
-    points = [
-        (bisect.bisect_right(ordered, moment), at_or_after(rss_at, moment)) for moment in boundaries
-    ]
+    readings = [reading_at_or_after(rss_at, moment) for moment in boundaries]
+    # the requests served by the moment each RSS was read: a sampler a busy machine held
+    # back reads late, and the count must be as late as the RSS it is set against
+    points = [(bisect.bisect_right(ordered, at), rss) for at, rss in readings]
     requests = points[-1][0] - points[0][0]
     if requests < MIN_REQUESTS:
         return MemoryTrend(

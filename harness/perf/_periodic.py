@@ -37,4 +37,9 @@ class Periodic:
 
 def at_or_after(readings: Sequence[tuple[float, T]], moment: float) -> T:
     """The first reading taken at or after `moment` (the last one, if none is)."""
-    return next((value for at, value in readings if at >= moment), readings[-1][1])
+    return reading_at_or_after(readings, moment)[1]
+
+
+def reading_at_or_after(readings: Sequence[tuple[float, T]], moment: float) -> tuple[float, T]:
+    """That reading with the moment it was taken."""
+    return next((reading for reading in readings if reading[0] >= moment), readings[-1])

@@ -86,6 +86,19 @@ def test_a_steady_slope_is_read_as_bytes_per_request():
     assert trend.kib_per_request == pytest.approx(37, rel=0.02)
 
 
+def test_a_sampler_that_stalled_still_reads_the_slope_at_the_moments_it_read():
+    # a busy machine held the sampling thread from 1.05 s to 4.9 s: three window bounds
+    # fall in the gap, and the RSS read after it is not the RSS at those bounds
+    bounds = [float(k) for k in range(7)]
+    served = [k / 200 for k in range(1, 1201)]
+    moments = [k / 10 for k in range(65) if not 1.05 < k / 10 < 4.9]
+    rss = [(at, 100 * MIB + round(200 * at) * 37 * KIB) for at in moments]
+
+    trend = memory_trend.fit(rss, served, bounds)
+
+    assert trend.kib_per_request == pytest.approx(37, rel=0.02)
+
+
 def test_too_few_requests_is_no_figure_and_says_what_gives_one():
     bounds = [float(k) for k in range(7)]
     rss = [(k / 10, 100 * MIB + k * MIB) for k in range(65)]
