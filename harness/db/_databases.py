@@ -206,15 +206,13 @@ def never_used(record: DatabaseRecord, at_down: DatabaseActivity | None) -> bool
     connected at `down` and no transaction was counted since `transactions_at_start`."""
     if at_down is None or record.transactions_at_start is None:
         return False
+    if at_down.connections or at_down.transactions != record.transactions_at_start:
+        return False  # used already: no need to ask again
     try:
         after = activity(record)
     except BackendUnavailableError:
         return False
-    return (
-        at_down.connections == 0
-        and after is not None
-        and after.transactions == record.transactions_at_start
-    )
+    return after is not None and after.transactions == record.transactions_at_start
 
 
 def remove_sqlite_file(path: Path) -> None:

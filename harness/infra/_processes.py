@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shlex
 import signal
 import subprocess
@@ -26,6 +27,8 @@ from harness.settings import RUN_TOKEN_VARIABLE
 
 LOG_TAIL_LINES = 20
 CMDLINE_WAIT = 2.0
+EXIT_POLL = 0.01  # between looks at a process's end, where it has no pidfd
+HURRY_CHECK = 0.05  # at most this long between looks at `hurry`
 
 
 @dataclass(frozen=True)
@@ -210,22 +213,59 @@ def wait_exited(
     Our own children are reaped here. Once `hurry` is set it stops waiting.
     """
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            process.wait(timeout=0)
-            return True
-        except psutil.TimeoutExpired:
-            pass
-        except (psutil.NoSuchProcess, ChildProcessError):
-            return True
-        try:
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        if time.monotonic() >= deadline or (hurry is not None and hurry.is_set()):
-            return False
-        time.sleep(0.01)
+    with _ExitNotice(process.pid) as notice:
+        while not _exited(process):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (hurry is not None and hurry.is_set()):
+                return False
+            notice.wait(min(remaining, HURRY_CHECK))
+    return True
+
+
+def _exited(process: psutil.Process) -> bool:
+    """Whether `process` has ended (reaped here if it is our child, or a zombie)."""
+    try:
+        process.wait(timeout=0)
+        return True
+    except psutil.TimeoutExpired:
+        pass
+    except (psutil.NoSuchProcess, ChildProcessError):
+        return True
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+class _ExitNotice:
+    """Waits for a process to end on its pidfd, which turns readable the moment it does;
+    in short naps where there is no pidfd (a kernel before 5.3, or the process gone)."""
+
+    def __init__(self, pid: int) -> None:
+        self.fd = -1
+        if hasattr(os, "pidfd_open"):
+            with contextlib.suppress(OSError):
+                self.fd = os.pidfd_open(pid)
+
+    def __enter__(self) -> _ExitNotice:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._close()
+
+    def wait(self, seconds: float) -> None:
+        """Return once the process has ended, or after `seconds` at most."""
+        if self.fd < 0:
+            time.sleep(min(seconds, EXIT_POLL))
+            return
+        readable, _, _ = select.select([self.fd], [], [], seconds)
+        if readable:  # it stays readable: any later wait naps rather than spins
+            self._close()
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def processes_carrying(variable: str, value: str) -> list[psutil.Process]:

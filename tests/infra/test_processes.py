@@ -10,7 +10,14 @@ import time
 import psutil
 
 from conftest import pid_alive
-from harness.infra._processes import ProcessRecord, log_tail, spawn, stop_group, wait_exited
+from harness.infra._processes import (
+    ProcessRecord,
+    _ExitNotice,
+    log_tail,
+    spawn,
+    stop_group,
+    wait_exited,
+)
 
 
 def test_a_process_is_recorded_with_its_full_command_line_right_after_spawn(tmp_path):
@@ -113,3 +120,26 @@ def test_wait_exited_reaps_our_own_child_and_times_out_on_a_live_one(tmp_path):
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_the_end_of_a_process_is_noticed_on_its_pidfd(tmp_path):
+    waiting = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    with _ExitNotice(waiting.pid) as notice:
+        assert notice.fd >= 0  # this kernel has pidfds
+        notice.wait(0)
+        assert notice.fd >= 0  # not readable while the process runs
+        waiting.stdin.close()
+        notice.wait(120)
+        assert notice.fd < 0  # readable at its end, then closed: a later wait naps
+    assert wait_exited(psutil.Process(waiting.pid), timeout=30) is True
+
+
+def test_a_process_already_gone_gets_no_pidfd_and_its_wait_naps(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its pid names nothing now
+    with _ExitNotice(gone.pid) as notice:
+        assert notice.fd < 0
+        notice.wait(0.01)
+        assert notice.fd < 0
