@@ -38,6 +38,13 @@ ANY_ROWS = "*"  # in a table's declared changes: its rows may change in any way
 IN_LIST = re.compile(r"""["`]?(\w+)["`]?\s+IN\s*\(([^()]*)\)""", re.IGNORECASE)
 ANY_ARRAY = re.compile(r"\(?(\w+)\)?(?:::[\w ]+)?\s*=\s*ANY\s*\(+ARRAY\[([^\]]*)\]")  # PostgreSQL's
 
+SQLITE_PRIMARY_KEYS = """
+    SELECT m.name, p.name FROM sqlite_master AS m
+    LEFT JOIN pragma_table_info(m.name) AS p ON p.pk > 0
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite~_%' ESCAPE '~'
+    ORDER BY m.name, p.pk
+"""  # every table's primary key columns in key order (none: one row with NULL)
+
 Rows = dict[tuple[Any, ...], dict[str, Any]]
 
 
@@ -60,11 +67,14 @@ def reflect(
     only: set[str] | None = None,
 ) -> list[Table]:
     """The tables `connection` sees (through `inspector`, if given, and its cache), parents
-    before children (cycles broken anywhere); with `only`, those of them (the tables they
-    refer to reflected too, for their keys)."""
+    before children (cycles broken anywhere); with `only`, those of them, each table they
+    refer to standing in with just the columns referred to (enough to read its keys)."""
     metadata = MetaData()
+    if only is not None:
+        _stand_ins(metadata, inspector or inspect(connection), only)
     names = None if only is None else sorted(only)
-    metadata.reflect(inspector or connection, only=names)  # type: ignore[arg-type]
+    reading = inspector or connection  # an inspector works, and reflects through its cache
+    metadata.reflect(reading, only=names, resolve_fks=only is None)  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SAWarning)  # "unresolvable cycles": rows fill them
         tables = metadata.sorted_tables
@@ -72,20 +82,53 @@ def reflect(
     return wanted if only is None else [table for table in wanted if table.name in only]
 
 
+def _stand_ins(metadata: MetaData, inspector: Inspector, only: set[str]) -> None:
+    """A table in `metadata` for each one the tables in `only` refer to but are not among
+    them: its name and the referred columns only, so the reflection stops there rather than
+    following foreign keys through the whole schema."""
+    for name in only:
+        for key in inspector.get_foreign_keys(name):
+            if key["referred_table"] in only and key["referred_schema"] is None:
+                continue
+            columns: list[Column[Any]] = [Column(c) for c in key["referred_columns"]]
+            Table(
+                key["referred_table"],
+                metadata,
+                *columns,
+                schema=key["referred_schema"],
+                extend_existing=True,
+            )
+
+
 def dump(
     connection: Connection, ignore: frozenset[str] = frozenset(), inspector: Inspector | None = None
 ) -> Dump:
     """Every row of every table but `ignore`, as the driver returns it, keyed by primary key.
-    No table is reflected: the names and keys come from `inspector` (if given, its cache)."""
-    inspector = inspector or inspect(connection)
+    No table is reflected (`_primary_keys` names the tables and their keys)."""
     quote = connection.dialect.identifier_preparer.quote
     dumped = {}
-    for name in inspector.get_table_names():
+    for name, key in _primary_keys(connection, inspector).items():
         if name not in ignore:
-            key = tuple(inspector.get_pk_constraint(name)["constrained_columns"])
             result = connection.execute(text(f"SELECT * FROM {quote(name)}")).mappings()
             dumped[name] = TableRows(key, _keyed((dict(row) for row in result), key))
     return dumped
+
+
+def _primary_keys(
+    connection: Connection, inspector: Inspector | None
+) -> dict[str, tuple[str, ...]]:
+    """Each table's primary key columns, in key order: on SQLite in one query (not one per
+    table), elsewhere through `inspector` (if given, its cache)."""
+    if connection.dialect.name != "sqlite":
+        inspector = inspector or inspect(connection)
+        return {
+            name: tuple(inspector.get_pk_constraint(name)["constrained_columns"])
+            for name in inspector.get_table_names()
+        }
+    keys: dict[str, tuple[str, ...]] = {}
+    for table, column in connection.execute(text(SQLITE_PRIMARY_KEYS)):
+        keys[table] = (*keys.get(table, ()), *([column] if column is not None else []))
+    return keys
 
 
 def generate(

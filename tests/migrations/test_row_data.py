@@ -78,3 +78,25 @@ def test_rows_are_generated_only_where_they_tell_something_new(tmp_path):
     assert len(after["notes"].rows) == row_data.ROWS_PER_TABLE  # only= left it as it was
     assert row_data.wanting_rows(before, {"parents": before["parents"]}) == set()
     assert row_data.wanting_rows({}, {"parents": before["parents"]}) == {"parents"}  # new
+
+
+def test_a_dump_keys_each_table_by_its_primary_key_in_key_order(tmp_path):
+    with connected(f"sqlite:///{tmp_path / 'db.sqlite3'}") as connection:
+        for statement in (
+            'CREATE TABLE "stock levels" (qty INT, sku TEXT, region TEXT, '
+            "PRIMARY KEY (region, sku))",
+            "CREATE TABLE events (payload TEXT)",  # no key: rows known by their values
+            "INSERT INTO \"stock levels\" VALUES (3, 'a', 'eu')",
+            "INSERT INTO events VALUES ('x'), ('x')",
+        ):
+            connection.execute(sa.text(statement))
+        inspector = sa.inspect(connection)
+        dumped = row_data.dump(connection)
+
+        for name in inspector.get_table_names():  # the keys SQLAlchemy reflects, one by one
+            assert dumped[name].key == tuple(
+                inspector.get_pk_constraint(name)["constrained_columns"]
+            )
+    assert dumped["stock levels"].key == ("region", "sku")
+    assert list(dumped["stock levels"].rows) == [("eu", "a")]
+    assert len(dumped["events"].rows) == 2
