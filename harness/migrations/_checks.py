@@ -623,19 +623,21 @@ class MigrationChecker:
     # -- helpers --------------------------------------------------------------------------
 
     def _state(self, connection: Connection, rows: bool = True) -> _State:
-        """Schema, versions and (if `rows`) rows, read through one inspector: its cache
-        serves the schema snapshot and the row dump's reflection alike."""
+        """Schema, versions and (if `rows`) rows, read through one inspector (its cache serves
+        the snapshot and the rows generated later), the primary keys once for both."""
         inspector = inspect(connection)
         versions: tuple[str, ...] = ()
+        tables = inspector.get_table_names()  # kept in its cache: the snapshot reads it again
         for table in self.ignore:
-            if inspector.has_table(table):
+            if table in tables:
                 found = connection.execute(text(f'SELECT version_num FROM "{table}"')).scalars()
                 versions = tuple(sorted(found))
+        keys = schema_snapshot.primary_keys(connection, inspector)
         dumped = {}
         if rows and self.history.data_checks:
-            dumped = row_data.dump(connection, self.row_ignore, inspector)
+            dumped = row_data.dump(connection, self.row_ignore, inspector, keys)
         return _State(
-            schema_snapshot.snapshot(connection, self.ignore, inspector),
+            schema_snapshot.snapshot(connection, self.ignore, inspector, keys),
             versions,
             dumped,
             inspector,

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Inspector
 from sqlalchemy.exc import IntegrityError, SAWarning, SQLAlchemyError
 
 from harness.db import one_line
+from harness.migrations._schema_snapshot import PrimaryKeys, primary_keys
 
 ROWS_PER_TABLE = 2
 TRIES_PER_ROW = 5  # a unique or primary key clash is tried again with the next number
@@ -37,13 +38,6 @@ EPOCH = dt.datetime(2024, 1, 1)
 ANY_ROWS = "*"  # in a table's declared changes: its rows may change in any way
 IN_LIST = re.compile(r"""["`]?(\w+)["`]?\s+IN\s*\(([^()]*)\)""", re.IGNORECASE)
 ANY_ARRAY = re.compile(r"\(?(\w+)\)?(?:::[\w ]+)?\s*=\s*ANY\s*\(+ARRAY\[([^\]]*)\]")  # PostgreSQL's
-
-SQLITE_PRIMARY_KEYS = """
-    SELECT m.name, p.name FROM sqlite_master AS m
-    LEFT JOIN pragma_table_info(m.name) AS p ON p.pk > 0
-    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite~_%' ESCAPE '~'
-    ORDER BY m.name, p.pk
-"""  # every table's primary key columns in key order (none: one row with NULL)
 
 Rows = dict[tuple[Any, ...], dict[str, Any]]
 
@@ -101,34 +95,22 @@ def _stand_ins(metadata: MetaData, inspector: Inspector, only: set[str]) -> None
 
 
 def dump(
-    connection: Connection, ignore: frozenset[str] = frozenset(), inspector: Inspector | None = None
+    connection: Connection,
+    ignore: frozenset[str] = frozenset(),
+    inspector: Inspector | None = None,
+    keys: PrimaryKeys | None = None,
 ) -> Dump:
     """Every row of every table but `ignore`, as the driver returns it, keyed by primary key.
-    No table is reflected (`_primary_keys` names the tables and their keys)."""
+    No table is reflected: `keys` (if given, else read through `inspector`) names the tables
+    and their keys."""
     quote = connection.dialect.identifier_preparer.quote
     dumped = {}
-    for name, key in _primary_keys(connection, inspector).items():
+    keys = keys if keys is not None else primary_keys(connection, inspector)
+    for name, key in keys.items():
         if name not in ignore:
             result = connection.execute(text(f"SELECT * FROM {quote(name)}")).mappings()
             dumped[name] = TableRows(key, _keyed((dict(row) for row in result), key))
     return dumped
-
-
-def _primary_keys(
-    connection: Connection, inspector: Inspector | None
-) -> dict[str, tuple[str, ...]]:
-    """Each table's primary key columns, in key order: on SQLite in one query (not one per
-    table), elsewhere through `inspector` (if given, its cache)."""
-    if connection.dialect.name != "sqlite":
-        inspector = inspector or inspect(connection)
-        return {
-            name: tuple(inspector.get_pk_constraint(name)["constrained_columns"])
-            for name in inspector.get_table_names()
-        }
-    keys: dict[str, tuple[str, ...]] = {}
-    for table, column in connection.execute(text(SQLITE_PRIMARY_KEYS)):
-        keys[table] = (*keys.get(table, ()), *([column] if column is not None else []))
-    return keys
 
 
 def generate(

@@ -19,35 +19,60 @@ from sqlalchemy.engine import Inspector
 from sqlalchemy.engine.interfaces import ReflectedColumn
 
 Schema = dict[str, str]
+PrimaryKeys = dict[str, tuple[str, ...]]  # table -> its primary key columns, in key order
+
+SQLITE_PRIMARY_KEYS = """
+    SELECT m.name, p.name FROM sqlite_master AS m
+    LEFT JOIN pragma_table_info(m.name) AS p ON p.pk > 0
+    WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite~_%' ESCAPE '~'
+    ORDER BY m.name, p.pk
+"""  # every table's primary key columns in key order (none: one row with NULL)
 _SQLITE_TABLES: dict[tuple[str | None, ...], Schema] = {}  # a table's schema texts -> entries
 _SQLITE_TABLES_KEPT = 4096
 
 
 def snapshot(
-    connection: Connection, ignore: frozenset[str] = frozenset(), inspector: Inspector | None = None
+    connection: Connection,
+    ignore: frozenset[str] = frozenset(),
+    inspector: Inspector | None = None,
+    keys: PrimaryKeys | None = None,
 ) -> Schema:
     """The schema `connection` sees (through `inspector`, if given, and its cache), leaving out
-    the tables named in `ignore`."""
+    the tables named in `ignore`; `keys`, its tables' primary keys, if already read."""
     inspector = inspector or inspect(connection)
+    keys = keys if keys is not None else primary_keys(connection, inspector)
+    names = [table for table in inspector.get_table_names() if table not in ignore]
     texts = _sqlite_texts(connection) if connection.dialect.name == "sqlite" else {}
-    schema: Schema = {}
-    for table in inspector.get_table_names():
-        if table in ignore:
-            continue
-        if table not in texts:
-            schema.update(_table(inspector, table, connection))
-            continue
-        if texts[table] not in _SQLITE_TABLES:
+    known = {t: _SQLITE_TABLES[texts[t]] for t in names if texts.get(t) in _SQLITE_TABLES}
+    unread = [table for table in names if table not in known] if texts else None
+    read = _tables(inspector, unread, keys, connection)
+    for table, entries in read.items():
+        if table in texts:
             if len(_SQLITE_TABLES) >= _SQLITE_TABLES_KEPT:
                 _SQLITE_TABLES.clear()
-            _SQLITE_TABLES[texts[table]] = _table(inspector, table, connection)
-        schema.update(_SQLITE_TABLES[texts[table]])
+            _SQLITE_TABLES[texts[table]] = entries
+    schema: Schema = {}
+    for table in names:
+        schema.update(known.get(table) or read[table])
     if connection.dialect.name == "postgresql":
         for enum in inspector.get_enums():  # type: ignore[attr-defined]
             schema[f"enum type {enum['name']}"] = ", ".join(enum["labels"])
         for sequence in inspector.get_sequence_names():
             schema[f"sequence {sequence}"] = ""
     return schema
+
+
+def primary_keys(connection: Connection, inspector: Inspector | None = None) -> PrimaryKeys:
+    """Each table's primary key columns, in key order, read for all tables at once: on SQLite
+    in one query, elsewhere through `inspector` (if given, its cache)."""
+    if connection.dialect.name != "sqlite":
+        inspector = inspector or inspect(connection)
+        reflected = inspector.get_multi_pk_constraint()
+        return {name: tuple(key["constrained_columns"]) for (_, name), key in reflected.items()}
+    keys: PrimaryKeys = {}
+    for table, column in connection.execute(text(SQLITE_PRIMARY_KEYS)):
+        keys[table] = (*keys.get(table, ()), *([column] if column is not None else []))
+    return keys
 
 
 def differences(
@@ -77,27 +102,43 @@ def _sqlite_texts(connection: Connection) -> dict[str, tuple[str | None, ...]]:
     return texts
 
 
-def _table(inspector: Inspector, table: str, connection: Connection) -> Schema:
-    entries: Schema = {f"table {table}": ""}
-    for column in inspector.get_columns(table):
-        entries[f"column {table}.{column['name']}"] = _column(column, connection)
-    primary_key = inspector.get_pk_constraint(table)
-    if primary_key["constrained_columns"]:
-        entries[f"primary key {table}"] = _names(primary_key["constrained_columns"])
-    for key in inspector.get_foreign_keys(table):
-        options = " ".join(f"{k.upper()} {v}" for k, v in sorted(key["options"].items()))
-        entries[f"foreign key {table}{_names(key['constrained_columns'])}"] = (
-            f"{key['referred_table']}{_names(key['referred_columns'])} {options}".strip()
-        )
-    for index in inspector.get_indexes(table):
-        unique = " UNIQUE" if index["unique"] else ""
-        entries[f"index {table}.{index['name']}"] = f"{_names(index['column_names'])}{unique}"
-    for constraint in inspector.get_unique_constraints(table):
-        name = constraint["name"] or _names(constraint["column_names"])
-        entries[f"unique constraint {table}.{name}"] = _names(constraint["column_names"])
-    for check in inspector.get_check_constraints(table):
-        entries[f"check constraint {table}.{check['name'] or check['sqltext']}"] = check["sqltext"]
-    return entries
+def _tables(
+    inspector: Inspector, names: list[str] | None, keys: PrimaryKeys, connection: Connection
+) -> dict[str, Schema]:
+    """The entries of each table in `names` (None: every table), each kind of them read for
+    all tables at once (one catalog query per kind on PostgreSQL, not one per table)."""
+    if names == []:
+        return {}
+    columns = inspector.get_multi_columns(filter_names=names)
+    foreign_keys = inspector.get_multi_foreign_keys(filter_names=names)
+    indexes = inspector.get_multi_indexes(filter_names=names)
+    uniques = inspector.get_multi_unique_constraints(filter_names=names)
+    checks = inspector.get_multi_check_constraints(filter_names=names)
+    read = {}
+    for key in columns:
+        table = key[1]
+        entries: Schema = {f"table {table}": ""}
+        for column in columns[key]:
+            entries[f"column {table}.{column['name']}"] = _column(column, connection)
+        if keys.get(table):
+            entries[f"primary key {table}"] = _names(list(keys[table]))
+        for foreign in foreign_keys[key]:
+            options = " ".join(f"{k.upper()} {v}" for k, v in sorted(foreign["options"].items()))
+            entries[f"foreign key {table}{_names(foreign['constrained_columns'])}"] = (
+                f"{foreign['referred_table']}{_names(foreign['referred_columns'])} {options}"
+            ).strip()
+        for index in indexes[key]:
+            unique = " UNIQUE" if index["unique"] else ""
+            entries[f"index {table}.{index['name']}"] = f"{_names(index['column_names'])}{unique}"
+        for constraint in uniques[key]:
+            name = constraint["name"] or _names(constraint["column_names"])
+            entries[f"unique constraint {table}.{name}"] = _names(constraint["column_names"])
+        for check in checks[key]:
+            entries[f"check constraint {table}.{check['name'] or check['sqltext']}"] = check[
+                "sqltext"
+            ]
+        read[table] = entries
+    return read
 
 
 def _column(column: ReflectedColumn, connection: Connection) -> str:
