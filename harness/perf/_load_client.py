@@ -12,6 +12,7 @@ The test packages keep using httpx.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -42,6 +43,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.pending: asyncio.Future[Answer] | None = None
+        self.expiry: asyncio.TimerHandle | None = None
         self.sent = 0.0
         self.reusable = True
 
@@ -52,10 +54,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self.reusable = False
-        if self.pending is not None and not self.pending.done():
-            self.pending.set_exception(
-                LoadClientError(f"connection closed before the answer: {exc or 'by the server'}")
-            )
+        self._fail(f"connection closed before the answer: {exc or 'by the server'}")
 
     def data_received(self, data: bytes) -> None:
         received = time.perf_counter()
@@ -66,16 +65,35 @@ class _Connection(asyncio.Protocol):
             answer = self._parse(received)
         except (ValueError, IndexError) as exc:
             self.reusable = False
-            self.pending.set_exception(LoadClientError(f"malformed answer: {exc}"))
+            self._fail(f"malformed answer: {exc}")
             return
         if answer is not None:
-            self.pending.set_result(answer)
+            self._settled().set_result(answer)
 
-    def send(self, request: bytes) -> asyncio.Future[Answer]:
+    def send(self, request: bytes, timeout: float) -> asyncio.Future[Answer]:
+        """Write `request`; the future of its answer, failed if none came within `timeout`
+        seconds (one timer on the loop, cheaper per request than a timeout scope)."""
         assert self.transport is not None
-        self.pending = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self.pending = loop.create_future()
         self.sent = time.perf_counter()
         self.transport.write(request)
+        self.expiry = loop.call_later(timeout, self._expire, timeout)
+        return self.pending
+
+    def _expire(self, timeout: float) -> None:
+        self.reusable = False  # a late answer would be taken for the next request's
+        self._fail(f"no answer within {timeout:g} s")
+
+    def _fail(self, problem: str) -> None:
+        if self.pending is not None and not self.pending.done():
+            self._settled().set_exception(LoadClientError(problem))
+
+    def _settled(self) -> asyncio.Future[Answer]:
+        """The pending future, about to be settled: its timer is no longer needed."""
+        assert self.pending is not None
+        if self.expiry is not None:
+            self.expiry.cancel()
         return self.pending
 
     def _parse(self, received: float) -> Answer | None:
@@ -83,27 +101,33 @@ class _Connection(asyncio.Protocol):
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0:
             return None
-        lines = bytes(self.buffer[:end]).split(b"\r\n")
-        status = int(lines[0].split(b" ", 2)[1])
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            headers[name.strip().lower()] = value.strip().lower()
+        head = bytes(self.buffer[:end]).lower()  # only three of its fields matter here
+        status = int(head.split(b"\r\n", 1)[0].split(b" ", 2)[1])
         start = end + 4
-        if headers.get(b"transfer-encoding") == b"chunked":
+        if _field(head, b"transfer-encoding") == b"chunked":
             parsed = _chunked(self.buffer, start)
             if parsed is None:
                 return None
             body, consumed = parsed
         else:
-            length = int(headers.get(b"content-length", b"0"))
+            length = int(_field(head, b"content-length") or b"0")
             if len(self.buffer) < start + length:
                 return None
             body, consumed = bytes(self.buffer[start : start + length]), start + length
         del self.buffer[:consumed]
-        if headers.get(b"connection") == b"close":
+        if _field(head, b"connection") == b"close":
             self.reusable = False
         return Answer(status, body, self.sent, received)
+
+
+def _field(head: bytes, name: bytes) -> bytes | None:
+    """The value of the header field `name` in a lower-cased answer head, or None."""
+    start = head.find(b"\r\n" + name + b":")
+    if start < 0:
+        return None
+    start += len(name) + 3
+    end = head.find(b"\r\n", start)
+    return head[start : end if end >= 0 else len(head)].strip()
 
 
 def _chunked(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
@@ -128,6 +152,18 @@ def _chunked(buffer: bytearray, start: int) -> tuple[bytes, int] | None:
         position += size + 2
 
 
+@functools.lru_cache(maxsize=4096)
+def _request_head(method: str, url: str) -> tuple[tuple[str, int], bytes]:
+    """The address `url` is at and a request's head up to its body fields, read from the
+    URL once (a load test sends the same few URLs over and over)."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise LoadClientError(f"{url}: only http:// URLs are supported")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    head = f"{method} {target or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+    return (parts.hostname, parts.port or 80), head.encode("latin-1")
+
+
 class LoadClient:
     """Keep-alive connections to any number of hosts, at most `limit` requests in flight."""
 
@@ -139,23 +175,16 @@ class LoadClient:
 
     async def request(self, method: str, url: str, body: bytes | None = None) -> Answer:
         """Send one request and read its whole answer; LoadClientError when none came."""
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise LoadClientError(f"{url}: only http:// URLs are supported")
-        address = (parts.hostname, parts.port or 80)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        head = f"{method} {target or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        request = head.encode("latin-1") + b"\r\n" + (body or b"")
+        address, head = _request_head(method, url)
+        if body is None:
+            request = head + b"\r\n"
+        else:
+            length = b"Content-Length: %d\r\n\r\n" % len(body)
+            request = head + b"Content-Type: application/json\r\n" + length + body
         async with self._slots:
             connection = await self._connection(address)
             try:
-                async with asyncio.timeout(self._timeout):
-                    answer = await connection.send(request)
-            except TimeoutError:
-                connection.reusable = False
-                raise LoadClientError(f"no answer within {self._timeout:g} s") from None
+                answer = await connection.send(request, self._timeout)
             finally:
                 self._release(address, connection)
         return answer

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -111,3 +113,46 @@ def test_a_refused_connection_names_the_address():
 def test_only_http_urls_are_accepted():
     with pytest.raises(LoadClientError, match="only http:// URLs"):
         send("https://127.0.0.1/")
+
+
+def test_an_answer_that_comes_after_the_timeout_is_not_taken_for_the_next_request():
+    release = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted = itertools.count()
+
+    def answer(connection: socket.socket, body: bytes) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)
+        with connection, contextlib.suppress(OSError):  # the client may have hung up
+            while connection.recv(65536):
+                connection.sendall(head + body)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            if next(accepted) == 0:  # the first connection answers only once the test says
+                release.wait(30)
+                body = b"late"
+            else:
+                body = b"fresh"
+            threading.Thread(target=answer, args=(connection, body), daemon=True).start()
+
+    async def run() -> bytes:
+        client = LoadClient(limit=1, timeout=0.2)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        try:
+            with pytest.raises(LoadClientError, match=r"no answer within 0\.2 s"):
+                await client.request("GET", url)
+            release.set()  # the late answer goes out on the first connection now
+            return (await client.request("GET", url)).body
+        finally:
+            await client.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        assert asyncio.run(run()) == b"fresh"
+    finally:
+        release.set()
+        listener.close()
