@@ -1,8 +1,9 @@
 """Benchmark: harness's load generator beside wrk, in the same run.
 
 1. Ceiling: a closed loop on a trivial FastAPI endpoint (caseblock's GET /health, served
-   by uvicorn with uvloop and httptools in several workers, so the generator and not the
-   server is what is measured) at 1, 10 and 50 connections, for harness's runner and for
+   by uvicorn with uvloop and httptools in several processes, each on a SO_REUSEPORT socket
+   of its own so connections spread over them, so the generator and not the server is
+   what is measured) at 1, 10 and 50 connections, for harness's runner and for
    wrk: req/s, p99, and each tool's own CPU (% of one core).
 2. Accuracy: p50 against harness's delay server answering in exactly 50 ms, at 10
    connections, for both.
@@ -33,6 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from harness.infra import PortReservations
 from harness.perf import LoadRunner, Phases, Scenario, Step, WeightedRequest
@@ -42,12 +44,29 @@ ROOT = Path(__file__).parents[1]
 CONCURRENCY = (1, 10, 50)
 
 
+# One uvicorn process of the target on a listening socket of its own (SO_REUSEPORT): the
+# kernel spreads connections over the processes by address. With one shared socket, the
+# process that woke first took a whole burst of connections, and a run whose 10 connections
+# all went to one worker measured that worker, not the load generator.
+TARGET_PROCESS = """
+import socket, sys, uvicorn, uvloop
+listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+config = uvicorn.Config(
+    "services.caseblock.app:app", http="httptools", access_log=False, log_level="warning"
+)
+uvloop.run(uvicorn.Server(config).serve(sockets=[listener]))
+"""
+
+
 @contextmanager
-def server(command: list[str], port: int) -> Iterator[tuple[str, int]]:
-    """A server process on `port`, stopped (by pid) on the way out; its base URL and pid."""
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def server(commands: list[list[str]], port: int) -> Iterator[str]:
+    """Server processes on `port`, stopped (by pid) on the way out; their base URL."""
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for command in commands
+    ]
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 15
@@ -57,10 +76,23 @@ def server(command: list[str], port: int) -> Iterator[tuple[str, int]]:
                 break
             except httpx.TransportError:
                 time.sleep(0.05)
-        yield url, process.pid
+        while not all(listening(process.pid, port) for process in processes):
+            if time.monotonic() > deadline:  # every process, not just the first to answer
+                sys.exit(f"a server process is not listening on port {port}: {commands}")
+            time.sleep(0.05)
+        yield url
     finally:
-        process.terminate()
-        process.wait(10)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+
+
+def listening(pid: int, port: int) -> bool:
+    return any(
+        connection.status == psutil.CONN_LISTEN and connection.laddr.port == port
+        for connection in psutil.Process(pid).net_connections(kind="tcp")
+    )
 
 
 def harness_run(url: str, path: str, users: int, seconds: float) -> dict[str, float]:
@@ -122,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of the target")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn processes of the target")
     parser.add_argument("--out", type=Path, default=ROOT / "reports/benchmarks/perf_runner.json")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -134,12 +166,8 @@ def main() -> None:
     trivial, delayed = ports.free_port(run_id), ports.free_port(run_id)
     python = sys.executable
     samples: dict[str, list[dict[str, float]]] = {}
-    uvicorn = [
-        *(python, "-m", "uvicorn", "services.caseblock.app:app", "--port", str(trivial)),
-        *("--loop", "uvloop", "--http", "httptools", "--workers", str(args.workers)),
-        *("--no-access-log",),
-    ]
-    with server(uvicorn, trivial) as (url, _):
+    target = [[python, "-c", TARGET_PROCESS, str(trivial)]] * args.workers
+    with server(target, trivial) as url:
         for users in CONCURRENCY:
             for _ in range(args.repeats):
                 for tool, run in TOOLS:
@@ -154,7 +182,7 @@ def main() -> None:
         "--delay-ms",
         "50",
     ]
-    with server(delay, delayed) as (url, _):
+    with server([delay], delayed) as url:
         for _ in range(args.repeats):
             for tool, run in TOOLS:
                 sample = run(url, "/", 10, args.seconds)
