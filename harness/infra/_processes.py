@@ -258,8 +258,9 @@ class _ExitNotice:
         if self.fd < 0:
             time.sleep(min(seconds, EXIT_POLL))
             return
-        readable, _, _ = select.select([self.fd], [], [], seconds)
-        if readable:  # it stays readable: any later wait naps rather than spins
+        poller = select.poll()  # not select(): a pidfd numbered past 1023 is out of its range
+        poller.register(self.fd, select.POLLIN)
+        if poller.poll(seconds * 1000):  # it stays readable: any later wait naps, not spins
             self._close()
 
     def _close(self) -> None:

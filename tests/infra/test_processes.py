@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -143,3 +144,24 @@ def test_a_process_already_gone_gets_no_pidfd_and_its_wait_naps(tmp_path):
         assert notice.fd < 0
         notice.wait(0.01)
         assert notice.fd < 0
+
+
+def test_a_pidfd_numbered_past_1023_is_waited_on_too():
+    """select() cannot watch a descriptor past 1023; a process with many files open (a long
+    test session's sockets) gets pidfds numbered there."""
+    fillers = []
+    try:
+        while not fillers or fillers[-1] < 1100:
+            fillers.append(os.open(os.devnull, os.O_RDONLY))
+        waiting = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+        )
+        with _ExitNotice(waiting.pid) as notice:
+            assert notice.fd > 1023
+            waiting.stdin.close()
+            notice.wait(120)
+            assert notice.fd < 0  # its end was seen on the pidfd
+        waiting.wait()
+    finally:
+        for fd in fillers:
+            os.close(fd)
