@@ -24,24 +24,33 @@ def raw_server() -> Iterator[Callable[[bytes], str]]:
         listener = socket.create_server(("127.0.0.1", 0))
         sockets.append(listener)
 
-        def serve() -> None:
-            while True:
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return
-                with connection:
-                    while connection.recv(65536):
-                        connection.sendall(answer)
-                        if close_after:
-                            break
+        def serve(connection: socket.socket) -> None:
+            with connection:
+                while connection.recv(65536):
+                    connection.sendall(answer)
+                    if close_after:
+                        break
 
-        threading.Thread(target=serve, daemon=True).start()
+        accept_each(listener, serve)
         return f"http://127.0.0.1:{listener.getsockname()[1]}/"
 
     yield start
     for listener in sockets:
         listener.close()
+
+
+def accept_each(listener: socket.socket, serve: Callable[[socket.socket], None]) -> None:
+    """Hand each connection `listener` accepts to `serve`, in a thread, until it is closed."""
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            serve(connection)
+
+    threading.Thread(target=accept, daemon=True).start()
 
 
 def send(url: str, times: int = 1, timeout: float = 2.0):
@@ -126,18 +135,13 @@ def test_an_answer_that_comes_after_the_timeout_is_not_taken_for_the_next_reques
             while connection.recv(65536):
                 connection.sendall(head + body)
 
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            if next(accepted) == 0:  # the first connection answers only once the test says
-                release.wait(30)
-                body = b"late"
-            else:
-                body = b"fresh"
-            threading.Thread(target=answer, args=(connection, body), daemon=True).start()
+    def serve(connection: socket.socket) -> None:
+        if next(accepted) == 0:  # the first connection answers only once the test says
+            release.wait(30)
+            body = b"late"
+        else:
+            body = b"fresh"
+        threading.Thread(target=answer, args=(connection, body), daemon=True).start()
 
     async def run() -> bytes:
         client = LoadClient(limit=1, timeout=0.2)
@@ -150,7 +154,7 @@ def test_an_answer_that_comes_after_the_timeout_is_not_taken_for_the_next_reques
         finally:
             await client.close()
 
-    threading.Thread(target=serve, daemon=True).start()
+    accept_each(listener, serve)
     try:
         assert asyncio.run(run()) == b"fresh"
     finally:
