@@ -15,6 +15,7 @@ import asyncio
 import functools
 import time
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlsplit
 
 
@@ -48,8 +49,7 @@ class _Connection(asyncio.Protocol):
         self.reusable = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's: not a subclass
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None

@@ -1,4 +1,4 @@
-"""The load generator: one asyncio loop sending a scenario's requests (`LoadClient`).
+"""The load generator: one event loop (uvloop's) sending a scenario's requests (`LoadClient`).
 
 Latencies go into one HDR histogram per request and measurement window. In the open
 model they count from the *scheduled* send, so a stalled server cannot hide its queue
@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvloop
 from hdrh.histogram import HdrHistogram
 
 from harness.exceptions import HarnessError
@@ -181,8 +182,10 @@ class LoadRunner:
         return RequestFigures([latency.new_histogram() for _ in range(self.scenario.windows)])
 
     def run(self) -> LoadResult:
-        """Set every user up, then run the phases; blocks until the last answer."""
-        return asyncio.run(self._run())
+        """Set every user up, then run the phases; blocks until the last answer. The loop is
+        uvloop's: on a small machine the generator's CPU per request is CPU the services
+        it measures do not get, and uvloop's loop spends less of it than asyncio's."""
+        return uvloop.run(self._run())
 
     async def _run(self) -> LoadResult:
         self._client = LoadClient(self.scenario.users, self.scenario.timeout)
