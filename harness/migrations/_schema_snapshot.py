@@ -134,9 +134,8 @@ def _tables(
             name = constraint["name"] or _names(constraint["column_names"])
             entries[f"unique constraint {table}.{name}"] = _names(constraint["column_names"])
         for check in checks[key]:
-            entries[f"check constraint {table}.{check['name'] or check['sqltext']}"] = check[
-                "sqltext"
-            ]
+            name = check["name"] or check["sqltext"]
+            entries[f"check constraint {table}.{name}"] = check["sqltext"]
         read[table] = entries
     return read
 
