@@ -243,9 +243,11 @@ class _ExitNotice:
 
     def __init__(self, pid: int) -> None:
         self.fd = -1
+        self._poller = select.poll()  # not select(): a pidfd past 1023 is out of its range
         if hasattr(os, "pidfd_open"):
             with contextlib.suppress(OSError):
                 self.fd = os.pidfd_open(pid)
+                self._poller.register(self.fd, select.POLLIN)
 
     def __enter__(self) -> _ExitNotice:
         return self
@@ -258,9 +260,7 @@ class _ExitNotice:
         if self.fd < 0:
             time.sleep(min(seconds, EXIT_POLL))
             return
-        poller = select.poll()  # not select(): a pidfd numbered past 1023 is out of its range
-        poller.register(self.fd, select.POLLIN)
-        if poller.poll(seconds * 1000):  # it stays readable: any later wait naps, not spins
+        if self._poller.poll(seconds * 1000):  # it stays readable: later waits nap, not spin
             self._close()
 
     def _close(self) -> None:

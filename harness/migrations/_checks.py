@@ -584,8 +584,9 @@ class MigrationChecker:
             connection.commit()
         if state is not None:  # adding rows changes no schema: only the rows are read again
             rows = state.rows
-            if filling and rows:
-                rows = row_data.dump(connection, self.row_ignore, inspector)
+            if filling and rows:  # the same tables and keys: only their rows are new
+                keys = {name: table.key for name, table in rows.items()}
+                rows = row_data.dump(connection, self.row_ignore, keys=keys)
             self.kept_states[revision] = _State(state.schema, state.versions, rows)
 
     def _check_downgrade_to_base(self, base: str, kept: dict[str, str | None]) -> None:

@@ -32,15 +32,10 @@ _SQLITE_TABLES_KEPT = 4096
 
 
 def snapshot(
-    connection: Connection,
-    ignore: frozenset[str] = frozenset(),
-    inspector: Inspector | None = None,
-    keys: PrimaryKeys | None = None,
+    connection: Connection, ignore: frozenset[str], inspector: Inspector, keys: PrimaryKeys
 ) -> Schema:
-    """The schema `connection` sees (through `inspector`, if given, and its cache), leaving out
-    the tables named in `ignore`; `keys`, its tables' primary keys, if already read."""
-    inspector = inspector or inspect(connection)
-    keys = keys if keys is not None else primary_keys(connection, inspector)
+    """The schema `connection` sees (through `inspector` and its cache), leaving out the
+    tables named in `ignore`; `keys`: its tables' primary keys (`primary_keys`)."""
     names = [table for table in inspector.get_table_names() if table not in ignore]
     texts = _sqlite_texts(connection) if connection.dialect.name == "sqlite" else {}
     known = {t: _SQLITE_TABLES[texts[t]] for t in names if texts.get(t) in _SQLITE_TABLES}
